@@ -1,0 +1,29 @@
+# The two commands a fresh machine needs: `make test` and `make demo`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: test demo dev bench clean
+
+$(INSTALLED): pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(INSTALLED)
+	$(BIN)/whale-assets demo
+
+dev: $(INSTALLED)
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/audio_retrieval.py
+	$(BIN)/python bench/sift_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Pure signal, time and table logic: numpy/scipy/pandas only, never dagster."""
