@@ -1,0 +1,90 @@
+"""Deployment settings, read once from the environment when the code location loads."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
+
+CLASSIFIERS = ("humpback", "energy")
+DEFAULT_MODEL = "https://tfhub.dev/google/humpback_whale/1"
+HAPPYWHALE = "happywhale"
+
+
+class SettingsError(ValueError):
+    """A WHALE_* variable has a value the platform cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    encounters: str
+    """`happywhale`, or an absolute directory of Happywhale CSV exports."""
+    audio_source: str
+    audio_endpoint_url: str | None
+    classifier: str
+    model: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            data_dir=data_dir_from_env(env),
+            encounters=_encounter_source(env.get("WHALE_ENCOUNTERS", HAPPYWHALE)),
+            audio_source=_audio_source(env.get("WHALE_AUDIO_SOURCE", PUBLIC_ARCHIVE)),
+            audio_endpoint_url=env.get("WHALE_AUDIO_ENDPOINT_URL") or None,
+            classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
+            model=env.get("WHALE_MODEL", DEFAULT_MODEL),
+        )
+
+    @property
+    def database(self) -> Path:
+        return database_path(self.data_dir)
+
+
+def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
+    """`WHALE_DATA_DIR` made absolute once, so a daemon or run worker started elsewhere agrees."""
+    env = os.environ if env is None else env
+    return Path(env.get("WHALE_DATA_DIR", "./data")).expanduser().resolve()
+
+
+def database_path(data_dir: Path) -> Path:
+    return data_dir / "whale.duckdb"
+
+
+def _one_of(name: str, value: str, valid: tuple[str, ...]) -> str:
+    if value not in valid:
+        raise SettingsError(f"{name}={value!r} is not valid; use one of: {', '.join(valid)}")
+    return value
+
+
+def _encounter_source(value: str) -> str:
+    if value == HAPPYWHALE:
+        return value
+    directory = Path(value).expanduser().resolve()
+    if not directory.is_dir():
+        raise SettingsError(
+            f"WHALE_ENCOUNTERS={value!r} is not valid; use one of: {HAPPYWHALE!r} "
+            "(search the Happywhale API), or an existing directory of Happywhale CSV exports"
+        )
+    return str(directory)
+
+
+def _audio_source(value: str) -> str:
+    if value.startswith("s3://"):
+        return value.rstrip("/")
+    if "://" in value:
+        raise SettingsError(
+            f"WHALE_AUDIO_SOURCE={value!r} is not valid; use one of: s3://bucket[/prefix] "
+            f"(default {PUBLIC_ARCHIVE}), or a local directory in the archive layout"
+        )
+    directory = Path(value).expanduser().resolve()
+    if not directory.is_dir():
+        raise SettingsError(
+            f"WHALE_AUDIO_SOURCE={value!r} is not an existing directory; use one of: "
+            "s3://bucket[/prefix], or a local directory in the archive layout (YYYY/MM/MARS-...-16kHz.wav)"
+        )
+    return str(directory)

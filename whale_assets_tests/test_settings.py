@@ -1,0 +1,37 @@
+import pytest
+
+from whale_assets.settings import Settings, SettingsError
+
+
+def test_defaults_point_at_the_real_services(tmp_path):
+    settings = Settings.from_env({"WHALE_DATA_DIR": str(tmp_path / "d")})
+    assert settings.encounters == "happywhale"
+    assert settings.audio_source == "s3://pacific-sound-16khz"
+    assert settings.classifier == "humpback"
+    assert settings.model == "https://tfhub.dev/google/humpback_whale/1"
+    assert settings.database == tmp_path / "d" / "whale.duckdb"
+
+
+def test_the_data_dir_is_made_absolute_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({"WHALE_DATA_DIR": "rel"}).data_dir == tmp_path / "rel"
+
+
+@pytest.mark.parametrize(
+    "variable, value, listed",
+    [
+        ("WHALE_CLASSIFIER", "cnn", "humpback, energy"),
+        ("WHALE_ENCOUNTERS", "/no/such/dir", "'happywhale'"),
+        ("WHALE_AUDIO_SOURCE", "gs://bucket", "s3://bucket[/prefix]"),
+        ("WHALE_AUDIO_SOURCE", "/no/such/archive", "s3://bucket[/prefix]"),
+    ],
+)
+def test_an_unknown_value_fails_naming_the_variable_and_the_valid_ones(variable, value, listed):
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({variable: value})
+    assert variable in str(error.value) and value in str(error.value) and listed in str(error.value)
+
+
+def test_local_sources_are_resolved_directories(tmp_path):
+    settings = Settings.from_env({"WHALE_ENCOUNTERS": str(tmp_path), "WHALE_AUDIO_SOURCE": str(tmp_path)})
+    assert settings.encounters == settings.audio_source == str(tmp_path)
