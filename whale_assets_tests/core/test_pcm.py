@@ -30,8 +30,9 @@ def test_24_bit_decode_accepts_bytes_memoryview_and_uint8_array():
         np.testing.assert_array_equal(pcm24_to_float32(source), expected)
 
 
-def test_every_24_bit_value_round_trips_exactly():
-    ints = np.arange(-(2**23), 2**23, dtype=np.int32)
+def test_24_bit_values_across_the_whole_range_round_trip_exactly():
+    # A step of 7 (coprime with 256) still puts every value in every byte position.
+    ints = np.append(np.arange(-(2**23), 2**23, 7), 2**23 - 1).astype("<i4")
     raw = ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     decoded = pcm24_to_float32(raw)
     np.testing.assert_array_equal(decoded.astype(np.float64) * 2**23, ints)
