@@ -1,0 +1,201 @@
+"""The Google humpback whale model (TF Hub SavedModel) as a `Classifier`, scored in bounded chunks.
+
+One `score` call on a whole hour needs >15 GB, and batch-1 calls per window waste hours on call
+overhead, so `HumpbackModel.score` cuts the input into chunks of `chunk_windows` windows that
+overlap by exactly one context minus one step (chunk c covers windows [c*K, (c+1)*K) with audio
+[c*K*step, c*K*step + samples_for_windows(K))) and stacks equal chunks along the batch axis, at
+most `max_batch_samples` samples per call. The model applies PCEN per window, so chunked scores
+equal one-call scores window for window.
+
+TensorFlow is imported lazily: importing this module stays cheap for code that never scores.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from whale_assets.core.model_grid import WindowGrid
+
+DEFAULT_HANDLE = "https://tfhub.dev/google/humpback_whale/1"
+MODEL_ENV_VAR = "WHALE_MODEL"
+DEFAULT_CHUNK_WINDOWS = 60
+"""~1 minute of windows per batch row (60 x 0.99 s), plus one context of overlap."""
+DEFAULT_MAX_BATCH_SAMPLES = 2_000_000
+"""200 s of 10 kHz audio per call: 3 rows of 60 windows, ~180 windows per ResNet batch."""
+
+
+class ModelLoadError(RuntimeError):
+    """The model handle could not be loaded, or its metadata does not fit the window grid."""
+
+
+def handle_from_env(default: str = DEFAULT_HANDLE) -> str:
+    """The model handle named by `$WHALE_MODEL` (URL or local SavedModel directory), else `default`."""
+    return os.environ.get(MODEL_ENV_VAR) or default
+
+
+class HumpbackModel:
+    """Scores 10 kHz waveforms with a loaded humpback SavedModel (see `load_humpback_model`)."""
+
+    def __init__(
+        self,
+        module: Any,
+        handle: str,
+        grid: WindowGrid,
+        context_step_samples: int,
+        class_names: tuple[str, ...] = ("Mn",),
+        chunk_windows: int = DEFAULT_CHUNK_WINDOWS,
+        max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES,
+        max_batch_rows: int | None = None,
+    ) -> None:
+        if chunk_windows < 1:
+            raise ValueError(f"chunk_windows must be >= 1, got {chunk_windows}")
+        chunk_samples = grid.samples_for_windows(chunk_windows)
+        if max_batch_samples < chunk_samples:
+            raise ValueError(
+                f"max_batch_samples={max_batch_samples} is below one chunk of {chunk_windows} windows "
+                f"({chunk_samples} samples); raise it or lower chunk_windows"
+            )
+        self.name = handle
+        self.grid = grid
+        self.class_names = class_names
+        self.context_step_samples = context_step_samples
+        self.chunk_windows = chunk_windows
+        self.max_batch_samples = max_batch_samples
+        rows = max_batch_samples // chunk_samples
+        self.batch_rows = rows if max_batch_rows is None else max(1, min(rows, max_batch_rows))
+        self._score_fn = module.signatures["score"]
+        self._module = module  # keeps the variables behind the signature alive
+
+    def __repr__(self) -> str:
+        return (
+            f"HumpbackModel({self.name!r}, step={self.grid.step_samples} samples, "
+            f"chunk_windows={self.chunk_windows}, batch_rows={self.batch_rows})"
+        )
+
+    def score(self, waveform: np.ndarray) -> np.ndarray:
+        """float32 scores, one per `grid` window over `waveform` (1-D, 10 kHz); empty if too short."""
+        x = np.asarray(waveform, dtype=np.float32)
+        if x.ndim != 1:
+            raise ValueError(f"waveform must be 1-D, got shape {x.shape}")
+        n_total = self.grid.n_windows(x.size)
+        scores = np.empty(n_total, dtype=np.float32)
+        k, step = self.chunk_windows, self.grid.step_samples
+        n_full = n_total // k
+        chunk_samples = self.grid.samples_for_windows(k)
+        for first in range(0, n_full, self.batch_rows):
+            chunks = range(first, min(first + self.batch_rows, n_full))
+            batch = np.stack([x[c * k * step : c * k * step + chunk_samples] for c in chunks])
+            scores[first * k : (chunks[-1] + 1) * k] = self._call(batch, k).ravel()
+        ragged = n_total - n_full * k
+        if ragged:
+            start = n_full * k * step
+            tail = x[start : start + self.grid.samples_for_windows(ragged)]
+            scores[n_full * k :] = self._call(tail[np.newaxis], ragged).ravel()
+        return scores
+
+    def _call(self, batch: np.ndarray, expected_windows: int) -> np.ndarray:
+        """One model call on [rows, samples]; returns [rows, windows] after checking the count."""
+        import tensorflow as tf
+
+        out = self._score_fn(
+            waveform=tf.constant(batch[:, :, np.newaxis]),
+            context_step_samples=tf.constant(self.context_step_samples, tf.int64),
+        )["scores"].numpy()
+        scores = out.reshape(out.shape[0], out.shape[1])  # drop the single class axis
+        if scores.shape != (batch.shape[0], expected_windows):
+            raise RuntimeError(
+                f"{self.name} returned {scores.shape[1]} windows for {batch.shape[1]} samples, "
+                f"the grid {self.grid} expects {expected_windows}: model timing differs from the grid"
+            )
+        return scores
+
+
+def _import_hub() -> Any:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING banner, unless set
+    import tensorflow_hub as hub
+
+    return hub
+
+
+def _load_help(handle: str) -> str:
+    return (
+        f"could not load the humpback model from {handle!r}. Point ${MODEL_ENV_VAR} at a local "
+        f"SavedModel directory (e.g. the extracted TF Hub / Kaggle 'google/humpback-whale' archive "
+        f"holding saved_model.pb and variables/)"
+    )
+
+
+_modules: dict[str, tuple[Any, dict[str, Any]]] = {}
+_models: dict[tuple[Any, ...], HumpbackModel] = {}
+_lock = threading.Lock()
+
+
+def _load_module(handle: str) -> tuple[Any, dict[str, Any]]:
+    """The loaded SavedModel and its metadata as Python values, loaded once per process."""
+    with _lock:
+        if handle in _modules:
+            return _modules[handle]
+        if "://" not in handle and not Path(handle).expanduser().is_dir():
+            raise ModelLoadError(f"{_load_help(handle)}: no such directory")
+        hub = _import_hub()
+        try:
+            module = hub.load(handle)
+            meta = {key: value.numpy() for key, value in module.signatures["metadata"]().items()}
+        except Exception as exc:  # network, format and signature errors all need the same advice
+            raise ModelLoadError(f"{_load_help(handle)}: {type(exc).__name__}: {exc}") from exc
+        _modules[handle] = (module, meta)
+        return module, meta
+
+
+def grid_from_metadata(meta: dict[str, Any], handle: str, context_step_samples: int) -> WindowGrid:
+    """The window grid of a model whose `metadata()` is `meta`, checked against the known framing."""
+    try:
+        sample_rate = float(meta["input_sample_rate"])
+        context = int(meta["context_width_samples"])
+    except KeyError as exc:
+        raise ModelLoadError(f"{handle}: metadata lacks {exc}; got keys {sorted(meta)}") from exc
+    if sample_rate != int(sample_rate):
+        raise ModelLoadError(f"{handle}: non-integer input_sample_rate {sample_rate}")
+    grid = WindowGrid.for_step(context_step_samples, sample_rate=int(sample_rate))
+    if context != grid.context_samples:
+        raise ModelLoadError(
+            f"{handle}: context_width_samples={context} but frame {grid.frame_samples}, hop "
+            f"{grid.hop_samples} and {grid.context_frames} frames give {grid.context_samples}: "
+            f"not the framing this code knows"
+        )
+    return grid
+
+
+def load_humpback_model(
+    handle: str = DEFAULT_HANDLE,
+    context_step_samples: int = 10_000,
+    max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES,
+    chunk_windows: int = DEFAULT_CHUNK_WINDOWS,
+) -> HumpbackModel:
+    """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory."""
+    key = (handle, context_step_samples, max_batch_samples, chunk_windows)
+    if key in _models:
+        return _models[key]
+    module, meta = _load_module(handle)
+    grid = grid_from_metadata(meta, handle, context_step_samples)
+    names = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in np.ravel(meta.get("class_names", [])))
+    waveform_spec = module.signatures["score"].structured_input_signature[1].get("waveform")
+    # Stack chunks only if the signature accepts a batch; a model pinned to batch 1 gets one row.
+    rows = 1 if waveform_spec is not None and waveform_spec.shape[0] == 1 else None
+    model = HumpbackModel(
+        module, handle, grid, context_step_samples, names or ("Mn",), chunk_windows, max_batch_samples, rows
+    )
+    with _lock:
+        return _models.setdefault(key, model)
+
+
+def clear_model_cache() -> None:
+    """Forget loaded models (tests, or to free memory in a long-lived process)."""
+    with _lock:
+        _models.clear()
+        _modules.clear()
