@@ -1,0 +1,156 @@
+"""Exact sample ranges from the daily 16 kHz archive, by byte-range reads.
+
+Each day file's header is read once (a few KB); after that any window costs one range request
+per day file it touches, for exactly the bytes of its samples. The archive is a local directory
+in the archive layout or an S3 bucket (the public MBARI one, or any S3-compatible server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import threading
+from pathlib import Path
+
+import fsspec
+import numpy as np
+import pandas as pd
+
+from whale_assets.core.day_slices import split_by_day
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, PUBLIC_ARCHIVE, day_file_key
+from whale_assets.core.pcm import decode_pcm
+from whale_assets.core.wav_header import CorruptWavHeader, HeaderTooShort, WavLayout, parse_wav_header
+
+__all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader"]
+
+
+class AudioUnavailable(Exception):
+    """The archive has no usable audio for a window (missing day, wrong format, too short)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AudioArchive:
+    """Reads exact sample windows from one-file-per-UTC-day mono 24-bit PCM archives."""
+
+    sample_rate = ARCHIVE_SAMPLE_RATE
+    channels = 1
+    bits_per_sample = 24
+    HEADER_PROBE = 4096  # first header read; the archive's real header is ~332 bytes
+    MAX_HEADER = 1 << 20  # a bigger "header" means a garbage chunk size, not a real WAV
+
+    def __init__(self, root: str | os.PathLike[str], endpoint_url: str | None = None, anonymous: bool | None = None) -> None:
+        root = os.fspath(root)
+        if root.startswith("s3://"):
+            self.root = root.rstrip("/")
+            public = self.root == PUBLIC_ARCHIVE or self.root.startswith(PUBLIC_ARCHIVE + "/")
+            # The public bucket takes unsigned requests; anything else uses the credential chain.
+            options: dict = {"anon": public if anonymous is None else anonymous, "skip_instance_cache": True}
+            if endpoint_url:
+                options["endpoint_url"] = endpoint_url
+            elif public:
+                options["client_kwargs"] = {"region_name": "us-west-2"}
+            self.fs = fsspec.filesystem("s3", **options)
+        elif "://" in root:
+            raise ValueError(f"unsupported archive root {root!r}: use a local directory or s3://bucket[/prefix]")
+        else:
+            # Absolute now, so the archive doesn't depend on where the caller later runs from.
+            self.root = str(Path(root).expanduser().resolve())
+            self.fs = fsspec.filesystem("file")
+        self._layouts: dict[dt.date, WavLayout] = {}
+        self._lock = threading.Lock()
+        self._bytes_read = 0
+
+    def __repr__(self) -> str:
+        return f"AudioArchive({self.root!r})"
+
+    @property
+    def bytes_read(self) -> int:
+        """Payload bytes fetched so far (headers and samples)."""
+        return self._bytes_read
+
+    def day_path(self, day: dt.date) -> str:
+        return f"{self.root}/{day_file_key(day)}"
+
+    def has_day(self, day: dt.date) -> bool:
+        return self.fs.exists(self.day_path(day))
+
+    def layout(self, day: dt.date) -> WavLayout:
+        """The parsed header of a day's file (cached). Raises AudioUnavailable if there is no file."""
+        cached = self._layouts.get(day)
+        if cached is not None:
+            return cached
+        path = self.day_path(day)
+        asked = self.HEADER_PROBE
+        head = self._fetch(path, 0, asked, day)
+        while True:
+            try:
+                layout = parse_wav_header(head, path)
+                break
+            except HeaderTooShort as short:
+                if len(head) < asked:
+                    raise CorruptWavHeader(path, f"the file is only {len(head)} bytes and ends inside its header") from None
+                if short.needed > self.MAX_HEADER:
+                    raise CorruptWavHeader(
+                        path, f"its data chunk would start past byte {self.MAX_HEADER}: a chunk size is garbage"
+                    ) from None
+                # Grow geometrically so a header of many chunks still costs few requests.
+                asked = max(short.needed, 2 * len(head))
+                head += self._fetch(path, len(head), asked, day)
+        with self._lock:
+            self._layouts[day] = layout
+        return layout
+
+    def read(self, start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> np.ndarray:
+        """float32 samples of [start_utc, end_utc) (see `core.day_slices` for the sample convention)."""
+        plan = []
+        for piece in split_by_day(start_utc, end_utc, self.sample_rate):
+            path, layout = self.day_path(piece.day), self._checked_layout(piece.day)
+            try:
+                start, end = layout.byte_range(piece.first_sample, piece.n_samples)
+            except ValueError as err:
+                raise AudioUnavailable(f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}") from None
+            plan.append((piece.day, path, layout, start, end))
+        # All headers are checked before any sample bytes are fetched.
+        parts = []
+        for day, path, layout, start, end in plan:
+            raw = self._fetch(path, start, end, day)
+            if len(raw) != end - start:
+                raise AudioUnavailable(
+                    f"{path} is truncated: its header promises {layout.data_size} data bytes, "
+                    f"but bytes {start}..{end} returned only {len(raw)}"
+                )
+            parts.append(decode_pcm(raw, layout.bits_per_sample))
+        if not parts:
+            return np.zeros(0, dtype=np.float32)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _checked_layout(self, day: dt.date) -> WavLayout:
+        layout = self.layout(day)
+        want = (self.sample_rate, self.channels, self.bits_per_sample)
+        have = (layout.sample_rate, layout.channels, layout.bits_per_sample)
+        if have != want:
+            raise AudioUnavailable(
+                f"{self.day_path(day)} is {have[0]} Hz, {have[1]} channel(s), {have[2]}-bit; "
+                f"the archive reader expects {want[0]} Hz, {want[1]} channel(s), {want[2]}-bit"
+            )
+        return layout
+
+    def _fetch(self, path: str, start: int, end: int, day: dt.date) -> bytes:
+        """Bytes [start, end) of a file in one range request (fewer if the file ends first)."""
+        try:
+            data = self.fs.cat_file(path, start=start, end=end)
+        except FileNotFoundError:
+            raise AudioUnavailable(f"no archive file for {day:%Y-%m-%d}: {path} does not exist") from None
+        except OSError as err:
+            # S3 answers a range starting at or past the end of the object with 416, which s3fs
+            # raises as EINVAL; a local file just returns fewer bytes. Treat both the same way.
+            if err.errno != errno.EINVAL or "range" not in str(err).lower():
+                raise
+            data = b""
+        with self._lock:
+            self._bytes_read += len(data)
+        return data
