@@ -25,18 +25,19 @@ def pcm24_to_float32(raw: Raw) -> np.ndarray:
     if b.size % 3:
         raise ValueError(f"24-bit PCM needs a multiple of 3 bytes, got {b.size}")
     n = b.size // 3
-    # One leading byte lets sample i be read as the int32 at bytes [3i, 3i + 4): its top three
-    # bytes are the sample (so the sign comes for free), its low byte belongs to the previous
-    # sample and is masked off. The value is then sample * 2**8, and one scale gives sample / 2**23.
-    buf = np.empty(b.size + 1, dtype=np.uint8)
-    buf[0] = 0
-    buf[1:] = b
-    words = np.ndarray((n,), dtype="<i4", buffer=buf, strides=(3,))
-    scaled = words & np.int32(-256)
-    out = scaled.view(np.float32)
-    # In place over the same buffer: identical layout, so numpy needs no temporary copy.
-    np.multiply(scaled, np.float32(2.0**-31), out=out, dtype=np.float32, casting="unsafe")
-    return out
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    # Read sample i (i >= 1) as the int32 at bytes [3i - 1, 3i + 3): its top three bytes are the
+    # sample, so the sign comes for free, and its low byte (the previous sample's) is masked off.
+    # The value is then sample * 2**8. Unaligned strided reads of the input: no copy of it.
+    out = np.empty(n, dtype=np.int32)
+    out[1:] = np.ndarray((n - 1,), dtype="<i4", buffer=b, offset=2, strides=(3,))
+    out[0] = int.from_bytes(b[:3].tobytes(), "little", signed=True) << 8
+    out &= np.int32(-256)
+    # Scale to float32 in place over the same buffer (identical layout: numpy needs no temporary).
+    scaled = out.view(np.float32)
+    np.multiply(out, np.float32(2.0**-31), out=scaled, dtype=np.float32, casting="unsafe")
+    return scaled
 
 
 def float32_to_pcm24(x: np.ndarray) -> bytes:
