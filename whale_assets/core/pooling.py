@@ -1,0 +1,63 @@
+"""From per-window scores to one number or one decision per encounter window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+POOLING_METHODS = ("mean", "max", "median", "p90")
+
+
+def pool_scores(scores: np.ndarray, method: str) -> float:
+    """One summary of `scores` by `method` (one of `POOLING_METHODS`); NaN when there are none."""
+    if method not in POOLING_METHODS:
+        raise ValueError(f"unknown pooling method {method!r}; valid: {', '.join(POOLING_METHODS)}")
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if scores.size == 0:
+        return float("nan")
+    if method == "mean":
+        return float(scores.mean())
+    if method == "max":
+        return float(scores.max())
+    if method == "median":
+        return float(np.median(scores))
+    return float(np.percentile(scores, 90))
+
+
+def median_filtered(scores: np.ndarray, kernel: int) -> np.ndarray:
+    """Running median over `kernel` (odd) windows; edges repeat the end values, never zeros.
+
+    A single loud window (a click, a bump on the hydrophone) cannot survive a median of 3 or more.
+    """
+    if not isinstance(kernel, (int, np.integer)) or kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"kernel={kernel!r} must be an odd integer >= 1")
+    scores = np.asarray(scores)
+    if scores.ndim != 1:
+        raise ValueError(f"scores must be 1-D, got shape {scores.shape}")
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if scores.size == 0 or kernel == 1:
+        return scores.copy()
+    return ndimage.median_filter(scores, size=kernel, mode="nearest")
+
+
+@dataclass(frozen=True)
+class Detection:
+    detected: bool
+    """Whether the median-filtered score reaches the threshold anywhere."""
+    peak_index: int | None
+    """Window index of the filtered trace's maximum (first one on ties); None without windows."""
+    max_score: float
+    """Maximum of the filtered trace (NaN without windows)."""
+
+
+def detect(scores: np.ndarray, threshold: float = 0.5, kernel: int = 5) -> Detection:
+    """Median-filter `scores` over `kernel` windows and compare the result with `threshold`."""
+    filtered = median_filtered(scores, kernel)
+    if filtered.size == 0:
+        return Detection(detected=False, peak_index=None, max_score=float("nan"))
+    peak = int(np.argmax(filtered))  # argmax returns the first of equal maxima
+    best = float(filtered[peak])
+    return Detection(detected=bool(best >= threshold), peak_index=peak, max_score=best)
