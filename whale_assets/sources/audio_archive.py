@@ -48,6 +48,8 @@ class AudioArchive:
             self.root = root.rstrip("/")
             public = self.root == PUBLIC_ARCHIVE or self.root.startswith(PUBLIC_ARCHIVE + "/")
             # The public bucket takes unsigned requests; anything else uses the credential chain.
+            # Own client per archive: fsspec's shared instances would outlive changes of the
+            # endpoint or credentials in the environment (AWS_ENDPOINT_URL_S3, AWS_PROFILE, ...).
             options: dict = {"anon": public if anonymous is None else anonymous, "skip_instance_cache": True}
             if endpoint_url:
                 options["endpoint_url"] = endpoint_url

@@ -194,6 +194,15 @@ def test_corrupt_header_raises_corrupt_wav_header_naming_the_file(archive, day, 
     assert str(err.value).startswith(archive.day_path(day)) and problem in str(err.value)
 
 
+def test_garbage_chunk_size_is_corrupt_without_fetching_gigabytes(archive, root):
+    day = dt.date(2019, 3, 13)
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, SR, SR * 3, 3, 24)
+    archive_path(root, day).write_bytes(b"RIFF\xff\xff\xff\xffWAVE" + fmt + struct.pack("<4sI", b"LIST", 0xFFFF_FF00) + bytes(8_000))
+    with pytest.raises(CorruptWavHeader, match="a chunk size is garbage"):
+        archive.layout(day)
+    assert archive.bytes_read == AudioArchive.HEADER_PROBE
+
+
 @pytest.mark.parametrize("day, what", [(RATE_8K_DAY, "8000 Hz"), (PCM16_DAY, "16-bit")])
 def test_file_in_another_format_is_audio_unavailable(archive, day, what):
     with pytest.raises(AudioUnavailable, match=rf"MARS-{day:%Y%m%d}T000000Z-16kHz.wav is .*{what}.*expects 16000 Hz"):
