@@ -1,0 +1,30 @@
+"""Happywhale CSV exports saved in a directory: the offline stand-in for the live API."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+
+from whale_assets.core.encounter_table import empty_export, read_export_csv
+
+
+def read_export_dir(directory: str | PathLike[str]) -> pd.DataFrame:
+    """Every `*.csv` under `directory` (recursively, in sorted path order), concatenated.
+
+    Overlapping exports may repeat an encounter; `select_encounters` counts and drops the
+    duplicates, so nothing is deduplicated here.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"Happywhale export directory {root} does not exist (or is not a directory); "
+            "create it and put the CSV exports in it, or point the encounter source elsewhere."
+        )
+    files = sorted((p for p in root.rglob("*.csv") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
+    tables = [read_export_csv(path) for path in files]
+    non_empty = [t for t in tables if len(t)]
+    if not non_empty:
+        return empty_export()
+    return pd.concat(non_empty, ignore_index=True)

@@ -1,0 +1,39 @@
+import pandas as pd
+import pytest
+
+from whale_assets.core.encounter_table import EXPORT_COLUMNS
+from whale_assets.sources.encounter_exports import read_export_dir
+
+
+def write_export(path, ids: list[str]) -> None:
+    rows = [dict.fromkeys(EXPORT_COLUMNS, "x") | {"id": i} for i in ids]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=EXPORT_COLUMNS).to_csv(path, index=False)
+
+
+def test_reads_every_csv_recursively_in_sorted_path_order(tmp_path):
+    write_export(tmp_path / "b.csv", ["b1"])
+    write_export(tmp_path / "a" / "z.csv", ["a1", "a2"])
+    (tmp_path / "notes.txt").write_text("not an export")
+    table = read_export_dir(tmp_path)
+    assert list(table["id"]) == ["a1", "a2", "b1"]
+    assert list(table.columns) == EXPORT_COLUMNS and list(table.index) == [0, 1, 2]
+
+
+def test_empty_exports_and_empty_directory_give_zero_rows_with_export_columns(tmp_path):
+    assert list(read_export_dir(tmp_path).columns) == EXPORT_COLUMNS
+    (tmp_path / "none.csv").write_text("\n")
+    table = read_export_dir(tmp_path)
+    assert len(table) == 0 and list(table.columns) == EXPORT_COLUMNS
+
+
+def test_missing_directory_is_a_clear_file_not_found_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="export directory .*missing.* does not exist"):
+        read_export_dir(tmp_path / "missing")
+
+
+def test_a_malformed_file_stops_the_read_naming_it(tmp_path):
+    write_export(tmp_path / "good.csv", ["g1"])
+    (tmp_path / "bad.csv").write_text(",".join(EXPORT_COLUMNS) + "\n1,2\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: line 2"):
+        read_export_dir(tmp_path)
