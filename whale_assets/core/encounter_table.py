@@ -58,6 +58,8 @@ END_NOTES: list[str] = ["end_missing_used_start", "end_unparseable_used_start", 
 
 @dataclass(frozen=True)
 class EncounterSelection:
+    """The day's encounters (`ENCOUNTER_DTYPES`) and how many input rows went where."""
+
     table: pd.DataFrame
     counts: dict[str, int]
 

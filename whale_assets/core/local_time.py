@@ -113,8 +113,10 @@ def _per_distinct(column: pd.Series, parse: Callable[[str], np.generic], missing
 
 
 def parse_local_times(dates: pd.Series, times: pd.Series) -> pd.Series:
-    """Naive local datetime64[ns] from date and time text columns; NaT where either is missing or
-    malformed. Same rules as `local_to_utc` (HH:MM gets :00, given seconds are kept)."""
+    """Naive local datetime64[ns] from date and time text columns; NaT where either is bad.
+
+    Same rules as `local_to_utc`: HH:MM gets :00, given seconds are kept.
+    """
     day = _per_distinct(dates, lambda v: np.datetime64(_parse_date(v), "ns"), np.datetime64("NaT", "ns"))
     clock = _per_distinct(
         times,
