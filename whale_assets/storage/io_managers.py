@@ -1,0 +1,90 @@
+"""Dagster IO managers: window arrays as `.npy` partitions, tables in DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from dagster import ConfigurableIOManagerFactory, InputContext, OutputContext
+from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster._core.storage.upath_io_manager import UPathIOManager
+from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb_pandas import DuckDBPandasTypeHandler
+from upath import UPath
+
+from whale_assets.storage.window_arrays import (
+    StoredWindows,
+    WindowArrays,
+    read_partition,
+    status_counts,
+    write_partition,
+)
+
+
+class WindowArrayIOManager(UPathIOManager):
+    """Each partition is a directory `<base>/<asset>/<YYYY-MM-DD>/` of `.npy` files and an index."""
+
+    extension = ""
+
+    def dump_to_path(self, context: OutputContext, obj: WindowArrays, path: UPath) -> None:
+        stored = write_partition(path, obj)
+        context.add_output_metadata(
+            {
+                "windows": len(stored),
+                **{f"windows_{status}": n for status, n in sorted(status_counts(stored).items())},
+                "stored_bytes": sum(entry.get("nbytes", 0) for entry in stored),
+            }
+        )
+
+    def load_from_path(self, context: InputContext, path: UPath) -> StoredWindows:
+        return read_partition(path)
+
+
+class WindowArrayStorage(ConfigurableIOManagerFactory):
+    """Window arrays under `base_path` (a local directory, or an fsspec URL such as s3://...)."""
+
+    base_path: str
+
+    def create_io_manager(self, context) -> WindowArrayIOManager:
+        return WindowArrayIOManager(base_path=UPath(self.base_path))
+
+
+class StableTypesPandasHandler(DuckDBPandasTypeHandler):
+    """Writes every partition, empty ones included, with column types that never drift.
+
+    The stock handler skips empty frames, so a day without encounters would leave no table for
+    downstream reads and SQL; and an all-null text column would be typed NULL by DuckDB.
+    """
+
+    def handle_output(
+        self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
+    ) -> None:
+        frame = storage_types(obj)
+        table = f"{table_slice.schema}.{table_slice.table}"
+        connection.execute(f"create table if not exists {table} as select * from frame limit 0")
+        connection.execute(f"insert into {table} by name select * from frame")
+        context.add_output_metadata({"partition_row_count": len(frame), "storage_kind": "duckdb"})
+
+
+class WhaleDuckDBIOManager(DuckDBIOManager):
+    """dagster-duckdb's IO manager with the stable-types pandas handler."""
+
+    @staticmethod
+    def type_handlers() -> Sequence[DbTypeHandler]:
+        return [StableTypesPandasHandler()]
+
+    @staticmethod
+    def default_load_type() -> type:
+        return pd.DataFrame
+
+
+def storage_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text as VARCHAR and timestamps as microsecond TIMESTAMP, whatever the values."""
+    converted = {}
+    for name, dtype in frame.dtypes.items():
+        if dtype == object:
+            converted[name] = frame[name].astype("string")
+        elif pd.api.types.is_datetime64_any_dtype(dtype) and getattr(dtype, "tz", None) is None:
+            converted[name] = frame[name].astype("datetime64[us]")
+    return frame.assign(**converted) if converted else frame
+
