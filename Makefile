@@ -19,7 +19,7 @@ demo: $(INSTALLED)
 	$(BIN)/whale-assets demo
 
 dev: $(INSTALLED)
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
+	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/audio_retrieval.py

@@ -1,0 +1,71 @@
+"""`classifications`: model scores over each sifted span, every score stamped with its UTC time."""
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from dagster import AssetExecutionContext, Config, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.core.classifier import Classifier
+from whale_assets.core.resample import resample_exact
+from whale_assets.core.score_track import score_track
+from whale_assets.resources import ClassifierResource
+from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
+
+
+class ClassifyConfig(Config):
+    context_step_samples: int = Field(
+        10_000,
+        gt=0,
+        description="Requested step between model windows at 10 kHz; the model rounds it down to whole 300-sample hops",
+    )
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="array_io_manager",
+    kinds={"numpy", "tensorflow"},
+    group_name="whale_pipeline",
+)
+def classifications(
+    context: AssetExecutionContext,
+    config: ClassifyConfig,
+    sifted_audio: StoredWindows,
+    classifier: ClassifierResource,
+) -> WindowArrays:
+    """Per-window score tracks: structured arrays of (start_utc, score) on the model's true step."""
+    needs_model = any(entry["status"] == "ok" for entry in sifted_audio)
+    model = classifier.load(config.context_step_samples) if needs_model else None
+
+    def classify_windows() -> Iterator[WindowArray]:
+        for entry in sifted_audio:
+            yield _classify_window(context, model, sifted_audio, entry)
+
+    attributes = {"model": classifier.label, **config.model_dump()}
+    if model is not None:
+        attributes.update(step_s=model.grid.step_s, context_s=model.grid.context_s)
+    return WindowArrays(classify_windows(), attributes=attributes)
+
+
+def _classify_window(
+    context: AssetExecutionContext, model: Classifier | None, sifted: StoredWindows, entry: dict
+) -> WindowArray:
+    window_id = entry["window_id"]
+    metadata = {"encounter_ids": entry.get("encounter_ids", []), "status": entry["status"]}
+    if entry["status"] != "ok" or model is None:
+        return WindowArray(window_id, metadata)
+    audio = resample_exact(sifted.load(window_id), int(entry["sample_rate"]), model.grid.sample_rate)
+    scores = model.score(audio)
+    track = score_track(pd.Timestamp(entry["start_utc"]), scores, model.grid.step_s)
+    context.log.debug(f"window {window_id}: {scores.size} scores")
+    metadata.update(
+        model=model.name,
+        start_utc=entry["start_utc"],
+        step_s=model.grid.step_s,
+        context_s=model.grid.context_s,
+        n_scores=int(scores.size),
+        max_score=float(np.max(scores)) if scores.size else None,
+    )
+    return WindowArray(window_id, metadata, track)

@@ -1,0 +1,45 @@
+"""`encounters`: humpback encounters near MARS that start within the UTC day."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, Config, MetadataValue, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions, partition_day
+from whale_assets.core.encounter_table import select_encounters
+from whale_assets.resources import EncounterSource
+
+
+class EncountersConfig(Config):
+    radius_km: float = Field(20.0, gt=0, description="Keep encounters within this great-circle distance of MARS")
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="table_io_manager",
+    metadata={"partition_expr": "date"},
+    kinds={"duckdb", "pandas"},
+    group_name="whale_pipeline",
+)
+def encounters(
+    context: AssetExecutionContext, config: EncountersConfig, encounter_source: EncounterSource
+) -> pd.DataFrame:
+    """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
+    day = partition_day(context)
+    fetched = encounter_source.fetch(day, config.radius_km)
+    selection = select_encounters(fetched.table, day, radius_km=config.radius_km)
+    for error in fetched.row_errors:
+        context.log.warning(f"Happywhale dropped a row: {error}")
+    dropped = {k: v for k, v in selection.counts.items() if k.startswith("dropped_") and v}
+    if dropped:
+        context.log.warning(f"{sum(dropped.values())} rows dropped for bad data: {dropped}")
+    context.add_output_metadata(
+        {
+            "source": fetched.origin,
+            "source_row_errors": len(fetched.row_errors),
+            **{f"rows_{key}": int(value) for key, value in selection.counts.items()},
+            "preview": MetadataValue.md(selection.table.head(10).to_markdown(index=False))
+            if len(selection.table)
+            else "no encounters",
+        }
+    )
+    return selection.table

@@ -1,0 +1,60 @@
+"""`raw_audio`: the exact archive samples around each group of encounters."""
+
+from collections.abc import Iterator
+
+import pandas as pd
+from dagster import AssetExecutionContext, Config, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.core.encounter_windows import EncounterWindow, group_encounters
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
+from whale_assets.resources import AudioArchiveResource
+from whale_assets.sources.audio_archive import AudioUnavailable
+from whale_assets.storage.window_arrays import WindowArray, WindowArrays
+
+
+class RawAudioConfig(Config):
+    margin_s: float = Field(1800.0, ge=0, description="Seconds of audio kept before and after each encounter")
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="array_io_manager",
+    kinds={"numpy"},
+    group_name="whale_pipeline",
+)
+def raw_audio(
+    context: AssetExecutionContext,
+    config: RawAudioConfig,
+    encounters: pd.DataFrame,
+    audio_archive: AudioArchiveResource,
+) -> WindowArrays:
+    """16 kHz float32 audio of each encounter window, read by exact byte ranges (across midnight too)."""
+    windows = group_encounters(
+        encounters["encounter_id"], encounters["start_utc"], encounters["end_utc"], config.margin_s
+    )
+    context.log.info(f"{len(encounters)} encounters -> {len(windows)} audio windows")
+    archive = audio_archive.open()
+
+    def read_windows() -> Iterator[WindowArray]:
+        for window in windows:
+            yield _read_window(context, archive, window)
+        context.log.info(f"read {archive.bytes_read:,} bytes from {audio_archive.source}")
+
+    return WindowArrays(read_windows(), attributes={"margin_s": config.margin_s})
+
+
+def _read_window(context: AssetExecutionContext, archive, window: EncounterWindow) -> WindowArray:
+    metadata = {
+        "start_utc": window.start_utc.isoformat(),
+        "end_utc": window.end_utc.isoformat(),
+        "sample_rate": ARCHIVE_SAMPLE_RATE,
+        "encounter_ids": list(window.encounter_ids),
+    }
+    try:
+        audio = archive.read(window.start_utc, window.end_utc)
+    except AudioUnavailable as missing:
+        context.log.warning(f"window {window.window_id}: no audio ({missing})")
+        return WindowArray(window.window_id, {**metadata, "status": "no_audio", "reason": str(missing)})
+    return WindowArray(window.window_id, {**metadata, "status": "ok", "n_samples": int(audio.size)}, audio)

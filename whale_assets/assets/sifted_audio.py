@@ -1,0 +1,82 @@
+"""`sifted_audio`: the part of each window where band-limited energy stands out."""
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from dagster import AssetExecutionContext, Config, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.core.sift import sift
+from whale_assets.core.spans import widen
+from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
+
+
+class SiftConfig(Config):
+    lowcut_hz: float = Field(50.0, gt=0, description="Band-pass low edge (Hz)")
+    highcut_hz: float = Field(1500.0, gt=0, description="Band-pass high edge (Hz)")
+    order: int = Field(5, ge=1, le=12, description="Butterworth order")
+    threshold: float = Field(0.015, ge=0, le=1, description="Keep frames whose energy / max energy exceeds this")
+    frame_samples: int = Field(512, ge=16, description="Energy frame length in samples")
+    min_span_s: float = Field(
+        4.0, ge=0, description="Widen shorter kept spans to this (one humpback model context is 3.9124 s)"
+    )
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="array_io_manager",
+    kinds={"numpy", "scipy"},
+    group_name="whale_pipeline",
+)
+def sifted_audio(
+    context: AssetExecutionContext, config: SiftConfig, raw_audio: StoredWindows
+) -> WindowArrays:
+    """The unfiltered audio between the first and last frame whose band energy passes `threshold`.
+
+    The band-pass only decides what to keep: the classifiers get broadband audio, as they were built for.
+    """
+
+    def sift_windows() -> Iterator[WindowArray]:
+        for entry in raw_audio:
+            yield _sift_window(context, config, raw_audio, entry)
+
+    return WindowArrays(sift_windows(), attributes=config.model_dump())
+
+
+def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, entry: dict) -> WindowArray:
+    window_id = entry["window_id"]
+    carried = {k: entry[k] for k in ("encounter_ids", "sample_rate") if k in entry}
+    if entry["status"] != "ok":
+        return WindowArray(window_id, {**carried, "status": entry["status"]})
+    audio = raw_audio.load(window_id)
+    rate = int(entry["sample_rate"])
+    result = sift(
+        audio,
+        rate,
+        lowcut_hz=config.lowcut_hz,
+        highcut_hz=config.highcut_hz,
+        order=config.order,
+        threshold=config.threshold,
+        frame_samples=config.frame_samples,
+    )
+    if result.span is None:
+        context.log.info(f"window {window_id}: nothing above the sift threshold")
+        return WindowArray(window_id, {**carried, "status": "no_signal"})
+    first, last = widen(result.span, int(config.min_span_s * rate), audio.size)
+    window_start = pd.Timestamp(entry["start_utc"])
+
+    def to_utc(sample: int) -> str:
+        return (window_start + pd.Timedelta(seconds=sample / rate)).isoformat()
+
+    metadata = {
+        **carried,
+        "status": "ok",
+        "start_utc": to_utc(first),
+        "end_utc": to_utc(last),
+        "regions_utc": [[to_utc(a), to_utc(b)] for a, b in result.regions],
+        "kept_fraction": round((last - first) / max(audio.size, 1), 4),
+    }
+    return WindowArray(window_id, metadata, np.array(audio[first:last], dtype=np.float32))
+

@@ -1,0 +1,111 @@
+"""`whale_results`: one labelled row per encounter, with a figure of its window."""
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from dagster import AssetExecutionContext, Config, MetadataValue, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
+from whale_assets.core.results_table import Labelling, WindowOutcome, build_results
+from whale_assets.core.window_figure import render_encounter_png, window_spectrogram
+from whale_assets.resources import ImageStore
+from whale_assets.storage.window_arrays import StoredWindows
+
+
+class ResultsConfig(Config):
+    pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
+    threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
+    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    images: bool = Field(True, description="Write a spectrogram PNG per encounter")
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="table_io_manager",
+    metadata={"partition_expr": "date"},
+    kinds={"duckdb", "pandas"},
+    group_name="whale_pipeline",
+)
+def whale_results(
+    context: AssetExecutionContext,
+    config: ResultsConfig,
+    encounters: pd.DataFrame,
+    raw_audio: StoredWindows,
+    sifted_audio: StoredWindows,
+    classifications: StoredWindows,
+    images: ImageStore,
+) -> pd.DataFrame:
+    """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+    day = partition_day(context)
+    outcomes = [_outcome(entry, raw_audio, sifted_audio, classifications) for entry in raw_audio]
+    labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
+    img_paths = (
+        _write_figures(context, encounters, raw_audio, classifications, config, images) if config.images else {}
+    )
+    results = build_results(day_start_utc(day), encounters, outcomes, labelling, img_paths)
+    context.add_output_metadata(
+        {
+            "encounters": len(results),
+            "detected": int(results["detected"].sum()),
+            **{f"status_{s}": int(n) for s, n in results["status"].value_counts().items()},
+            "preview": MetadataValue.md(
+                results[["encounter_id", "status", "pooled_score", "detected", "peak_score_utc"]].to_markdown(
+                    index=False
+                )
+            )
+            if len(results)
+            else "no encounters",
+        }
+    )
+    return results
+
+
+def _outcome(entry: dict, raw: StoredWindows, sifted: StoredWindows, scored: StoredWindows) -> WindowOutcome:
+    window_id = entry["window_id"]
+    sift_entry = sifted.entry(window_id)
+    score_entry = scored.entry(window_id)
+    track = scored.load(window_id)
+    ok = score_entry["status"] == "ok"
+    return WindowOutcome(
+        window_id=window_id,
+        encounter_ids=tuple(entry["encounter_ids"]),
+        status=score_entry["status"],
+        score_times_utc=track["start_utc"] if track is not None else np.array([], "datetime64[ns]"),
+        scores=track["score"] if track is not None else np.array([], np.float32),
+        sifted_start_utc=pd.Timestamp(sift_entry["start_utc"]) if ok else None,
+        sifted_end_utc=pd.Timestamp(sift_entry["end_utc"]) if ok else None,
+        model=score_entry.get("model"),
+        audio_path=raw.array_path(window_id),
+        classification_path=scored.array_path(window_id),
+    )
+
+
+def _write_figures(
+    context: AssetExecutionContext,
+    encounters: pd.DataFrame,
+    raw: StoredWindows,
+    scored: StoredWindows,
+    config: ResultsConfig,
+    images: ImageStore,
+) -> dict[str, str]:
+    by_id = encounters.set_index(encounters["encounter_id"].astype(str))
+    paths: dict[str, str] = {}
+    for entry in raw:
+        audio = raw.load(entry["window_id"])
+        if audio is None or audio.size == 0:
+            continue
+        spectrogram = window_spectrogram(audio, int(entry["sample_rate"]), pd.Timestamp(entry["start_utc"]))
+        track = scored.load(entry["window_id"])
+        for encounter_id in entry["encounter_ids"]:
+            row = by_id.loc[str(encounter_id)]
+            png = render_encounter_png(
+                spectrogram,
+                track,
+                (row["start_utc"], row["end_utc"]),
+                title=f"encounter {encounter_id}, window {entry['window_id']}",
+                threshold=config.threshold,
+            )
+            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{encounter_id}.png", png)
+    return paths

@@ -1,0 +1,46 @@
+"""The code location: `dagster dev` (or `dg dev`) in the repository root loads `defs` from here."""
+
+from __future__ import annotations
+
+from dagster import Definitions, define_asset_job
+
+from whale_assets.assets import PIPELINE_ASSETS
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.settings import Settings
+from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
+from whale_assets.resources import (
+    AudioArchiveResource,
+    ClassifierResource,
+    EncounterSource,
+    ImageStore,
+)
+
+whale_pipeline_job = define_asset_job(
+    "whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions
+)
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    """Every resource, chosen from the settings in one place."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
+    return {
+        "encounter_source": EncounterSource(source=settings.encounters),
+        "audio_archive": AudioArchiveResource(
+            source=settings.audio_source, endpoint_url=settings.audio_endpoint_url
+        ),
+        "classifier": ClassifierResource(name=settings.classifier, model=settings.model),
+        "array_io_manager": WindowArrayStorage(base_path=str(settings.data_dir)),
+        "table_io_manager": WhaleDuckDBIOManager(database=str(settings.database), schema="main"),
+        "images": ImageStore(base_path=str(settings.data_dir / "images")),
+    }
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions(
+        assets=PIPELINE_ASSETS,
+        jobs=[whale_pipeline_job],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,93 @@
+"""Dagster resources: thin configurable handles on the outside world."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+
+from whale_assets.core.classifier import Classifier
+from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
+from whale_assets.settings import CLASSIFIERS, DEFAULT_MODEL, HAPPYWHALE
+
+
+@dataclass(frozen=True)
+class FetchedExports:
+    table: pd.DataFrame
+    row_errors: list[str]
+    origin: str
+
+
+class EncounterSource(ConfigurableResource):
+    """Happywhale encounters: the live API (`happywhale`) or a directory of CSV exports."""
+
+    source: str = HAPPYWHALE
+
+    def fetch(self, day: dt.date, radius_km: float) -> FetchedExports:
+        if self.source == HAPPYWHALE:
+            from whale_assets.sources.happywhale import search_happywhale
+
+            search = search_happywhale(day, radius_km)
+            return FetchedExports(search.table, list(search.row_errors), "happywhale API")
+        from whale_assets.sources.encounter_exports import read_export_dir
+
+        return FetchedExports(read_export_dir(self.source), [], self.source)
+
+
+class AudioArchiveResource(ConfigurableResource):
+    """The 16 kHz daily archive: the public bucket, another S3 endpoint, or a local directory."""
+
+    source: str = PUBLIC_ARCHIVE
+    endpoint_url: str | None = None
+
+    def open(self):
+        from whale_assets.sources.audio_archive import AudioArchive
+
+        return AudioArchive(self.source, endpoint_url=self.endpoint_url)
+
+
+class ClassifierResource(ConfigurableResource):
+    """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector)."""
+
+    name: str = "humpback"
+    model: str = DEFAULT_MODEL
+    _loaded: dict = PrivateAttr(default_factory=dict)
+
+    def load(self, context_step_samples: int = 10_000) -> Classifier:
+        if self.name not in CLASSIFIERS:
+            raise ValueError(f"classifier {self.name!r} is not valid; use one of: {', '.join(CLASSIFIERS)}")
+        key = (self.name, self.model, context_step_samples)
+        if key not in self._loaded:
+            self._loaded[key] = self._build(context_step_samples)
+        return self._loaded[key]
+
+    def _build(self, context_step_samples: int) -> Classifier:
+        if self.name == "energy":
+            from whale_assets.core.energy_classifier import EnergyClassifier
+
+            return EnergyClassifier()
+        # TensorFlow is imported only here, when the humpback model is really needed.
+        from whale_assets.sources.humpback_model import load_humpback_model
+
+        return load_humpback_model(self.model, context_step_samples=context_step_samples)
+
+    @property
+    def label(self) -> str:
+        return "energy" if self.name == "energy" else self.model
+
+
+class ImageStore(ConfigurableResource):
+    """PNG figures of each encounter's window, under `base_path` (local directory or fsspec URL)."""
+
+    base_path: str
+
+    def write(self, relative_path: str, data: bytes) -> str:
+        from upath import UPath
+
+        from whale_assets.storage.files import replace_bytes
+
+        path = UPath(self.base_path) / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_bytes(path, data)
+        return str(path)
