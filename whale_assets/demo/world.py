@@ -1,0 +1,160 @@
+"""The offline demo world: Happywhale-style CSV exports and a sparse local archive with song.
+
+Encounters are declared in UTC with the zone their reporter used; the CSV carries local
+times, as Happywhale's does, so the demo exercises the real conversion back to UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, MARS_LATITUDE, MARS_LONGITUDE
+from whale_assets.demo.archive_writer import archive_path, write_day_file
+from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
+
+DEMO_DAYS = (dt.date(2023, 9, 14), dt.date(2023, 9, 15))
+DEMO_MARGIN_S = 300.0
+EXPORT_COLUMNS = (
+    "latitude longitude approved attrs startDate startTime endDate endTime timezone displayImgId "
+    "displayThumbUrl displayImgType displayImgUrl id accuracy precision displayImgLicense maxCount "
+    "minCount orgIds public region species system:time_start"
+).split()
+
+
+@dataclass(frozen=True)
+class DemoEncounter:
+    encounter_id: str
+    start_utc: str
+    end_utc: str
+    timezone: str
+    latitude: float = MARS_LATITUDE + 0.05
+    longitude: float = MARS_LONGITUDE + 0.05
+    species: str = "humpback_whale"
+    song_utc: tuple[str, str] | None = None
+    blank_start_time: bool = False
+
+
+ENCOUNTERS = (
+    DemoEncounter("hw-1001", "2023-09-14 16:12:30", "2023-09-14 16:15:00", "-07:00", 36.80, -122.10,
+                  song_utc=("2023-09-14 16:11:00", "2023-09-14 16:17:30")),
+    DemoEncounter("hw-1002", "2023-09-14 16:20:10", "2023-09-14 16:31:40", "America/Los_Angeles", 36.75, -122.25),
+    DemoEncounter("hw-1003", "2023-09-14 21:05:00", "2023-09-14 21:20:00", "-07:00", 36.65, -122.05),
+    DemoEncounter("hw-1004", "2023-09-14 18:00:00", "2023-09-14 18:30:00", "-07:00", 34.40, -119.70),
+    DemoEncounter("hw-1005", "2023-09-14 17:00:00", "2023-09-14 17:10:00", "-07:00", species="blue_whale"),
+    DemoEncounter("hw-1006", "2023-09-14 19:00:00", "2023-09-14 19:10:00", "-07:00", blank_start_time=True),
+    DemoEncounter("hw-1007", "2023-09-14 23:54:00", "2023-09-15 00:05:00", "-0700", 36.70, -122.30,
+                  song_utc=("2023-09-14 23:56:00", "2023-09-15 00:06:00")),
+    DemoEncounter("hw-2001", "2023-09-15 03:30:00", "2023-09-15 03:45:00", "America/Los_Angeles", 36.72, -122.15,
+                  song_utc=("2023-09-15 03:28:00", "2023-09-15 03:40:00")),
+    DemoEncounter("hw-2002", "2023-09-15 19:00:00", "2023-09-15 19:05:00", "America/Los_Angeles", 36.60, -122.20),
+    DemoEncounter("hw-2003", "2023-09-15 23:50:00", "2023-09-15 23:58:00", "-07:00", 36.71, -122.19),
+    DemoEncounter("hw-2004", "2023-09-15 10:00:00", "2023-09-15 10:05:00", "Mars/Olympus_Mons"),
+)
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    encounters_dir: Path
+    archive_dir: Path
+
+
+def build_world(root: Path, seed: int = 7) -> DemoWorld:
+    """Write the encounter CSV and the archive days (the day after the demo is missing on purpose)."""
+    world = DemoWorld(root / "encounters", root / "archive")
+    world.encounters_dir.mkdir(parents=True, exist_ok=True)
+    write_export(world.encounters_dir / "happywhale-export.csv", [_export_row(e) for e in ENCOUNTERS])
+    rng = np.random.default_rng(seed)
+    for day, segments in _day_segments(rng).items():
+        write_day_file(archive_path(world.archive_dir, day), segments)
+    return world
+
+
+def write_export(path: Path, rows: list[dict[str, object]]) -> None:
+    """A CSV in Happywhale's export format (columns in its order, unknown ones left empty)."""
+    with path.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _export_row(encounter: DemoEncounter) -> dict[str, object]:
+    start, end = (_local(t, encounter.timezone) for t in (encounter.start_utc, encounter.end_utc))
+    image = f"https://happywhale.com/img/{encounter.encounter_id}.jpg"
+    return {
+        "latitude": encounter.latitude,
+        "longitude": encounter.longitude,
+        "approved": True,
+        "startDate": f"{start:%Y-%m-%d}",
+        "startTime": "" if encounter.blank_start_time else f"{start:%H:%M:%S}",
+        "endDate": f"{end:%Y-%m-%d}",
+        "endTime": f"{end:%H:%M:%S}",
+        "timezone": encounter.timezone,
+        "displayImgUrl": image,
+        "displayThumbUrl": image,
+        "id": encounter.encounter_id,
+        "species": encounter.species,
+        "region": "Monterey Bay",
+        "public": True,
+    }
+
+
+def _local(utc_text: str, zone: str) -> pd.Timestamp:
+    utc = pd.Timestamp(utc_text, tz="UTC")
+    try:
+        return utc.tz_convert(zoneinfo.ZoneInfo(zone)).tz_localize(None)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        sign = -1 if zone.startswith("-") else 1
+        digits = zone.lstrip("+-").replace(":", "")
+        hours, minutes = (int(digits[:2]), int(digits[2:4] or 0)) if digits.isdigit() else (0, 0)
+        return (utc + sign * pd.Timedelta(hours=hours, minutes=minutes)).tz_localize(None)
+
+
+def _day_segments(rng: np.random.Generator) -> dict[dt.date, list[tuple[float, np.ndarray]]]:
+    """Background noise over every (merged) encounter window, song added where declared, split per day."""
+    segments: dict[dt.date, list[tuple[float, np.ndarray]]] = defaultdict(list)
+    for start, end in _covered_spans():
+        audio = ocean_noise(int((end - start).total_seconds()) * ARCHIVE_SAMPLE_RATE, ARCHIVE_SAMPLE_RATE, rng)
+        for encounter in ENCOUNTERS:
+            if encounter.song_utc and start <= pd.Timestamp(encounter.song_utc[0], tz="UTC") < end:
+                song_start, song_end = (pd.Timestamp(t, tz="UTC") for t in encounter.song_utc)
+                song = humpback_like_song((song_end - song_start).total_seconds(), ARCHIVE_SAMPLE_RATE, rng)
+                offset = int((song_start - start).total_seconds() * ARCHIVE_SAMPLE_RATE)
+                audio[offset : offset + song.size] += song[: audio.size - offset]
+        for day, offset_s, piece in _split_at_midnight(start, audio):
+            if day in DEMO_DAYS:
+                segments[day].append((offset_s, piece))
+    return segments
+
+
+def _covered_spans() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Encounter spans padded beyond the demo margin, merged where they overlap."""
+    pad = pd.Timedelta(seconds=DEMO_MARGIN_S + 120)
+    spans = sorted(
+        (pd.Timestamp(e.start_utc, tz="UTC") - pad, pd.Timestamp(e.end_utc, tz="UTC") + pad) for e in ENCOUNTERS
+    )
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _split_at_midnight(start: pd.Timestamp, audio: np.ndarray):
+    position = 0
+    while position < audio.size:
+        now = start + pd.Timedelta(seconds=position / ARCHIVE_SAMPLE_RATE)
+        midnight = now.normalize()
+        to_next_day = int(((midnight + pd.Timedelta(days=1)) - now).total_seconds() * ARCHIVE_SAMPLE_RATE)
+        piece = audio[position : position + to_next_day]
+        yield now.date(), (now - midnight).total_seconds(), piece
+        position += piece.size
