@@ -1,0 +1,111 @@
+"""A UTC day through all five assets with a real temporary Dagster instance."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from whale_assets_tests.pipeline.conftest import DAY, query, run_day
+from whale_assets_tests.support.world import export_row
+
+
+def build_song_day(world):
+    world.encounters(
+        export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"),
+        export_row("quiet", "2023-09-14 20:00:00"),
+        export_row("far", "2023-09-14 12:00:00", latitude=34.4, longitude=-119.7),
+        export_row("blue", "2023-09-14 13:00:00", species="blue_whale"),
+        export_row("next-day", "2023-09-15 01:00:00"),
+    )
+    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
+    world.audio("2023-09-14 19:55:00", 12 * 60, seed=2)
+    world.write_archive()
+
+
+def test_a_day_with_song_is_detected_where_the_song_is(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    assert run_day(settings, instance).success
+
+    results = query(settings, "select * from whale_results order by start_utc")
+    assert list(results["encounter_id"]) == ["sing", "quiet"]
+    sing, quiet = results.iloc[0], results.iloc[1]
+    assert list(results["status"]) == ["ok", "ok"]
+    assert bool(sing["detected"]) and not bool(quiet["detected"])
+    assert pd.Timestamp("2023-09-14 16:00:25") <= sing["peak_score_utc"] <= pd.Timestamp("2023-09-14 16:01:30")
+    assert sing["pooled_score"] > quiet["pooled_score"]
+    assert sing["model"] == "energy" and sing["n_scores"] > 0
+    assert (results["date"] == pd.Timestamp(DAY)).all()
+
+
+def test_every_result_points_at_its_stored_arrays_and_figure(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    row = query(settings, "select * from whale_results where encounter_id = 'sing'").iloc[0]
+    for column in ("audio_path", "classification_path", "img_path"):
+        assert open(row[column], "rb").read(6) in (b"\x93NUMPY", b"\x89PNG\r\n")
+    index = json.loads((settings.data_dir / "raw_audio" / DAY / "index.json").read_text())
+    [window] = [w for w in index["windows"] if "sing" in w["encounter_ids"]]
+    assert window["start_utc"].startswith("2023-09-14T15:59:00")
+    assert window["n_samples"] == (2 * 60 + 2 * 60) * 16_000
+
+
+def test_encounter_filters_are_counted_in_the_materialization(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    event = instance.get_latest_materialization_event(_key("encounters"))
+    metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    assert metadata["rows_kept"] == 2
+    assert metadata["rows_outside_radius"] == 1
+    assert metadata["rows_other_species"] == 1
+    assert metadata["rows_outside_day"] == 1
+
+
+def test_a_day_without_encounters_materializes_empty_tables(world, instance):
+    world.encounters()
+    settings = world.settings()
+    assert run_day(settings, instance).success
+    assert len(query(settings, "select * from encounters")) == 0
+    assert len(query(settings, "select * from whale_results")) == 0
+
+
+def test_a_day_whose_audio_is_missing_keeps_its_encounters_as_no_audio(world, instance):
+    world.encounters(export_row("lonely", "2023-09-14 10:00:00"))
+    settings = world.settings()
+    assert run_day(settings, instance).success
+    results = query(settings, "select * from whale_results")
+    assert list(results["status"]) == ["no_audio"]
+    assert results["n_scores"].tolist() == [0] and not results["detected"].any()
+
+
+def test_rematerializing_a_day_replaces_its_rows_without_duplicates(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    first = query(settings, "select encounter_id, pooled_score from whale_results order by 1")
+    assert run_day(settings, instance, whale_results={"pooling": "max"}).success
+    second = query(settings, "select encounter_id, pooled_score from whale_results order by 1")
+    assert len(second) == len(first) == 2
+    assert (second["pooled_score"] >= first["pooled_score"]).all()
+    assert query(settings, "select count(*) as n from encounters")["n"][0] == 2
+    stored = sorted(p.name for p in (settings.data_dir / "raw_audio" / DAY).iterdir())
+    assert len(stored) == 3  # two windows and the index: the first run's files are gone
+
+
+def test_other_days_are_untouched_by_a_days_materialization(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    world.encounters(export_row("sing", "2023-09-14 16:00:00"), export_row("next", "2023-09-15 16:00:00"))
+    run_day(settings, instance, day="2023-09-15")
+    counts = query(settings, "select date::date as d, count(*) as n from whale_results group by 1 order by 1")
+    assert counts["n"].tolist() == [2, 1]
+
+
+def _key(name: str):
+    from dagster import AssetKey
+
+    return AssetKey(name)
