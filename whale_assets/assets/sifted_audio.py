@@ -73,6 +73,7 @@ def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, entry: d
     metadata = {
         **carried,
         "status": "ok",
+        "n_samples": last - first,
         "start_utc": to_utc(first),
         "end_utc": to_utc(last),
         "regions_utc": [[to_utc(a), to_utc(b)] for a, b in result.regions],

@@ -1,0 +1,79 @@
+"""The code location as `dagster dev` loads it, and the SQL command over its results."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+from dagster import AssetKey
+
+from whale_assets.cli import main
+from whale_assets_tests.pipeline.conftest import run_day
+from whale_assets_tests.support.world import export_row
+
+PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
+
+
+def load_defs(monkeypatch, tmp_path, **env):
+    monkeypatch.setenv("WHALE_DATA_DIR", str(tmp_path / "data"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    import whale_assets.definitions as definitions
+
+    return importlib.reload(definitions).defs
+
+
+def test_the_code_location_has_five_daily_partitioned_assets_in_pipeline_order(monkeypatch, tmp_path):
+    defs = load_defs(monkeypatch, tmp_path)
+    graph = defs.resolve_asset_graph()
+    assert {key.path[-1] for key in graph.get_all_asset_keys()} == set(PIPELINE)
+    for upstream, downstream in zip(PIPELINE, PIPELINE[1:]):
+        assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
+    partitions = defs.resolve_assets_def("whale_results").partitions_def
+    assert partitions.get_first_partition_key() == "2015-07-01"
+    assert defs.resolve_job_def("whale_pipeline") is not None
+
+
+def test_an_unknown_setting_fails_at_load_listing_the_valid_values(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match="humpback, energy"):
+        load_defs(monkeypatch, tmp_path, WHALE_CLASSIFIER="svm")
+
+
+def test_loading_the_code_location_does_not_import_tensorflow(tmp_path):
+    code = "import sys, whale_assets.definitions; print('tensorflow' in sys.modules)"
+    env = {"WHALE_DATA_DIR": str(tmp_path), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_dagster_cli_lists_the_assets_from_the_repository_root(tmp_path):
+    env = {"WHALE_DATA_DIR": str(tmp_path), "PATH": ""}
+    dagster = [sys.executable, "-m", "dagster", "asset", "list", "-m", "whale_assets.definitions"]
+    out = subprocess.run(dagster, capture_output=True, text=True, env=env, check=True)
+    assert set(out.stdout.split()) >= set(PIPELINE)
+
+
+def test_sql_answers_over_materialized_results_as_table_and_csv(world, instance, capsys):
+    world.encounters(export_row("lonely", "2023-09-14 10:00:00"))
+    settings = world.settings()
+    run_day(settings, instance)
+    database = str(settings.database)
+    assert main(["sql", "select encounter_id, status from whale_results", "--database", database]) == 0
+    assert "lonely" in capsys.readouterr().out
+    assert main(["sql", "select encounter_id, status from whale_results", "--format", "csv", "--database", database]) == 0
+    assert capsys.readouterr().out.splitlines() == ["encounter_id,status", "lonely,no_audio"]
+
+
+def test_sql_without_results_says_what_to_do(tmp_path, capsys):
+    assert main(["sql", "select 1", "--database", str(tmp_path / "none.duckdb")]) == 2
+    assert "materialize whale_results first" in capsys.readouterr().err
+
+
+def test_a_bad_query_is_reported_not_raised(world, instance, capsys):
+    world.encounters()
+    settings = world.settings()
+    run_day(settings, instance)
+    assert main(["sql", "select nope from whale_results", "--database", str(settings.database)]) == 2
+    assert "query failed" in capsys.readouterr().err
