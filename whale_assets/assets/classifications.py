@@ -8,10 +8,12 @@ from dagster import AssetExecutionContext, Config, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.policies import MODEL_SCORING, permanent_failure
 from whale_assets.core.classifier import Classifier
 from whale_assets.core.resample import resample_exact
 from whale_assets.core.score_track import score_track
 from whale_assets.resources import ClassifierResource
+from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 
@@ -28,6 +30,7 @@ class ClassifyConfig(Config):
     io_manager_key="array_io_manager",
     kinds={"numpy", "tensorflow"},
     group_name="whale_pipeline",
+    pool=MODEL_SCORING,
 )
 def classifications(
     context: AssetExecutionContext,
@@ -37,7 +40,10 @@ def classifications(
 ) -> WindowArrays:
     """Per-window score tracks: structured arrays of (start_utc, score) on the model's true step."""
     needs_model = any(entry["status"] == "ok" for entry in sifted_audio)
-    model = classifier.load(config.context_step_samples) if needs_model else None
+    try:
+        model = classifier.load(config.context_step_samples) if needs_model else None
+    except ModelLoadError as error:
+        raise permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory") from error
 
     def classify_windows() -> Iterator[WindowArray]:
         for entry in sifted_audio:

@@ -5,8 +5,10 @@ from dagster import AssetExecutionContext, Config, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions, partition_day
+from whale_assets.assets.policies import DUCKDB_WRITERS, TRANSIENT_RETRY, permanent_failure
 from whale_assets.core.encounter_table import select_encounters
 from whale_assets.resources import EncounterSource
+from whale_assets.sources.happywhale import HappywhaleError
 
 
 class EncountersConfig(Config):
@@ -19,13 +21,22 @@ class EncountersConfig(Config):
     metadata={"partition_expr": "date"},
     kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
+    pool=DUCKDB_WRITERS,
+    retry_policy=TRANSIENT_RETRY,
 )
 def encounters(
     context: AssetExecutionContext, config: EncountersConfig, encounter_source: EncounterSource
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
     day = partition_day(context)
-    fetched = encounter_source.fetch(day, config.radius_km)
+    try:
+        fetched = encounter_source.fetch(day, config.radius_km)
+    except HappywhaleError as error:
+        if error.transient:
+            raise  # the retry policy tries again with backoff
+        raise permanent_failure(error, "check the Happywhale request above; retrying will not help") from error
+    except (FileNotFoundError, ValueError) as error:
+        raise permanent_failure(error, "fix or re-export the CSV files in WHALE_ENCOUNTERS") from error
     selection = select_encounters(fetched.table, day, radius_km=config.radius_km)
     for error in fetched.row_errors:
         context.log.warning(f"Happywhale dropped a row: {error}")

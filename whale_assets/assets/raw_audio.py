@@ -7,9 +7,11 @@ from dagster import AssetExecutionContext, Config, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.policies import TRANSIENT_RETRY, permanent_failure
 from whale_assets.core.encounter_windows import EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.resources import AudioArchiveResource
+from whale_assets.core.wav_header import CorruptWavHeader
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
 
@@ -23,6 +25,7 @@ class RawAudioConfig(Config):
     io_manager_key="array_io_manager",
     kinds={"numpy"},
     group_name="whale_pipeline",
+    retry_policy=TRANSIENT_RETRY,
 )
 def raw_audio(
     context: AssetExecutionContext,
@@ -57,4 +60,6 @@ def _read_window(context: AssetExecutionContext, archive, window: EncounterWindo
     except AudioUnavailable as missing:
         context.log.warning(f"window {window.window_id}: no audio ({missing})")
         return WindowArray(window.window_id, {**metadata, "status": "no_audio", "reason": str(missing)})
+    except CorruptWavHeader as corrupt:
+        raise permanent_failure(corrupt, "replace or remove that day file in the archive") from corrupt
     return WindowArray(window.window_id, {**metadata, "status": "ok", "n_samples": int(audio.size)}, audio)

@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, Config, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
+from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.core.results_table import Labelling, WindowOutcome, build_results
 from whale_assets.core.window_figure import render_encounter_png, window_spectrogram
 from whale_assets.resources import ImageStore
@@ -27,6 +28,7 @@ class ResultsConfig(Config):
     metadata={"partition_expr": "date"},
     kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
+    pool=DUCKDB_WRITERS,
 )
 def whale_results(
     context: AssetExecutionContext,

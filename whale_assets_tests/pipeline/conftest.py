@@ -26,6 +26,10 @@ def instance():
 
 
 def run_day(settings: Settings, instance, day: str = DAY, **config):
+    return run_day_result(settings, instance, day, raise_on_error=True, **config)
+
+
+def run_day_result(settings: Settings, instance, day: str = DAY, raise_on_error: bool = False, **config):
     run_config = {"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}}
     for asset_name, asset_config in config.items():
         run_config["ops"].setdefault(asset_name, {"config": {}})["config"].update(asset_config)
@@ -35,6 +39,7 @@ def run_day(settings: Settings, instance, day: str = DAY, **config):
         resources=build_resources(settings),
         instance=instance,
         run_config=run_config,
+        raise_on_error=raise_on_error,
     )
 
 

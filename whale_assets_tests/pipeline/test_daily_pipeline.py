@@ -109,3 +109,19 @@ def _key(name: str):
     from dagster import AssetKey
 
     return AssetKey(name)
+
+
+def test_a_corrupt_day_file_fails_the_run_naming_the_file_without_retrying(world, instance):
+    from whale_assets.demo.archive_writer import archive_path
+    from whale_assets_tests.pipeline.conftest import run_day_result
+
+    world.encounters(export_row("a", "2023-09-14 10:00:00"))
+    path = archive_path(world.archive_dir, pd.Timestamp(DAY).date())
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"RIFX" + b"\0" * 64)
+    result = run_day_result(world.settings(), instance)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "raw_audio"
+    assert str(path) in failure.event_specific_data.error.message
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
