@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dagster import Definitions, define_asset_job
 
-from whale_assets.assets import PIPELINE_ASSETS
+from whale_assets.assets import ALL_ASSETS, PIPELINE_ASSETS
 from whale_assets.assets.partitions import daily_partitions
+from whale_assets.automation import SCHEDULES, SENSORS
 from whale_assets.settings import Settings
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
 from whale_assets.resources import (
     AudioArchiveResource,
     ClassifierResource,
     EncounterSource,
-    ImageStore,
+    FileStore,
 )
 
 whale_pipeline_job = define_asset_job(
@@ -31,14 +32,16 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "classifier": ClassifierResource(name=settings.classifier, model=settings.model),
         "array_io_manager": WindowArrayStorage(base_path=str(settings.data_dir)),
         "table_io_manager": WhaleDuckDBIOManager(database=str(settings.database), schema="main"),
-        "images": ImageStore(base_path=str(settings.data_dir / "images")),
+        "images": FileStore(base_path=str(settings.data_dir / "images")),
     }
 
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=PIPELINE_ASSETS,
+        assets=ALL_ASSETS,
         jobs=[whale_pipeline_job],
+        sensors=SENSORS,
+        schedules=SCHEDULES,
         resources=build_resources(settings),
     )
 

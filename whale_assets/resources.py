@@ -77,17 +77,25 @@ class ClassifierResource(ConfigurableResource):
         return "energy" if self.name == "energy" else self.model
 
 
-class ImageStore(ConfigurableResource):
-    """PNG figures of each encounter's window, under `base_path` (local directory or fsspec URL)."""
+class FileStore(ConfigurableResource):
+    """Files the tables point at (figures) or runs resume from, under `base_path` (local or fsspec URL)."""
 
     base_path: str
 
-    def write(self, relative_path: str, data: bytes) -> str:
+    def path(self, relative_path: str):
         from upath import UPath
 
+        return UPath(self.base_path) / relative_path
+
+    def write(self, relative_path: str, data: bytes) -> str:
+        """Write atomically (readers see the old file or the new one) and return the full path."""
         from whale_assets.storage.files import replace_bytes
 
-        path = UPath(self.base_path) / relative_path
+        path = self.path(relative_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_bytes(path, data)
         return str(path)
+
+    def read(self, relative_path: str) -> bytes | None:
+        path = self.path(relative_path)
+        return path.read_bytes() if path.exists() else None

@@ -7,3 +7,4 @@ from whale_assets.assets.sifted_audio import sifted_audio
 from whale_assets.assets.whale_results import whale_results
 
 PIPELINE_ASSETS = [encounters, raw_audio, sifted_audio, classifications, whale_results]
+ALL_ASSETS = [*PIPELINE_ASSETS]

@@ -11,7 +11,7 @@ from whale_assets.assets.partitions import daily_partitions, day_start_utc, part
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.core.results_table import Labelling, WindowOutcome, build_results
 from whale_assets.core.window_figure import render_encounter_png, window_spectrogram
-from whale_assets.resources import ImageStore
+from whale_assets.resources import FileStore
 from whale_assets.storage.window_arrays import StoredWindows
 
 
@@ -37,7 +37,7 @@ def whale_results(
     raw_audio: StoredWindows,
     sifted_audio: StoredWindows,
     classifications: StoredWindows,
-    images: ImageStore,
+    images: FileStore,
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
     day = partition_day(context)
@@ -90,7 +90,7 @@ def _write_figures(
     raw: StoredWindows,
     scored: StoredWindows,
     config: ResultsConfig,
-    images: ImageStore,
+    images: FileStore,
 ) -> dict[str, str]:
     by_id = encounters.set_index(encounters["encounter_id"].astype(str))
     paths: dict[str, str] = {}

@@ -1,0 +1,6 @@
+"""Unattended operation: sensors and schedules over the daily partitions."""
+
+from dagster import ScheduleDefinition, SensorDefinition
+
+SENSORS: list[SensorDefinition] = []
+SCHEDULES: list[ScheduleDefinition] = []
