@@ -23,16 +23,31 @@ whale_pipeline_job = define_asset_job(
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource, chosen from the settings in one place."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
     return {
         "encounter_source": EncounterSource(source=settings.encounters),
         "audio_archive": AudioArchiveResource(
             source=settings.audio_source, endpoint_url=settings.audio_endpoint_url
         ),
         "classifier": ClassifierResource(name=settings.classifier, model=settings.model),
-        "array_io_manager": WindowArrayStorage(base_path=str(settings.data_dir)),
-        "table_io_manager": WhaleDuckDBIOManager(database=str(settings.database), schema="main"),
-        "images": FileStore(base_path=str(settings.data_dir / "images")),
+        **storage_resources(settings),
+    }
+
+
+def storage_resources(settings: Settings) -> dict[str, object]:
+    """The one switch between local storage and S3: same assets, different IO managers."""
+    root = settings.storage_root
+    if settings.storage == "s3":
+        from whale_assets.storage.parquet_tables import ParquetTableStorage
+
+        tables: object = ParquetTableStorage(base_path=f"{root}/tables")
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
+        tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main")
+    return {
+        "array_io_manager": WindowArrayStorage(base_path=root),
+        "table_io_manager": tables,
+        "images": FileStore(base_path=f"{root}/images"),
+        "checkpoints": FileStore(base_path=f"{root}/checkpoints"),
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 
 CLASSIFIERS = ("humpback", "energy")
+STORAGE_MODES = ("local", "s3")
 DEFAULT_MODEL = "https://tfhub.dev/google/humpback_whale/1"
 HAPPYWHALE = "happywhale"
 
@@ -27,6 +28,9 @@ class Settings:
     audio_endpoint_url: str | None
     classifier: str
     model: str
+    storage: str = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = "whale_assets"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -38,11 +42,19 @@ class Settings:
             audio_endpoint_url=env.get("WHALE_AUDIO_ENDPOINT_URL") or None,
             classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
             model=env.get("WHALE_MODEL", DEFAULT_MODEL),
+            **_storage(env),
         )
 
     @property
     def database(self) -> Path:
         return database_path(self.data_dir)
+
+    @property
+    def storage_root(self) -> str:
+        """Where arrays, tables and figures go: the data directory, or s3://bucket/prefix."""
+        if self.storage == "s3":
+            return f"s3://{self.s3_bucket}/{self.s3_prefix}".rstrip("/")
+        return str(self.data_dir)
 
 
 def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
@@ -59,6 +71,15 @@ def _one_of(name: str, value: str, valid: tuple[str, ...]) -> str:
     if value not in valid:
         raise SettingsError(f"{name}={value!r} is not valid; use one of: {', '.join(valid)}")
     return value
+
+
+def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
+    storage = _one_of("WHALE_STORAGE", env.get("WHALE_STORAGE", "local"), STORAGE_MODES)
+    bucket = env.get("WHALE_S3_BUCKET") or None
+    if storage == "s3" and not bucket:
+        raise SettingsError("WHALE_STORAGE=s3 needs WHALE_S3_BUCKET (and optionally WHALE_S3_PREFIX)")
+    prefix = env.get("WHALE_S3_PREFIX", "whale_assets").strip("/")
+    return {"storage": storage, "s3_bucket": bucket, "s3_prefix": prefix}
 
 
 def _encounter_source(value: str) -> str:

@@ -35,3 +35,16 @@ def test_an_unknown_value_fails_naming_the_variable_and_the_valid_ones(variable,
 def test_local_sources_are_resolved_directories(tmp_path):
     settings = Settings.from_env({"WHALE_ENCOUNTERS": str(tmp_path), "WHALE_AUDIO_SOURCE": str(tmp_path)})
     assert settings.encounters == settings.audio_source == str(tmp_path)
+
+
+def test_storage_is_local_by_default_and_s3_needs_a_bucket(tmp_path):
+    assert Settings.from_env({"WHALE_DATA_DIR": str(tmp_path)}).storage_root == str(tmp_path)
+    with pytest.raises(SettingsError, match="WHALE_S3_BUCKET"):
+        Settings.from_env({"WHALE_STORAGE": "s3"})
+    s3 = Settings.from_env({"WHALE_STORAGE": "s3", "WHALE_S3_BUCKET": "b", "WHALE_S3_PREFIX": "/runs/x/"})
+    assert s3.storage_root == "s3://b/runs/x"
+
+
+def test_an_unknown_storage_mode_lists_the_valid_ones():
+    with pytest.raises(SettingsError, match="local, s3"):
+        Settings.from_env({"WHALE_STORAGE": "gcs"})
