@@ -14,6 +14,7 @@ from whale_assets.resources import (
     ClassifierResource,
     EncounterSource,
     FileStore,
+    FingerprintStore,
 )
 
 whale_pipeline_job = define_asset_job(
@@ -42,12 +43,13 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         tables: object = ParquetTableStorage(base_path=f"{root}/tables")
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
-        tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main")
+        tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main", fingerprint_root=root)
     return {
-        "array_io_manager": WindowArrayStorage(base_path=root),
+        "array_io_manager": WindowArrayStorage(base_path=root, fingerprint_root=root),
         "table_io_manager": tables,
         "images": FileStore(base_path=f"{root}/images"),
         "checkpoints": FileStore(base_path=f"{root}/checkpoints"),
+        "fingerprints": FingerprintStore(root=root),
     }
 
 

@@ -34,6 +34,14 @@ class EncounterSource(ConfigurableResource):
 
         return FetchedExports(read_export_dir(self.source), [], self.source)
 
+    def identity(self) -> str:
+        """What the fingerprint knows of the source: the API, or the export files' names, sizes and times."""
+        if self.source == HAPPYWHALE:
+            return HAPPYWHALE
+        from whale_assets.sources.encounter_exports import export_dir_signature
+
+        return f"{self.source}:{export_dir_signature(self.source)}"
+
 
 class AudioArchiveResource(ConfigurableResource):
     """The 16 kHz daily archive: the public bucket, another S3 endpoint, or a local directory."""
@@ -99,3 +107,14 @@ class FileStore(ConfigurableResource):
     def read(self, relative_path: str) -> bytes | None:
         path = self.path(relative_path)
         return path.read_bytes() if path.exists() else None
+
+
+class FingerprintStore(ConfigurableResource):
+    """Read access to the fingerprints that the IO managers record beside the stored partitions."""
+
+    root: str
+
+    def get(self, asset: str, partition: str) -> str | None:
+        from whale_assets.storage.fingerprints import FingerprintRegistry
+
+        return FingerprintRegistry(self.root).get(asset, partition)

@@ -4,20 +4,21 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, Config, asset
+from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions
 from whale_assets.assets.policies import MODEL_SCORING, permanent_failure
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.classifier import Classifier
 from whale_assets.core.resample import resample_exact
 from whale_assets.core.score_track import score_track
-from whale_assets.resources import ClassifierResource
+from whale_assets.resources import ClassifierResource, FingerprintStore
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 
-class ClassifyConfig(Config):
+class ClassifyConfig(ReusableConfig):
     context_step_samples: int = Field(
         10_000,
         gt=0,
@@ -37,8 +38,11 @@ def classifications(
     config: ClassifyConfig,
     sifted_audio: StoredWindows,
     classifier: ClassifierResource,
+    fingerprints: FingerprintStore,
 ) -> WindowArrays:
     """Per-window score tracks: structured arrays of (start_utc, score) on the model's true step."""
+    if check_reuse(context, fingerprints, config, ["sifted_audio"], extra={"classifier": classifier.label}).reused:
+        return WindowArrays([])  # no model load either
     needs_model = any(entry["status"] == "ok" for entry in sifted_audio)
     try:
         model = classifier.load(config.context_step_samples) if needs_model else None
@@ -49,7 +53,7 @@ def classifications(
         for entry in sifted_audio:
             yield _classify_window(context, model, sifted_audio, entry)
 
-    attributes = {"model": classifier.label, **config.model_dump()}
+    attributes = {"model": classifier.label, **config.model_dump(exclude={"force"})}
     if model is not None:
         attributes.update(step_s=model.grid.step_s, context_s=model.grid.context_s)
     return WindowArrays(classify_windows(), attributes=attributes)

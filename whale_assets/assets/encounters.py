@@ -1,17 +1,18 @@
 """`encounters`: humpback encounters near MARS that start within the UTC day."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, Config, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS, TRANSIENT_RETRY, permanent_failure
-from whale_assets.core.encounter_table import select_encounters
-from whale_assets.resources import EncounterSource
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.encounter_table import empty_encounters, select_encounters
+from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
 
 
-class EncountersConfig(Config):
+class EncountersConfig(ReusableConfig):
     radius_km: float = Field(20.0, gt=0, description="Keep encounters within this great-circle distance of MARS")
 
 
@@ -25,9 +26,14 @@ class EncountersConfig(Config):
     retry_policy=TRANSIENT_RETRY,
 )
 def encounters(
-    context: AssetExecutionContext, config: EncountersConfig, encounter_source: EncounterSource
+    context: AssetExecutionContext,
+    config: EncountersConfig,
+    encounter_source: EncounterSource,
+    fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
+    if check_reuse(context, fingerprints, config, upstream=[], extra={"source": encounter_source.identity()}).reused:
+        return empty_encounters()  # a placeholder: the stored partition is kept as it is
     day = partition_day(context)
     try:
         fetched = encounter_source.fetch(day, config.radius_km)

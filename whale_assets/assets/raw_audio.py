@@ -3,20 +3,21 @@
 from collections.abc import Iterator
 
 import pandas as pd
-from dagster import AssetExecutionContext, Config, asset
+from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions
 from whale_assets.assets.policies import TRANSIENT_RETRY, permanent_failure
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.encounter_windows import EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
-from whale_assets.resources import AudioArchiveResource
+from whale_assets.resources import AudioArchiveResource, FingerprintStore
 from whale_assets.core.wav_header import CorruptWavHeader
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
 
 
-class RawAudioConfig(Config):
+class RawAudioConfig(ReusableConfig):
     margin_s: float = Field(1800.0, ge=0, description="Seconds of audio kept before and after each encounter")
 
 
@@ -32,8 +33,12 @@ def raw_audio(
     config: RawAudioConfig,
     encounters: pd.DataFrame,
     audio_archive: AudioArchiveResource,
+    fingerprints: FingerprintStore,
 ) -> WindowArrays:
     """16 kHz float32 audio of each encounter window, read by exact byte ranges (across midnight too)."""
+    archive_identity = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url}
+    if check_reuse(context, fingerprints, config, upstream=["encounters"], extra=archive_identity).reused:
+        return WindowArrays([])
     windows = group_encounters(
         encounters["encounter_id"], encounters["start_utc"], encounters["end_utc"], config.margin_s
     )

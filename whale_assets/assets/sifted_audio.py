@@ -4,16 +4,18 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, Config, asset
+from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.sift import sift
 from whale_assets.core.spans import widen
+from whale_assets.resources import FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 
-class SiftConfig(Config):
+class SiftConfig(ReusableConfig):
     lowcut_hz: float = Field(50.0, gt=0, description="Band-pass low edge (Hz)")
     highcut_hz: float = Field(1500.0, gt=0, description="Band-pass high edge (Hz)")
     order: int = Field(5, ge=1, le=12, description="Butterworth order")
@@ -31,18 +33,20 @@ class SiftConfig(Config):
     group_name="whale_pipeline",
 )
 def sifted_audio(
-    context: AssetExecutionContext, config: SiftConfig, raw_audio: StoredWindows
+    context: AssetExecutionContext, config: SiftConfig, raw_audio: StoredWindows, fingerprints: FingerprintStore
 ) -> WindowArrays:
     """The unfiltered audio between the first and last frame whose band energy passes `threshold`.
 
     The band-pass only decides what to keep: the classifiers get broadband audio, as they were built for.
     """
+    if check_reuse(context, fingerprints, config, upstream=["raw_audio"]).reused:
+        return WindowArrays([])
 
     def sift_windows() -> Iterator[WindowArray]:
         for entry in raw_audio:
             yield _sift_window(context, config, raw_audio, entry)
 
-    return WindowArrays(sift_windows(), attributes=config.model_dump())
+    return WindowArrays(sift_windows(), attributes=config.model_dump(exclude={"force"}))
 
 
 def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, entry: dict) -> WindowArray:

@@ -4,18 +4,19 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, Config, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.results_table import Labelling, WindowOutcome, build_results
 from whale_assets.core.window_figure import render_encounter_png, window_spectrogram
-from whale_assets.resources import FileStore
+from whale_assets.resources import FileStore, FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows
 
 
-class ResultsConfig(Config):
+class ResultsConfig(ReusableConfig):
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
     median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
@@ -38,8 +39,12 @@ def whale_results(
     sifted_audio: StoredWindows,
     classifications: StoredWindows,
     images: FileStore,
+    fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+    upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
+    if check_reuse(context, fingerprints, config, upstream).reused:
+        return pd.DataFrame()  # a placeholder: the stored partition is kept as it is
     day = partition_day(context)
     outcomes = [_outcome(entry, raw_audio, sifted_audio, classifications) for entry in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from dagster import ConfigurableIOManagerFactory, InputContext, OutputContext
+from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, OutputContext
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 from dagster._core.storage.upath_io_manager import UPathIOManager
 from dagster_duckdb import DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
 
+from whale_assets.storage.fingerprints import FingerprintedIOManager, FingerprintRegistry
 from whale_assets.storage.window_arrays import (
     StoredWindows,
     WindowArrays,
@@ -44,9 +45,10 @@ class WindowArrayStorage(ConfigurableIOManagerFactory):
     """Window arrays under `base_path` (a local directory, or an fsspec URL such as s3://...)."""
 
     base_path: str
+    fingerprint_root: str | None = None
 
-    def create_io_manager(self, context) -> WindowArrayIOManager:
-        return WindowArrayIOManager(base_path=UPath(self.base_path))
+    def create_io_manager(self, context) -> IOManager:
+        return with_fingerprints(WindowArrayIOManager(base_path=UPath(self.base_path)), self.fingerprint_root)
 
 
 class StableTypesPandasHandler(DuckDBPandasTypeHandler):
@@ -69,6 +71,11 @@ class StableTypesPandasHandler(DuckDBPandasTypeHandler):
 class WhaleDuckDBIOManager(DuckDBIOManager):
     """dagster-duckdb's IO manager with the stable-types pandas handler."""
 
+    fingerprint_root: str | None = None
+
+    def create_io_manager(self, context) -> IOManager:
+        return with_fingerprints(super().create_io_manager(context), self.fingerprint_root)
+
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
         return [StableTypesPandasHandler()]
@@ -76,6 +83,13 @@ class WhaleDuckDBIOManager(DuckDBIOManager):
     @staticmethod
     def default_load_type() -> type:
         return pd.DataFrame
+
+
+def with_fingerprints(io_manager: IOManager, fingerprint_root: str | None) -> IOManager:
+    """Wrap `io_manager` so partitions carry fingerprints (see storage/fingerprints.py)."""
+    if fingerprint_root is None:
+        return io_manager
+    return FingerprintedIOManager(io_manager, FingerprintRegistry(fingerprint_root))
 
 
 def storage_types(frame: pd.DataFrame) -> pd.DataFrame:

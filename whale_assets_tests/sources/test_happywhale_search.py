@@ -13,39 +13,12 @@ import pytest
 import responses
 
 from whale_assets.core.encounter_table import EXPORT_COLUMNS, select_encounters
-from whale_assets.core.geo import circle_polygon, destination
+from whale_assets.core.geo import circle_polygon
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 from whale_assets.sources.happywhale import HappywhaleError, search_happywhale
+from whale_assets_tests.support.happywhale_api import API, CONFIG, PYPI, SEARCH, SPECIES_LIST, hit, serve_hits
 
-PYPI = "https://pypi.org/pypi/happywhale/json"
-API = "https://critterspot.happywhale.com/v1/cs"
-CONFIG = f"{API}/encounter/config"
-SEARCH = f"{API}/admin/encounter/search"
 DAY = dt.date(2023, 6, 1)
-SPECIES_LIST = {"species": [
-    {"name": "Blue Whale", "code": "blue_whale"},
-    {"name": "Humpback Whale", "code": "humpback_whale"},
-]}
-
-
-def hit(id: int, km: float, start_date: str, start_time: str, timezone: str, end_time: str | None = None) -> dict:
-    """One search result, in the shape the search endpoint answers."""
-    lat, lon = destination(MARS_LATITUDE, MARS_LONGITUDE, 45.0, km)
-    return {
-        "location": {"lat": lat, "lng": lon},
-        "id": id,
-        "dateRange": {"startDate": start_date, "startTime": start_time, "endDate": start_date,
-                      "endTime": end_time, "timezone": timezone},
-        "displayImage": {"id": id * 10, "thumbUrl": f"https://img.example/{id}_t.jpg", "type": "image",
-                         "url": f"https://img.example/{id}.jpg"},
-        "individual": None, "approved": True, "attrs": ["fluke"], "maxCount": 2, "minCount": 1,
-        "orgIds": [7], "public": True, "region": "Monterey Bay", "species": "humpback_whale",
-    }
-
-
-def full(id: int) -> dict:
-    return {"encounter": {"id": id, "location": {"accuracy": "exact", "precisionSource": "gps"},
-                          "displayImage": {"licenseLevel": "cc-by-nc"}}}
 
 
 @pytest.fixture
@@ -59,7 +32,7 @@ def calls_to(mock: responses.RequestsMock, url: str) -> list:
     return [call for call in mock.calls if call.request.url == url]
 
 
-def serve_day(mock: responses.RequestsMock, failing_full: set[int] = frozenset()) -> None:
+def serve_day(mock: responses.RequestsMock, failing_full: frozenset[int] = frozenset()) -> None:
     hits = [
         hit(1, 5.0, "2023-05-31", "20:15:30", "-07:00", "21:00:00"),  # previous local day, 03:15:30 UTC
         hit(2, 12.0, "2023-06-01", "10:00:05", "America/Los_Angeles", "11:00:00"),  # 17:00:05 UTC
@@ -67,13 +40,7 @@ def serve_day(mock: responses.RequestsMock, failing_full: set[int] = frozenset()
         hit(4, 25.0, "2023-06-01", "09:00:00", "-07:00"),  # in the bounding box, outside the circle
         hit(5, 3.0, "2023-06-01", "08:00:00", "-07:00"),  # its detail request fails
     ]
-    mock.get(CONFIG, json=SPECIES_LIST)
-    mock.post(SEARCH, json=hits)
-    for h in hits:
-        if h["id"] in failing_full:
-            mock.get(f"{API}/encounter/full/{h['id']}", status=502, body="Bad Gateway")
-        else:
-            mock.get(f"{API}/encounter/full/{h['id']}", json=full(h["id"]))
+    serve_hits(mock, hits, frozenset(failing_full))
 
 
 def test_search_sends_the_circle_bounding_box_and_local_dates_covering_the_utc_day(api):

@@ -84,12 +84,12 @@ class World:
         for day, segments in self.segments.items():
             write_day_file(archive_path(self.archive_dir, day), segments)
 
-    def settings(self, classifier: str = "energy", model: str | None = None) -> Settings:
+    def settings(self, classifier: str = "energy", model: str | None = None, encounters: str | None = None) -> Settings:
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         env = {
             "WHALE_DATA_DIR": str(self.data_dir),
-            "WHALE_ENCOUNTERS": str(self.encounters_dir),
+            "WHALE_ENCOUNTERS": encounters or str(self.encounters_dir),
             "WHALE_AUDIO_SOURCE": str(self.archive_dir),
             "WHALE_CLASSIFIER": classifier,
         }

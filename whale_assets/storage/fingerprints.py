@@ -1,0 +1,68 @@
+"""Where each stored partition's fingerprint lives, and the IO manager wrapper that keeps it.
+
+Fingerprints sit beside the data (`<storage root>/_fingerprints/<asset>/<partition>.json`), so
+any Dagster instance pointed at the same storage, local or S3, can reuse what is there. A
+fingerprint is removed before its partition is rewritten and recorded only after the write
+succeeded: a crash in between leaves no fingerprint, which means "recompute", never "reuse".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from dagster import InputContext, IOManager, OutputContext
+from upath import UPath
+
+from whale_assets.storage.files import replace_bytes
+
+FINGERPRINT_KEY = "fingerprint"
+REUSED_KEY = "reused"
+
+
+class FingerprintRegistry:
+    def __init__(self, root: str) -> None:
+        self.root = UPath(root) / "_fingerprints"
+
+    def _path(self, asset: str, partition: str) -> UPath:
+        return self.root / asset / f"{partition}.json"
+
+    def get(self, asset: str, partition: str) -> str | None:
+        path = self._path(asset, partition)
+        if not path.exists():
+            return None
+        return json.loads(path.read_bytes())[FINGERPRINT_KEY]
+
+    def record(self, asset: str, partition: str, value: str) -> None:
+        path = self._path(asset, partition)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = dt.datetime.now(dt.timezone.utc).isoformat()
+        replace_bytes(path, json.dumps({FINGERPRINT_KEY: value, "written_utc": written}).encode())
+
+    def clear(self, asset: str, partition: str) -> None:
+        path = self._path(asset, partition)
+        if path.exists():
+            path.unlink()
+
+
+class FingerprintedIOManager(IOManager):
+    """Skips writing outputs marked reused; records the fingerprint of outputs it wrote."""
+
+    def __init__(self, inner: IOManager, registry: FingerprintRegistry) -> None:
+        self.inner = inner
+        self.registry = registry
+
+    def handle_output(self, context: OutputContext, obj) -> None:
+        metadata = {k: getattr(v, "value", v) for k, v in context.output_metadata.items()}
+        if metadata.get(REUSED_KEY):
+            return
+        if not context.has_asset_partitions or FINGERPRINT_KEY not in metadata:
+            self.inner.handle_output(context, obj)
+            return
+        asset, partition = context.asset_key.to_user_string(), context.asset_partition_key
+        self.registry.clear(asset, partition)
+        self.inner.handle_output(context, obj)
+        self.registry.record(asset, partition, metadata[FINGERPRINT_KEY])
+
+    def load_input(self, context: InputContext):
+        return self.inner.load_input(context)

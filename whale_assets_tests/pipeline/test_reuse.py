@@ -1,0 +1,118 @@
+"""Skip-if-exists: a stored partition with the same fingerprint is reused, untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import responses
+from dagster import AssetKey, instance_for_test
+
+from whale_assets_tests.pipeline.conftest import DAY, query, run_day
+from whale_assets_tests.support.happywhale_api import PYPI, hit, serve_hits
+from whale_assets_tests.support.world import export_row
+
+PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
+
+
+def build_day(world):
+    world.encounters(export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"), export_row("b", "2023-09-14 20:00:00"))
+    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
+    world.audio("2023-09-14 19:55:00", 12 * 60, seed=2)
+    world.write_archive()
+
+
+def snapshot(directory: Path) -> dict[str, tuple[int, str]]:
+    return {
+        str(path.relative_to(directory)): (path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def reused_flags(result) -> dict[str, bool]:
+    flags = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        flags[materialization.asset_key.path[-1]] = materialization.metadata["reused"].value
+    return flags
+
+
+def test_a_rerun_reuses_every_asset_without_sources_or_model_and_leaves_files_untouched(
+    world, instance, humpback_savedmodel_dir, tmp_path
+):
+    build_day(world)
+    model = tmp_path / "model"
+    shutil.copytree(humpback_savedmodel_dir, model)
+    settings = world.settings(classifier="humpback", model=str(model), encounters="happywhale")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as api:
+        api.get(PYPI, json={"info": {"version": "0.0.3"}})
+        serve_hits(api, [hit(1, 5.0, "2023-09-14", "09:00:00", "-07:00", "09:02:00")])
+        first = run_day(settings, instance)
+    assert reused_flags(first) == dict.fromkeys(PIPELINE, False)
+    before = snapshot(settings.data_dir)
+    rows = query(settings, "select * from whale_results order by encounter_id")
+    assert list(rows["status"]) == ["ok"]
+
+    # Nothing outside is reachable any more: Happywhale refuses every request, the archive
+    # and the model directory are gone.
+    world.archive_dir.rename(world.archive_dir.with_name("archive-gone"))
+    model.rename(model.with_name("model-gone"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as unreachable:
+        second = run_day(settings, instance)
+        assert len(unreachable.calls) == 0
+
+    assert second.success
+    assert reused_flags(second) == dict.fromkeys(PIPELINE, True)
+    assert snapshot(settings.data_dir) == before
+    assert query(settings, "select * from whale_results order by encounter_id").equals(rows)
+
+
+def test_a_changed_parameter_recomputes_exactly_the_assets_downstream_of_it(world, instance):
+    build_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    changed = run_day(settings, instance, sifted_audio={"lowcut_hz": 80.0})
+    assert reused_flags(changed) == {
+        "encounters": True,
+        "raw_audio": True,
+        "sifted_audio": False,
+        "classifications": False,
+        "whale_results": False,
+    }
+    again = run_day(settings, instance, sifted_audio={"lowcut_hz": 80.0})
+    assert all(reused_flags(again).values())
+
+
+def test_force_recomputes_and_replaces_one_asset(world, instance):
+    build_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    index = settings.data_dir / "raw_audio" / DAY / "index.json"
+    first_index = index.read_bytes()
+    forced = run_day(settings, instance, raw_audio={"force": True})
+    flags = reused_flags(forced)
+    assert flags["raw_audio"] is False and flags["encounters"] is True
+    assert index.read_bytes() != first_index  # new array files, atomically swapped in
+    # Same inputs give the same fingerprint, so nothing downstream needs recomputing.
+    assert flags["sifted_audio"] is True and flags["whale_results"] is True
+
+
+def test_a_fresh_dagster_instance_pointed_at_existing_storage_reuses_it(world, instance):
+    build_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    with instance_for_test() as fresh:
+        assert fresh.get_latest_materialization_event(AssetKey("whale_results")) is None
+        assert all(reused_flags(run_day(settings, fresh)).values())
+
+
+def test_changed_encounter_exports_recompute_from_the_start(world, instance):
+    build_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    world.encounters(export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"))
+    flags = reused_flags(run_day(settings, instance))
+    assert flags == dict.fromkeys(PIPELINE, False)
+    assert list(query(settings, "select encounter_id from whale_results")["encounter_id"]) == ["sing"]
