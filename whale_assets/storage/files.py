@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from upath import UPath
+
+# Multipart part size for streamed object writes: memory held per open upload is about this much
+# (S3 wants parts of at least 5 MiB; 10 000 parts of 16 MiB allow objects up to ~156 GiB).
+WRITE_BLOCK_BYTES = 16 * 2**20
 
 
 def is_local(path: UPath) -> bool:
@@ -23,3 +30,20 @@ def replace_bytes(path: UPath, data: bytes) -> None:
     else:
         # A single object PUT is atomic on S3-compatible stores.
         path.write_bytes(data)
+
+
+@contextmanager
+def streamed_object(path: UPath, block_size: int = WRITE_BLOCK_BYTES) -> Iterator[BinaryIO]:
+    """A remote object written part by part (multipart upload), visible only if the block completes.
+
+    fsspec files commit on close even when an exception leaves the `with` block; here an error
+    aborts the upload instead, so a failed or killed write never leaves a truncated object.
+    """
+    stream = path.fs.open(path.path, "wb", block_size=block_size)
+    try:
+        yield stream
+    except BaseException:
+        stream.discard()  # aborts the multipart upload, if one was started
+        stream.closed = True  # and keeps __del__ from committing what was buffered
+        raise
+    stream.close()

@@ -1,0 +1,59 @@
+"""One S3 connection config for boto3 and fsspec: dagster-aws's `S3Resource` mapped onto s3fs.
+
+`S3Resource` holds what an S3 connection needs (endpoint, region, profile, retries, SSL, and,
+only if someone insists, explicit keys). Left at its defaults it adds nothing, and both boto3
+and s3fs resolve the standard AWS chain themselves: `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`,
+`AWS_PROFILE`, `AWS_REGION`, instance and task roles. Credentials never leave this mapping:
+nothing here logs them or returns them as metadata.
+"""
+
+from typing import Any, Optional
+
+import fsspec
+from dagster_aws.s3 import S3Resource
+from fsspec import AbstractFileSystem
+
+
+def fsspec_options(s3: Optional[S3Resource]) -> dict[str, Any]:
+    """s3fs keyword arguments equivalent to the resource's boto3 session and client settings."""
+    if s3 is None:
+        return {}
+    options: dict[str, Any] = {}
+    client_kwargs: dict[str, Any] = {}
+    if s3.use_unsigned_session:
+        options["anon"] = True
+    if s3.endpoint_url:
+        options["endpoint_url"] = s3.endpoint_url
+    if s3.region_name:
+        client_kwargs["region_name"] = s3.region_name
+    if s3.verify is not None:
+        client_kwargs["verify"] = s3.verify
+    if s3.profile_name:
+        options["profile"] = s3.profile_name
+    if not s3.use_ssl:
+        options["use_ssl"] = False
+    if s3.aws_access_key_id:
+        options["key"] = s3.aws_access_key_id
+    if s3.aws_secret_access_key:
+        options["secret"] = s3.aws_secret_access_key
+    if s3.aws_session_token:
+        options["token"] = s3.aws_session_token
+    options["config_kwargs"] = {"retries": {"max_attempts": s3.max_attempts, "mode": "standard"}}
+    if client_kwargs:
+        options["client_kwargs"] = client_kwargs
+    return options
+
+
+def filesystem(url: str, s3: Optional[S3Resource] = None) -> tuple[AbstractFileSystem, str]:
+    """The filesystem for `url` (a local path or s3://...) and the path inside it.
+
+    Remote filesystems are built fresh (no fsspec instance cache), so a long-lived process picks
+    up a changed endpoint or credentials instead of reusing a client made for the old ones.
+    """
+    if url.startswith("s3://"):
+        fs = fsspec.filesystem("s3", skip_instance_cache=True, **fsspec_options(s3))
+        return fs, fs._strip_protocol(url)
+    if "://" in url and not url.startswith("file://"):
+        raise ValueError(f"unsupported storage location {url!r}: use a local directory or s3://bucket/prefix")
+    fs = fsspec.filesystem("file")
+    return fs, fs._strip_protocol(url)
