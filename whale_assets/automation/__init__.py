@@ -2,5 +2,8 @@
 
 from dagster import ScheduleDefinition, SensorDefinition
 
-SENSORS: list[SensorDefinition] = []
-SCHEDULES: list[ScheduleDefinition] = []
+from whale_assets.automation.schedules import whale_pipeline_schedule
+from whale_assets.automation.sensors import daily_audio_sensor
+
+SENSORS: list[SensorDefinition] = [daily_audio_sensor]
+SCHEDULES: list[ScheduleDefinition] = [whale_pipeline_schedule]

@@ -1,0 +1,29 @@
+"""The project's dagster.yaml really sets the run queue and the pool limits the assets rely on."""
+
+from __future__ import annotations
+
+from whale_assets.assets import PIPELINE_ASSETS
+from whale_assets.assets.policies import DUCKDB_WRITERS, MODEL_SCORING
+
+
+def test_the_run_queue_allows_two_runs_at_a_time(instance):
+    queue = instance.get_concurrency_config().run_queue_config
+    assert queue is not None, "runs must go through the queued run coordinator"
+    assert queue.max_concurrent_runs == 2
+
+
+def test_every_pool_gets_one_slot_at_op_granularity(instance):
+    pools = instance.get_concurrency_config().pool_config
+    assert pools.default_pool_limit == 1
+    assert pools.pool_granularity.value == "op"
+    for pool in (DUCKDB_WRITERS, MODEL_SCORING):
+        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)  # what a run's first claim does
+        info = instance.event_log_storage.get_concurrency_info(pool)
+        assert (info.slot_count, info.limit) == (1, 1), pool
+
+
+def test_the_duckdb_writers_and_the_model_are_in_their_pools():
+    pools = {spec.key.path[-1]: a.op.pool for a in PIPELINE_ASSETS for spec in a.specs}
+    assert pools["encounters"] == DUCKDB_WRITERS
+    assert pools["whale_results"] == DUCKDB_WRITERS
+    assert pools["classifications"] == MODEL_SCORING

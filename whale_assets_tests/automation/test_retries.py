@@ -1,0 +1,160 @@
+"""Transient failures (Happywhale, archive network) are retried with backoff; permanent ones fail at once.
+
+Run config cannot change a retry policy, so the real asset functions are re-wrapped here with the
+same settings and a short delay; the production policy itself is checked separately.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, Backoff, DagsterEventType, RetryPolicy, asset, materialize
+
+from whale_assets.assets.encounters import encounters
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.policies import TRANSIENT_RETRY
+from whale_assets.assets.raw_audio import raw_audio
+from whale_assets.definitions import build_resources
+from whale_assets.resources import AudioArchiveResource, EncounterSource
+from whale_assets.sources.happywhale import HappywhaleError
+from whale_assets_tests.support.world import export_row
+
+DAY = "2023-09-14"
+FAST_RETRY = RetryPolicy(
+    max_retries=TRANSIENT_RETRY.max_retries, delay=0.05, backoff=TRANSIENT_RETRY.backoff, jitter=TRANSIENT_RETRY.jitter
+)
+
+
+def with_fast_retry(assets_def, io_manager_key: str, **metadata):
+    """The same asset function and attributes, with FAST_RETRY instead of the production delay."""
+    [key] = assets_def.keys
+    return asset(
+        name=key.path[-1],
+        partitions_def=daily_partitions,
+        io_manager_key=io_manager_key,
+        metadata=metadata or None,
+        pool=assets_def.op.pool,
+        retry_policy=FAST_RETRY,
+    )(assets_def.op.compute_fn.decorated_fn)
+
+
+def next_call(counter: str) -> int:
+    path = Path(counter)
+    calls = int(path.read_text()) if path.exists() else 0
+    path.write_text(str(calls + 1))
+    return calls
+
+
+class FlakyEncounterSource(EncounterSource):
+    """Raises the given Happywhale errors on the first calls, then reads the exports."""
+
+    failures: list[str]  # "transient" or "permanent", in call order
+    counter: str
+
+    def fetch(self, day, radius_km):
+        call = next_call(self.counter)
+        if call < len(self.failures):
+            kind = self.failures[call]
+            raise HappywhaleError(f"simulated {kind} Happywhale failure", transient=kind == "transient")
+        return super().fetch(day, radius_km)
+
+
+class _FlakyArchive:
+    def __init__(self, archive, fail: bool):
+        self._archive, self._fail = archive, fail
+
+    def read(self, start_utc, end_utc):
+        if self._fail:
+            raise ConnectionResetError("simulated: connection reset by the archive")
+        return self._archive.read(start_utc, end_utc)
+
+    def __getattr__(self, name):
+        return getattr(self._archive, name)
+
+
+class FlakyArchiveResource(AudioArchiveResource):
+    """The first opened archive drops its connection on read; later ones work."""
+
+    counter: str
+
+    def open(self):
+        return _FlakyArchive(super().open(), fail=next_call(self.counter) == 0)
+
+
+def step_events(result, event_type: DagsterEventType, step: str):
+    return [e for e in result.all_events if e.event_type == event_type and e.step_key == step]
+
+
+@pytest.fixture
+def settings(world):
+    world.encounters(export_row("a", f"{DAY} 10:00:00"))
+    world.audio(f"{DAY} 09:58:00", 240.0)
+    world.write_archive()
+    return world.settings()
+
+
+def run(assets, settings, instance, **resources):
+    return materialize(
+        assets,
+        partition_key=DAY,
+        resources={**build_resources(settings), **resources},
+        instance=instance,
+        run_config={"ops": {"raw_audio": {"config": {"margin_s": 60.0}}}} if any(
+            AssetKey("raw_audio") in a.keys for a in assets
+        ) else None,
+        raise_on_error=False,
+    )
+
+
+def test_the_production_policy_backs_off_exponentially_and_covers_the_network_steps():
+    assert TRANSIENT_RETRY.backoff == Backoff.EXPONENTIAL
+    assert TRANSIENT_RETRY.max_retries >= 2 and TRANSIENT_RETRY.delay >= 5
+    assert encounters.op.retry_policy == TRANSIENT_RETRY
+    assert raw_audio.op.retry_policy == TRANSIENT_RETRY
+
+
+def test_a_transient_happywhale_error_is_retried_then_succeeds(settings, instance, tmp_path):
+    source = FlakyEncounterSource(
+        source=str(settings.encounters), failures=["transient", "transient"], counter=str(tmp_path / "calls")
+    )
+    fast = with_fast_retry(encounters, "table_io_manager", partition_expr="date")
+    result = run([fast], settings, instance, encounter_source=source)
+    assert result.success
+    assert len(step_events(result, DagsterEventType.STEP_UP_FOR_RETRY, "encounters")) == 2
+    assert (tmp_path / "calls").read_text() == "3"
+
+
+def test_a_permanent_happywhale_error_fails_at_once_saying_why(settings, instance, tmp_path):
+    source = FlakyEncounterSource(
+        source=str(settings.encounters), failures=["permanent"], counter=str(tmp_path / "calls")
+    )
+    fast = with_fast_retry(encounters, "table_io_manager", partition_expr="date")
+    result = run([fast], settings, instance, encounter_source=source)
+    assert not result.success
+    assert not step_events(result, DagsterEventType.STEP_UP_FOR_RETRY, "encounters")
+    [failure] = step_events(result, DagsterEventType.STEP_FAILURE, "encounters")
+    assert "simulated permanent Happywhale failure" in str(failure.event_specific_data.error)
+    assert "retrying will not help" in str(failure.event_specific_data.error)
+    assert (tmp_path / "calls").read_text() == "1"
+
+
+def test_transient_errors_that_outlast_the_retries_fail_the_partition(settings, instance, tmp_path):
+    source = FlakyEncounterSource(
+        source=str(settings.encounters), failures=["transient"] * 10, counter=str(tmp_path / "calls")
+    )
+    fast = with_fast_retry(encounters, "table_io_manager", partition_expr="date")
+    result = run([fast], settings, instance, encounter_source=source)
+    assert not result.success
+    assert (tmp_path / "calls").read_text() == str(1 + TRANSIENT_RETRY.max_retries)
+
+
+def test_an_archive_network_error_is_retried_then_reads_the_audio(settings, instance, tmp_path):
+    archive = FlakyArchiveResource(source=str(settings.audio_source), counter=str(tmp_path / "opens"))
+    fast = with_fast_retry(raw_audio, "array_io_manager")
+    result = run([encounters, fast], settings, instance, audio_archive=archive)
+    assert result.success
+    [retry] = step_events(result, DagsterEventType.STEP_UP_FOR_RETRY, "raw_audio")
+    assert "connection reset" in str(retry.event_specific_data.error)
+    [materialization] = result.asset_materializations_for_node("raw_audio")
+    assert materialization.metadata["windows_ok"].value == 1  # the audio was read after the retry
