@@ -1,0 +1,240 @@
+"""WHALE_STORAGE=s3: a whole day through Dagster into an S3 server on loopback, and SQL over it.
+
+The server is moto's ThreadedMotoServer on 127.0.0.1 (its own process, see support/s3_server.py);
+boto3 and s3fs find it through AWS_ENDPOINT_URL_S3, as they would a MinIO or any other endpoint.
+The world (Happywhale CSV exports, the sparse archive) stays local: only results move to S3.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tracemalloc
+
+import boto3
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from dagster import instance_for_test
+from upath import UPath
+
+from whale_assets.cli import main
+from whale_assets.settings import Settings
+from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
+from whale_assets_tests.pipeline.conftest import DAY, run_day
+from whale_assets_tests.pipeline.test_daily_pipeline import build_song_day
+from whale_assets_tests.support.s3_server import moto_server, object_keys, use_endpoint
+from whale_assets_tests.support.world import World
+
+PREFIX = "runs/v1"
+ARRAY_ASSETS = ("raw_audio", "sifted_audio", "classifications")
+PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
+ONE_HOUR = 3600 * 16_000  # samples of a 1-hour 16 kHz window: 230 MB as float32
+
+
+def s3_settings(world: World, bucket: str) -> Settings:
+    local = world.settings()
+    return Settings.from_env(
+        {
+            "WHALE_DATA_DIR": str(local.data_dir),
+            "WHALE_ENCOUNTERS": local.encounters,
+            "WHALE_AUDIO_SOURCE": local.audio_source,
+            "WHALE_CLASSIFIER": local.classifier,
+            "WHALE_STORAGE": "s3",
+            "WHALE_S3_BUCKET": bucket,
+            "WHALE_S3_PREFIX": PREFIX,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def song_day(endpoint, tmp_path_factory):
+    """The song day materialized twice from the same world: locally, and into a bucket."""
+    with pytest.MonkeyPatch.context() as env:
+        bucket = use_endpoint(env, endpoint)
+        local_world = World(tmp_path_factory.mktemp("local"))
+        s3_world = World(tmp_path_factory.mktemp("s3"))
+        for world in (local_world, s3_world):
+            build_song_day(world)
+        with instance_for_test() as instance:
+            assert run_day(local_world.settings(), instance).success
+            assert run_day(s3_settings(s3_world, bucket), instance).success
+        yield {"bucket": bucket, "local": local_world, "s3": s3_world}
+
+
+@pytest.fixture
+def aws(endpoint, monkeypatch):
+    """Each test's own environment and a fresh bucket on the module's server."""
+    return use_endpoint(monkeypatch, endpoint)
+
+
+def sql(monkeypatch, capsys, query: str, **env: str) -> tuple[int, str, str]:
+    for name in ("WHALE_STORAGE", "WHALE_S3_BUCKET", "WHALE_S3_PREFIX", "WHALE_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    code = main(["sql", query, "--format", "csv"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def s3_env(bucket: str) -> dict[str, str]:
+    return {"WHALE_STORAGE": "s3", "WHALE_S3_BUCKET": bucket, "WHALE_S3_PREFIX": PREFIX}
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+
+def test_arrays_indexes_tables_and_figures_are_objects_in_the_documented_layout(song_day, aws):
+    bucket = song_day["bucket"]
+    keys = object_keys(bucket)
+    assert keys and all(key.startswith(f"{PREFIX}/") for key in keys)
+    client = boto3.client("s3")
+    for asset in ARRAY_ASSETS:
+        folder = f"{PREFIX}/{asset}/{DAY}/"
+        index = json.loads(client.get_object(Bucket=bucket, Key=folder + "index.json")["Body"].read())
+        named = {folder + window["file"] for window in index["windows"] if window["file"]}
+        assert len(named) == 2
+        assert {key for key in keys if key.startswith(folder)} == named | {folder + "index.json"}
+    for table in ("encounters", "whale_results"):
+        assert f"{PREFIX}/tables/{table}/date={DAY}/part-0.parquet" in keys
+    assert {f"{PREFIX}/images/{DAY}/sing.png", f"{PREFIX}/images/{DAY}/quiet.png"} <= set(keys)
+
+
+def test_results_point_at_objects_that_exist(song_day, aws):
+    bucket = song_day["bucket"]
+    key = f"{PREFIX}/tables/whale_results/date={DAY}/part-0.parquet"
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    results = pq.read_table(io.BytesIO(body)).to_pandas()
+    keys = set(object_keys(bucket))
+    for column in PATH_COLUMNS:
+        for url in results[column]:
+            assert url.startswith(f"s3://{bucket}/{PREFIX}/") and url.removeprefix(f"s3://{bucket}/") in keys
+
+
+def test_nothing_but_the_local_sources_is_on_local_disk_in_s3_mode(song_day):
+    world = song_day["s3"]
+    assert {p.name for p in world.root.iterdir()} <= {"encounters", "archive", "data"}
+    assert not [p for p in world.data_dir.rglob("*") if p.is_file()] if world.data_dir.exists() else True
+
+
+# --- SQL --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * exclude (audio_path, classification_path, img_path) from whale_results order by start_utc",
+        "select * from encounters order by encounter_id",
+        "select date::date as day, count(*) as n, count(*) filter (detected) as with_song, typeof(date) as t "
+        "from whale_results group by all order by 1",
+        "select e.encounter_id, e.timezone, r.status from encounters e join whale_results r "
+        "using (date, encounter_id) order by 1",
+    ],
+)
+def test_sql_answers_the_same_in_s3_mode_as_in_local_mode(song_day, aws, monkeypatch, capsys, query):
+    local_code, local_out, _ = sql(monkeypatch, capsys, query, WHALE_DATA_DIR=str(song_day["local"].data_dir))
+    s3_code, s3_out, s3_err = sql(monkeypatch, capsys, query, **s3_env(song_day["bucket"]))
+    assert (local_code, s3_code) == (0, 0), s3_err
+    assert s3_out == local_out and len(s3_out.splitlines()) > 1
+
+
+def test_sql_in_s3_mode_before_anything_is_materialized_says_what_to_do(aws, monkeypatch, capsys):
+    code, _, err = sql(monkeypatch, capsys, "select * from whale_results", **s3_env(aws))
+    assert code == 2
+    assert f"no results tables under s3://{aws}/{PREFIX}/tables" in err and "materialize whale_results" in err
+
+
+def test_sql_in_s3_mode_reports_an_unreachable_endpoint_clearly(aws, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, _, err = sql(monkeypatch, capsys, "select 1", **s3_env(aws))
+    assert code == 2 and "cannot list" in err and "testing" not in err
+
+
+# --- replacing and streaming ------------------------------------------------------------------
+
+
+def test_materializing_again_replaces_the_partition_without_duplicates(aws, tmp_path, monkeypatch, capsys):
+    world = World(tmp_path)
+    build_song_day(world)
+    settings = s3_settings(world, aws)
+    with instance_for_test() as instance:
+        assert run_day(settings, instance).success
+        assert run_day(settings, instance, sifted_audio={"threshold": 0.02}).success
+    code, out, _ = sql(monkeypatch, capsys, "select encounter_id from whale_results order by 1", **s3_env(aws))
+    assert code == 0 and out.split() == ["encounter_id", "quiet", "sing"]
+    keys = object_keys(aws)
+    assert [k for k in keys if "/tables/whale_results/" in k] == [
+        f"{PREFIX}/tables/whale_results/date={DAY}/part-0.parquet"
+    ]
+    for asset in ARRAY_ASSETS:
+        stored = read_partition(UPath(f"s3://{aws}/{PREFIX}/{asset}/{DAY}"))
+        on_s3 = {k.rsplit("/", 1)[1] for k in keys if k.startswith(f"{PREFIX}/{asset}/{DAY}/")}
+        assert on_s3 == {e["file"] for e in stored if e["file"]} | {"index.json"}
+
+
+def test_a_failed_array_write_aborts_its_upload_and_keeps_the_previous_partition(aws):
+    directory = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}")
+    write_partition(directory, WindowArrays(iter([WindowArray("w", {"v": 1}, np.ones(5, np.float32))])))
+    before = object_keys(aws)
+
+    def windows():
+        yield WindowArray("w", {"v": 2}, np.zeros(1000, np.float32))
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        write_partition(directory, WindowArrays(windows()))
+    stored = read_partition(directory)
+    assert stored.entry("w")["v"] == 1
+    np.testing.assert_array_equal(stored.load("w"), np.ones(5, np.float32))
+    # The fully written array of the failed run is an unreferenced object, removed by the next write.
+    assert set(before) <= set(object_keys(aws))
+    write_partition(directory, WindowArrays(iter([WindowArray("w", {"v": 3}, np.ones(2, np.float32))])))
+    assert len(object_keys(aws, f"{PREFIX}/raw_audio/")) == 2
+    uploads = boto3.client("s3").list_multipart_uploads(Bucket=aws).get("Uploads", [])
+    assert uploads == []
+
+
+def test_an_interrupted_streamed_upload_leaves_no_object(aws):
+    from whale_assets.storage.files import streamed_object
+
+    path = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}/partial.npy")
+    with pytest.raises(KeyboardInterrupt):
+        with streamed_object(path, block_size=5 * 2**20) as stream:
+            stream.write(b"\0" * (12 * 2**20))  # two parts uploaded, then the run is interrupted
+            raise KeyboardInterrupt
+    assert object_keys(aws) == []
+    assert boto3.client("s3").list_multipart_uploads(Bucket=aws).get("Uploads", []) == []
+
+
+def test_a_one_hour_window_is_streamed_up_and_read_back_into_a_single_array(aws):
+    audio = np.random.default_rng(0).standard_normal(ONE_HOUR, dtype=np.float32)
+    directory = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}")
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        write_partition(directory, WindowArrays(iter([WindowArray("hour", {"status": "ok"}, audio)])))
+        write_extra = tracemalloc.get_traced_memory()[1] - baseline
+
+        stored = read_partition(directory)
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        loaded = stored.load("hour")
+        read_extra = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(loaded, audio)
+    # Writing holds a few multipart parts (16 MiB each), never a second copy of the 230 MB.
+    assert write_extra < audio.nbytes / 2, write_extra
+    # Reading holds the one result array plus a chunk or two, not the body again as bytes.
+    assert read_extra < audio.nbytes + 64 * 2**20, read_extra
