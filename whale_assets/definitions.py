@@ -40,7 +40,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
     if settings.storage == "s3":
         from whale_assets.storage.parquet_tables import ParquetTableStorage
 
-        tables: object = ParquetTableStorage(base_path=f"{root}/tables")
+        tables: object = ParquetTableStorage(base_path=f"{root}/tables", fingerprint_root=root)
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
         tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main", fingerprint_root=root)

@@ -116,3 +116,33 @@ def test_changed_encounter_exports_recompute_from_the_start(world, instance):
     flags = reused_flags(run_day(settings, instance))
     assert flags == dict.fromkeys(PIPELINE, False)
     assert list(query(settings, "select encounter_id from whale_results")["encounter_id"]) == ["sing"]
+
+
+def test_in_s3_mode_a_rerun_reuses_everything_and_leaves_every_object_untouched(world, monkeypatch):
+    import boto3
+
+    from whale_assets.settings import Settings
+    from whale_assets_tests.support.s3_server import moto_server, use_endpoint
+
+    build_day(world)
+    with moto_server() as endpoint:
+        bucket = use_endpoint(monkeypatch, endpoint)
+        local = world.settings()
+        settings = Settings.from_env(
+            {"WHALE_DATA_DIR": str(local.data_dir), "WHALE_ENCOUNTERS": local.encounters,
+             "WHALE_AUDIO_SOURCE": local.audio_source, "WHALE_CLASSIFIER": "energy",
+             "WHALE_STORAGE": "s3", "WHALE_S3_BUCKET": bucket, "WHALE_S3_PREFIX": "reuse"}
+        )
+
+        def objects() -> dict[str, tuple[str, object]]:
+            listing = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix="reuse/")
+            return {o["Key"]: (o["ETag"], o["LastModified"]) for o in listing.get("Contents", [])}
+
+        with instance_for_test() as first_instance:
+            assert reused_flags(run_day(settings, first_instance)) == dict.fromkeys(PIPELINE, False)
+        before = objects()
+        assert any(key.startswith("reuse/_fingerprints/whale_results/") for key in before)
+        world.archive_dir.rename(world.archive_dir.with_name("archive-gone"))
+        with instance_for_test() as fresh_instance:
+            assert reused_flags(run_day(settings, fresh_instance)) == dict.fromkeys(PIPELINE, True)
+        assert objects() == before
