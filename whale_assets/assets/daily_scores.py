@@ -1,0 +1,130 @@
+"""`daily_scores`: the classifier over the whole UTC day file, one row per model window."""
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
+from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
+from whale_assets.core.day_chunks import plan_day_chunks
+from whale_assets.core.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
+from whale_assets.core.hydrophone import DAY_SECONDS
+from whale_assets.core.wav_header import CorruptWavHeader
+from whale_assets.resources import AudioArchiveResource, ClassifierResource, FileStore
+from whale_assets.sources.audio_archive import AudioUnavailable
+from whale_assets.sources.day_audio import available_samples, read_samples
+from whale_assets.sources.humpback_model import ModelLoadError
+from whale_assets.sources.score_checkpoints import ScoreCheckpoints
+
+DAILY_SCORE_COLUMNS = {"date": "datetime64[us]", "time_utc": "datetime64[us]", "score": "float32", "model": "string"}
+
+
+class DailyScoresConfig(Config):
+    context_step_samples: int = Field(
+        10_000, gt=0, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
+    )
+    chunk_s: float = Field(
+        3600.0, ge=60, le=86_400, description="Seconds of the day read, scored and checkpointed at a time"
+    )
+    prefetch: bool = Field(True, description="Read the next chunk while the current one is scored")
+    keep_checkpoints: bool = Field(
+        False, description="Keep the finished chunks after the table is written (else they are removed)"
+    )
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="table_io_manager",
+    metadata={"partition_expr": "date"},
+    kinds={"duckdb", "pandas", "tensorflow"},
+    group_name="full_day",
+    pool=MODEL_SCORING,
+    retry_policy=TRANSIENT_RETRY,
+)
+def daily_scores(
+    context: AssetExecutionContext,
+    config: DailyScoresConfig,
+    audio_archive: AudioArchiveResource,
+    classifier: ClassifierResource,
+    checkpoints: FileStore,
+) -> Iterator[Output[pd.DataFrame]]:
+    """A score for every model window of the UTC day file (window start on the model's true step).
+
+    Read and scored one chunk (an hour) at a time; finished chunks are checkpointed, so a killed
+    run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
+    """
+    day = partition_day(context)
+    archive = audio_archive.open()
+    try:
+        model = classifier.load(config.context_step_samples)
+    except ModelLoadError as error:
+        raise permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory") from error
+    problems = []
+    try:
+        n_samples, truncated = available_samples(archive, day)
+        if truncated:
+            problems.append(truncated)
+    except AudioUnavailable as missing:
+        n_samples = 0
+        problems.append(str(missing))
+    except CorruptWavHeader as corrupt:
+        raise permanent_failure(corrupt, "replace or remove that day file in the archive") from corrupt
+
+    plan = plan_day_chunks(
+        n_samples, model.grid, archive.sample_rate, config.chunk_s, margin_windows=neighbourhood_windows(model)
+    )
+    store = ScoreCheckpoints(checkpoints, day, classifier.label, plan)
+
+    def log_chunk(outcome: ChunkOutcome) -> None:
+        chunk = outcome.chunk
+        what = f"chunk {chunk.index} (windows {chunk.first_window}-{chunk.stop_window - 1})"
+        if outcome.source == "unavailable":
+            problems.append(f"{what}: {outcome.reason}")
+            context.log.warning(f"{what}: no audio ({outcome.reason})")
+        else:
+            context.log.info(f"{what}: {outcome.source}")
+
+    day_scores = score_day(
+        plan,
+        model,
+        lambda chunk: read_samples(archive, day, chunk.read_start, chunk.read_stop),
+        checkpoints=store,
+        unavailable=(AudioUnavailable,),
+        prefetch=config.prefetch,
+        on_chunk=log_chunk,
+    )
+    start = day_start_utc(day).tz_localize(None)
+    table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)
+    hours_with_scores = set(table["time_utc"].dt.hour)
+    missing_hours = [h for h in range(DAY_SECONDS // 3600) if h not in hours_with_scores]
+    yield Output(
+        table,
+        metadata={
+            "model": classifier.label,
+            "step_s": model.grid.step_s,
+            "windows": int(plan.n_windows),
+            "windows_scored": len(table),
+            "windows_without_audio": int(plan.n_windows - len(table)),
+            "chunks_scored": day_scores.count("scored"),
+            "chunks_from_checkpoints": day_scores.count("checkpoint"),
+            "chunks_unavailable": day_scores.count("unavailable"),
+            "missing_hours": MetadataValue.json(missing_hours),
+            "problems": MetadataValue.json(problems),
+            "max_score": float(table["score"].max()) if len(table) else None,
+        },
+    )
+    # Reached only after the IO manager has stored the table.
+    if not config.keep_checkpoints:
+        store.remove_day()
+
+
+def daily_score_table(day: pd.Timestamp, times: np.ndarray, scores: np.ndarray, model: str) -> pd.DataFrame:
+    """Rows for the windows that have a score: date, time_utc (window start), score, model."""
+    keep = ~np.isnan(scores)
+    frame = pd.DataFrame(
+        {"date": day, "time_utc": times[keep], "score": scores[keep].astype(np.float32), "model": model}
+    )
+    return frame.astype(DAILY_SCORE_COLUMNS)

@@ -1,0 +1,48 @@
+"""`hourly_presence`: 24 rows per UTC day, whether humpback song was present in each hour."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, Config, MetadataValue, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import daily_partitions, partition_day
+from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.core.hourly_presence import hourly_presence as presence_by_hour
+
+
+class HourlyPresenceConfig(Config):
+    threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this counts as song")
+    min_seconds: float = Field(10.0, ge=0, description="An hour is present with at least this many seconds of song")
+    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+
+
+@asset(
+    partitions_def=daily_partitions,
+    io_manager_key="table_io_manager",
+    metadata={"partition_expr": "date"},
+    kinds={"duckdb", "pandas"},
+    group_name="full_day",
+    pool=DUCKDB_WRITERS,
+)
+def hourly_presence(
+    context: AssetExecutionContext, config: HourlyPresenceConfig, daily_scores: pd.DataFrame
+) -> pd.DataFrame:
+    """Per hour: scores, max score, windows above threshold (median-filtered), and presence."""
+    if config.median_filter_windows % 2 == 0:
+        raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
+    table = presence_by_hour(
+        partition_day(context),
+        daily_scores["time_utc"].to_numpy("datetime64[ns]"),
+        daily_scores["score"].to_numpy("float64"),
+        threshold=config.threshold,
+        min_seconds=config.min_seconds,
+        median_filter_windows=config.median_filter_windows,
+    )
+    present = [f"{h:%H}" for h in table.loc[table["present"], "hour_utc"]]
+    context.add_output_metadata(
+        {
+            "hours_present": len(present),
+            "hours_without_scores": int((table["n_scores"] == 0).sum()),
+            "present_hours_utc": MetadataValue.json(present),
+        }
+    )
+    return table
