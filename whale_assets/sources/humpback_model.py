@@ -117,9 +117,28 @@ class HumpbackModel:
 
 def _import_hub() -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING banner, unless set
+    configure_tf_threads()
     import tensorflow_hub as hub
 
     return hub
+
+
+def configure_tf_threads(threads: int | None = None) -> bool:
+    """Size TensorFlow's thread pools to the cores this process may use, before TF first runs.
+
+    One intra-op thread per core (the ResNet's convolutions use them all) and as many inter-op
+    threads. Returns False when TensorFlow has already started (the pools can no longer change).
+    """
+    import tensorflow as tf
+
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # "... cannot be modified after initialization"
+        return False
+    return True
 
 
 def _load_help(handle: str) -> str:
