@@ -10,6 +10,7 @@ from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.encounter_table import empty_encounters, select_encounters
 from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
+from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 
 
 class EncountersConfig(ReusableConfig):
@@ -53,6 +54,7 @@ def encounters(
         {
             "source": fetched.origin,
             "source_row_errors": len(fetched.row_errors),
+            INCOMPLETE_KEY: bool(fetched.row_errors),  # rows Happywhale failed to give: fetch again next run
             **{f"rows_{key}": int(value) for key, value in selection.counts.items()},
             "preview": MetadataValue.md(selection.table.head(10).to_markdown(index=False))
             if len(selection.table)

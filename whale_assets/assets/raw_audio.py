@@ -14,6 +14,7 @@ from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.resources import AudioArchiveResource, FingerprintStore
 from whale_assets.core.wav_header import CorruptWavHeader
 from whale_assets.sources.audio_archive import AudioUnavailable
+from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
 
 
@@ -45,12 +46,18 @@ def raw_audio(
     context.log.info(f"{len(encounters)} encounters -> {len(windows)} audio windows")
     archive = audio_archive.open()
 
+    arrays = WindowArrays([], attributes={"margin_s": config.margin_s})
+
     def read_windows() -> Iterator[WindowArray]:
         for window in windows:
-            yield _read_window(context, archive, window)
+            stored = _read_window(context, archive, window)
+            if stored.metadata["status"] == "no_audio":
+                arrays.attributes[INCOMPLETE_KEY] = True  # the audio may still be published: retry next run
+            yield stored
         context.log.info(f"read {archive.bytes_read:,} bytes from {audio_archive.source}")
 
-    return WindowArrays(read_windows(), attributes={"margin_s": config.margin_s})
+    arrays.windows = read_windows()
+    return arrays
 
 
 def _read_window(context: AssetExecutionContext, archive, window: EncounterWindow) -> WindowArray:

@@ -41,7 +41,9 @@ def check_reuse(
     upstream_prints = {name: store.get(name, partition) for name in upstream}
     digest = fingerprint(asset, __version__, parameters, upstream_prints)
     stored = store.get(asset, partition)
-    reused = stored == digest and not config.force
+    # An upstream partition without a fingerprint is incomplete or half-written: never build on it.
+    upstream_final = all(value is not None for value in upstream_prints.values())
+    reused = stored == digest and upstream_final and not config.force
     if reused:
         context.log.info(f"{asset} {partition}: stored partition has fingerprint {digest}; reusing it")
     elif stored is not None:

@@ -4,6 +4,7 @@ Fingerprints sit beside the data (`<storage root>/_fingerprints/<asset>/<partiti
 any Dagster instance pointed at the same storage, local or S3, can reuse what is there. A
 fingerprint is removed before its partition is rewritten and recorded only after the write
 succeeded: a crash in between leaves no fingerprint, which means "recompute", never "reuse".
+Incomplete partitions (audio missing from the archive) get no fingerprint either.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from whale_assets.storage.files import replace_bytes
 
 FINGERPRINT_KEY = "fingerprint"
 REUSED_KEY = "reused"
+# Set (as output metadata, or in WindowArrays.attributes) when a partition lacks data that may
+# still appear, such as a day file not yet in the archive: such a partition is never reused.
+INCOMPLETE_KEY = "incomplete"
 
 
 class FingerprintRegistry:
@@ -62,7 +66,8 @@ class FingerprintedIOManager(IOManager):
         asset, partition = context.asset_key.to_user_string(), context.asset_partition_key
         self.registry.clear(asset, partition)
         self.inner.handle_output(context, obj)
-        self.registry.record(asset, partition, metadata[FINGERPRINT_KEY])
+        if not (metadata.get(INCOMPLETE_KEY) or getattr(obj, "attributes", {}).get(INCOMPLETE_KEY)):
+            self.registry.record(asset, partition, metadata[FINGERPRINT_KEY])
 
     def load_input(self, context: InputContext):
         return self.inner.load_input(context)

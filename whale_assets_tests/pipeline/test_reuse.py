@@ -146,3 +146,18 @@ def test_in_s3_mode_a_rerun_reuses_everything_and_leaves_every_object_untouched(
         with instance_for_test() as fresh_instance:
             assert reused_flags(run_day(settings, fresh_instance)) == dict.fromkeys(PIPELINE, True)
         assert objects() == before
+
+
+def test_a_day_whose_audio_was_missing_is_not_reused_once_the_audio_appears(world, instance):
+    world.encounters(export_row("late-audio", "2023-09-14 16:00:00", "2023-09-14 16:02:00"))
+    settings = world.settings()
+    first = run_day(settings, instance)
+    assert query(settings, "select status from whale_results")["status"].tolist() == ["no_audio"]
+    assert reused_flags(first)["raw_audio"] is False
+
+    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
+    world.write_archive()
+    flags = reused_flags(run_day(settings, instance))
+    assert flags["encounters"] is True and flags["raw_audio"] is False and flags["whale_results"] is False
+    assert query(settings, "select status from whale_results")["status"].tolist() == ["ok"]
+    assert all(reused_flags(run_day(settings, instance)).values())  # complete now: reused from here on
