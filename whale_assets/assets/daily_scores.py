@@ -4,25 +4,27 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
 from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.day_chunks import plan_day_chunks
 from whale_assets.core.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
 from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.wav_header import CorruptWavHeader
-from whale_assets.resources import AudioArchiveResource, ClassifierResource, FileStore
+from whale_assets.resources import AudioArchiveResource, ClassifierResource, FileStore, FingerprintStore
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.sources.day_audio import available_samples, read_samples
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.sources.score_checkpoints import ScoreCheckpoints
+from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 
 DAILY_SCORE_COLUMNS = {"date": "datetime64[us]", "time_utc": "datetime64[us]", "score": "float32", "model": "string"}
 
 
-class DailyScoresConfig(Config):
+class DailyScoresConfig(ReusableConfig):
     context_step_samples: int = Field(
         10_000, gt=0, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
     )
@@ -50,12 +52,17 @@ def daily_scores(
     audio_archive: AudioArchiveResource,
     classifier: ClassifierResource,
     checkpoints: FileStore,
+    fingerprints: FingerprintStore,
 ) -> Iterator[Output[pd.DataFrame]]:
     """A score for every model window of the UTC day file (window start on the model's true step).
 
     Read and scored one chunk (an hour) at a time; finished chunks are checkpointed, so a killed
     run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
     """
+    sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.label}
+    if check_reuse(context, fingerprints, config, upstream=[], extra=sources).reused:
+        yield Output(pd.DataFrame())  # a placeholder: the stored partition is kept as it is
+        return
     day = partition_day(context)
     archive = audio_archive.open()
     try:
@@ -114,6 +121,7 @@ def daily_scores(
             "missing_hours": MetadataValue.json(missing_hours),
             "problems": MetadataValue.json(problems),
             "max_score": float(table["score"].max()) if len(table) else None,
+            INCOMPLETE_KEY: bool(problems),  # audio may still arrive: such a day is not reused
         },
     )
     # Reached only after the IO manager has stored the table.

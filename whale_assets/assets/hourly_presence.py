@@ -1,15 +1,17 @@
 """`hourly_presence`: 24 rows per UTC day, whether humpback song was present in each hour."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, Config, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import daily_partitions, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.hourly_presence import hourly_presence as presence_by_hour
+from whale_assets.resources import FingerprintStore
 
 
-class HourlyPresenceConfig(Config):
+class HourlyPresenceConfig(ReusableConfig):
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this counts as song")
     min_seconds: float = Field(10.0, ge=0, description="An hour is present with at least this many seconds of song")
     median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
@@ -24,11 +26,16 @@ class HourlyPresenceConfig(Config):
     pool=DUCKDB_WRITERS,
 )
 def hourly_presence(
-    context: AssetExecutionContext, config: HourlyPresenceConfig, daily_scores: pd.DataFrame
+    context: AssetExecutionContext,
+    config: HourlyPresenceConfig,
+    daily_scores: pd.DataFrame,
+    fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Per hour: scores, max score, windows above threshold (median-filtered), and presence."""
     if config.median_filter_windows % 2 == 0:
         raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
+    if check_reuse(context, fingerprints, config, upstream=["daily_scores"]).reused:
+        return pd.DataFrame()  # a placeholder: the stored partition is kept as it is
     table = presence_by_hour(
         partition_day(context),
         daily_scores["time_utc"].to_numpy("datetime64[ns]"),

@@ -14,6 +14,7 @@ from whale_assets_tests.pipeline.conftest import run_day
 from whale_assets_tests.support.world import export_row
 
 PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
+FULL_DAY = ["daily_scores", "hourly_presence"]
 
 
 def load_defs(monkeypatch, tmp_path, **env):
@@ -25,15 +26,17 @@ def load_defs(monkeypatch, tmp_path, **env):
     return importlib.reload(definitions).defs
 
 
-def test_the_code_location_has_five_daily_partitioned_assets_in_pipeline_order(monkeypatch, tmp_path):
+def test_the_code_location_has_the_daily_partitioned_assets_in_pipeline_order(monkeypatch, tmp_path):
     defs = load_defs(monkeypatch, tmp_path)
     graph = defs.resolve_asset_graph()
-    assert {key.path[-1] for key in graph.get_all_asset_keys()} == set(PIPELINE)
-    for upstream, downstream in zip(PIPELINE, PIPELINE[1:]):
-        assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
-    partitions = defs.resolve_assets_def("whale_results").partitions_def
-    assert partitions.get_first_partition_key() == "2015-07-01"
+    assert {key.path[-1] for key in graph.get_all_asset_keys()} == set(PIPELINE + FULL_DAY)
+    for chain in (PIPELINE, FULL_DAY):
+        for upstream, downstream in zip(chain, chain[1:]):
+            assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
+    for key in graph.get_all_asset_keys():
+        assert defs.resolve_assets_def(key).partitions_def.get_first_partition_key() == "2015-07-01"
     assert defs.resolve_job_def("whale_pipeline") is not None
+    assert defs.resolve_job_def("full_day_scoring") is not None
 
 
 def test_an_unknown_setting_fails_at_load_listing_the_valid_values(monkeypatch, tmp_path):
@@ -52,7 +55,7 @@ def test_the_dagster_cli_lists_the_assets_from_the_repository_root(tmp_path):
     env = {"WHALE_DATA_DIR": str(tmp_path), "PATH": ""}
     dagster = [sys.executable, "-m", "dagster", "asset", "list", "-m", "whale_assets.definitions"]
     out = subprocess.run(dagster, capture_output=True, text=True, env=env, check=True)
-    assert set(out.stdout.split()) >= set(PIPELINE)
+    assert set(out.stdout.split()) >= set(PIPELINE + FULL_DAY)
 
 
 def test_sql_answers_over_materialized_results_as_table_and_csv(world, instance, capsys):
