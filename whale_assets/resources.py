@@ -118,3 +118,8 @@ class FingerprintStore(ConfigurableResource):
         from whale_assets.storage.fingerprints import FingerprintRegistry
 
         return FingerprintRegistry(self.root).get(asset, partition)
+
+    def get_output(self, asset: str, partition: str) -> str | None:
+        from whale_assets.storage.fingerprints import FingerprintRegistry
+
+        return FingerprintRegistry(self.root).get_output(asset, partition)

@@ -8,9 +8,10 @@ from whale_assets.assets.partitions import daily_partitions, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS, TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.encounter_table import empty_encounters, select_encounters
+from whale_assets.core.fingerprint import frame_digest
 from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
-from whale_assets.storage.fingerprints import INCOMPLETE_KEY
+from whale_assets.storage.fingerprints import CONTENT_KEY, INCOMPLETE_KEY
 
 
 class EncountersConfig(ReusableConfig):
@@ -55,6 +56,7 @@ def encounters(
             "source": fetched.origin,
             "source_row_errors": len(fetched.row_errors),
             INCOMPLETE_KEY: bool(fetched.row_errors),  # rows Happywhale failed to give: fetch again next run
+            CONTENT_KEY: frame_digest(selection.table),  # a live source can change: chain on what was kept
             **{f"rows_{key}": int(value) for key, value in selection.counts.items()},
             "preview": MetadataValue.md(selection.table.head(10).to_markdown(index=False))
             if len(selection.table)

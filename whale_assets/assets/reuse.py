@@ -10,7 +10,7 @@ from pydantic import Field
 from whale_assets import __version__
 from whale_assets.core.fingerprint import fingerprint
 from whale_assets.resources import FingerprintStore
-from whale_assets.storage.fingerprints import FINGERPRINT_KEY, REUSED_KEY
+from whale_assets.storage.fingerprints import FINGERPRINT_KEY, INCOMPLETE_KEY, REUSED_KEY
 
 
 class ReusableConfig(Config):
@@ -38,12 +38,15 @@ def check_reuse(
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     parameters = {**config.model_dump(exclude={"force"}), **(extra or {})}
-    upstream_prints = {name: store.get(name, partition) for name in upstream}
+    upstream_prints = {name: store.get_output(name, partition) for name in upstream}
     digest = fingerprint(asset, __version__, parameters, upstream_prints)
     stored = store.get(asset, partition)
     # An upstream partition without a fingerprint is incomplete or half-written: never build on it.
     upstream_final = all(value is not None for value in upstream_prints.values())
     reused = stored == digest and upstream_final and not config.force
+    if not upstream_final:
+        # Built on an incomplete partition, this one is incomplete too: downstream must not reuse it.
+        context.add_output_metadata({INCOMPLETE_KEY: True})
     if reused:
         context.log.info(f"{asset} {partition}: stored partition has fingerprint {digest}; reusing it")
     elif stored is not None:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 
 def fingerprint(
     asset: str,
@@ -25,3 +27,17 @@ def fingerprint(
         default=str,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A digest of a table's content, for outputs that a fingerprint of the inputs cannot predict
+    (a live API can answer differently tomorrow)."""
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    return hashlib.sha256(",".join(frame.columns).encode() + rows).hexdigest()[:32]
+
+
+def output_fingerprint(input_fingerprint: str, content_digest: str | None) -> str:
+    """What downstream partitions chain on: the input fingerprint, plus the content when known."""
+    if content_digest is None:
+        return input_fingerprint
+    return hashlib.sha256(f"{input_fingerprint}:{content_digest}".encode()).hexdigest()[:32]

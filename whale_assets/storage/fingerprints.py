@@ -15,6 +15,7 @@ import json
 from dagster import InputContext, IOManager, OutputContext
 from upath import UPath
 
+from whale_assets.core.fingerprint import output_fingerprint
 from whale_assets.storage.files import replace_bytes
 
 FINGERPRINT_KEY = "fingerprint"
@@ -22,6 +23,9 @@ REUSED_KEY = "reused"
 # Set (as output metadata, or in WindowArrays.attributes) when a partition lacks data that may
 # still appear, such as a day file not yet in the archive: such a partition is never reused.
 INCOMPLETE_KEY = "incomplete"
+# Optional: a digest of the output itself, for assets whose inputs cannot predict it.
+CONTENT_KEY = "content_digest"
+OUTPUT_KEY = "output_fingerprint"
 
 
 class FingerprintRegistry:
@@ -31,17 +35,29 @@ class FingerprintRegistry:
     def _path(self, asset: str, partition: str) -> UPath:
         return self.root / asset / f"{partition}.json"
 
-    def get(self, asset: str, partition: str) -> str | None:
+    def _entry(self, asset: str, partition: str) -> dict | None:
         path = self._path(asset, partition)
-        if not path.exists():
-            return None
-        return json.loads(path.read_bytes())[FINGERPRINT_KEY]
+        return json.loads(path.read_bytes()) if path.exists() else None
 
-    def record(self, asset: str, partition: str, value: str) -> None:
+    def get(self, asset: str, partition: str) -> str | None:
+        """The fingerprint of what the stored partition was computed from."""
+        entry = self._entry(asset, partition)
+        return None if entry is None else entry[FINGERPRINT_KEY]
+
+    def get_output(self, asset: str, partition: str) -> str | None:
+        """The fingerprint downstream partitions chain on (includes the content where recorded)."""
+        entry = self._entry(asset, partition)
+        return None if entry is None else entry.get(OUTPUT_KEY, entry[FINGERPRINT_KEY])
+
+    def record(self, asset: str, partition: str, value: str, content_digest: str | None = None) -> None:
         path = self._path(asset, partition)
         path.parent.mkdir(parents=True, exist_ok=True)
-        written = dt.datetime.now(dt.timezone.utc).isoformat()
-        replace_bytes(path, json.dumps({FINGERPRINT_KEY: value, "written_utc": written}).encode())
+        entry = {
+            FINGERPRINT_KEY: value,
+            OUTPUT_KEY: output_fingerprint(value, content_digest),
+            "written_utc": dt.datetime.now(dt.timezone.utc).isoformat(),
+        }
+        replace_bytes(path, json.dumps(entry).encode())
 
     def clear(self, asset: str, partition: str) -> None:
         path = self._path(asset, partition)
@@ -67,7 +83,7 @@ class FingerprintedIOManager(IOManager):
         self.registry.clear(asset, partition)
         self.inner.handle_output(context, obj)
         if not (metadata.get(INCOMPLETE_KEY) or getattr(obj, "attributes", {}).get(INCOMPLETE_KEY)):
-            self.registry.record(asset, partition, metadata[FINGERPRINT_KEY])
+            self.registry.record(asset, partition, metadata[FINGERPRINT_KEY], metadata.get(CONTENT_KEY))
 
     def load_input(self, context: InputContext):
         return self.inner.load_input(context)

@@ -161,3 +161,34 @@ def test_a_day_whose_audio_was_missing_is_not_reused_once_the_audio_appears(worl
     assert flags["encounters"] is True and flags["raw_audio"] is False and flags["whale_results"] is False
     assert query(settings, "select status from whale_results")["status"].tolist() == ["ok"]
     assert all(reused_flags(run_day(settings, instance)).values())  # complete now: reused from here on
+
+
+def test_everything_built_on_an_incomplete_partition_is_recomputed_until_it_is_complete(world, instance):
+    # The first encounter has audio; the second's window runs into the next day, whose file is
+    # not in the archive yet: raw_audio is incomplete.
+    world.encounters(export_row("heard", "2023-09-14 16:00:00"), export_row("unheard", "2023-09-14 23:59:30"))
+    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60, 6 * 60))
+    world.write_archive()
+    settings = world.settings()
+    run_day(settings, instance)
+    flags = reused_flags(run_day(settings, instance))
+    assert flags["encounters"] is True
+    assert not any(flags[name] for name in PIPELINE[1:]), flags
+    statuses = query(settings, "select encounter_id, status from whale_results order by 1")
+    assert statuses.values.tolist() == [["heard", "ok"], ["unheard", "no_audio"]]
+
+
+def test_a_forced_refetch_that_finds_late_encounters_recomputes_downstream(world, instance):
+    build_day(world)
+    settings = world.settings(encounters="happywhale")
+    early = hit(1, 5.0, "2023-09-14", "09:00:00", "-07:00", "09:02:00")
+    late = hit(2, 6.0, "2023-09-14", "13:00:00", "-07:00", "13:01:00")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as api:
+        api.get(PYPI, json={"info": {"version": "0.0.3"}})
+        serve_hits(api, [early])
+        run_day(settings, instance)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as api:
+        serve_hits(api, [early, late])  # Happywhale now knows of a second encounter that day
+        flags = reused_flags(run_day(settings, instance, encounters={"force": True}))
+    assert flags == dict.fromkeys(PIPELINE, False)
+    assert sorted(query(settings, "select encounter_id from whale_results")["encounter_id"]) == ["1", "2"]

@@ -59,3 +59,18 @@ def test_fingerprints_change_with_parameters_upstream_and_code_but_not_key_order
                 fingerprint("a", "1", {"x": 1, "y": 2}, {"up": "f2"}),
                 fingerprint("a", "2", {"x": 1, "y": 2}, {"up": "f1"}),
                 fingerprint("b", "1", {"x": 1, "y": 2}, {"up": "f1"})}) == 5
+
+
+def test_content_digests_make_downstream_chain_on_what_was_stored(tmp_path):
+    import pandas as pd
+
+    from whale_assets.core.fingerprint import frame_digest
+
+    registry = FingerprintRegistry(str(tmp_path))
+    one, two = pd.DataFrame({"id": ["a"]}), pd.DataFrame({"id": ["a", "late"]})
+    registry.record("encounters", "d", "same-inputs", frame_digest(one))
+    first = registry.get_output("encounters", "d")
+    registry.record("encounters", "d", "same-inputs", frame_digest(two))
+    assert registry.get("encounters", "d") == "same-inputs"
+    assert registry.get_output("encounters", "d") != first
+    assert frame_digest(one) == frame_digest(one.copy())
