@@ -6,6 +6,8 @@ Archive calls are counted by wrapping `AudioArchive` in this process.
 
     python bench/rerun_reuse.py            # local storage, then S3 storage on a loopback moto server
     python bench/rerun_reuse.py --local-only
+    python bench/realsize_humpback_model.py /tmp/realsize && \
+        python bench/rerun_reuse.py --classifier humpback --model /tmp/realsize   # a real-size model
 """
 
 from __future__ import annotations
@@ -89,14 +91,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--local-only", action="store_true")
     parser.add_argument("--margin-s", type=float, default=1800.0, help="raw_audio margin (the default is the asset's)")
+    parser.add_argument("--classifier", choices=("energy", "humpback"), default="energy")
+    parser.add_argument("--model", help="SavedModel directory for --classifier humpback")
     args = parser.parse_args()
     count_archive_calls()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         world = build_world(root / "world")
         world_env = {"WHALE_ENCOUNTERS": str(world.encounters_dir), "WHALE_AUDIO_SOURCE": str(world.archive_dir),
-                     "WHALE_CLASSIFIER": "energy"}
-        print(f"one demo day ({DEMO_DAYS[0]}), energy classifier, margin_s={args.margin_s:g}; "
+                     "WHALE_CLASSIFIER": args.classifier, **({"WHALE_MODEL": args.model} if args.model else {})}
+        print(f"one demo day ({DEMO_DAYS[0]}), {args.classifier} classifier, margin_s={args.margin_s:g}; "
               "target: re-run < 5 % of the first run, 0 archive calls")
         measure("local", root, world_env, {}, args.margin_s)
         if not args.local_only:
