@@ -48,7 +48,8 @@ def storage_settings(env: Mapping[str, str] | None = None) -> Settings:
 def _query_duckdb_file(query: str, path: Path) -> pd.DataFrame:
     if not path.exists():
         raise ResultsUnavailable(
-            f"no results database at {path}: materialize whale_results first (make demo, or the Dagster UI), "
+            f"no results database at {path}: materialize whale_results first (in the Dagster UI; `make demo` "
+            "writes its own to demo-data/data, so WHALE_DATA_DIR=demo-data/data for its results), "
             "or point WHALE_DATA_DIR at the folder that holds whale.duckdb"
         )
     try:
