@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.classifier import Classifier
@@ -27,8 +27,7 @@ class ClassifyConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="array_io_manager",
+    **DAILY_ARRAYS,
     kinds={"numpy", "tensorflow"},
     group_name="whale_pipeline",
     pool=MODEL_SCORING,

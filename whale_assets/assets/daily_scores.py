@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
+from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.day_chunks import plan_day_chunks
@@ -38,9 +38,7 @@ class DailyScoresConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="table_io_manager",
-    metadata={"partition_expr": "date"},
+    **DAILY_TABLE,
     kinds={"duckdb", "pandas", "tensorflow"},
     group_name="full_day",
     pool=MODEL_SCORING,

@@ -4,7 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions, partition_day
+from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS, TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.encounter_table import empty_encounters, select_encounters
@@ -19,9 +19,7 @@ class EncountersConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="table_io_manager",
-    metadata={"partition_expr": "date"},
+    **DAILY_TABLE,
     kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
     pool=DUCKDB_WRITERS,

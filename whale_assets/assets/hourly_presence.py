@@ -4,7 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions, partition_day
+from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.hourly_presence import hourly_presence as presence_by_hour
@@ -18,9 +18,7 @@ class HourlyPresenceConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="table_io_manager",
-    metadata={"partition_expr": "date"},
+    **DAILY_TABLE,
     kinds={"duckdb", "pandas"},
     group_name="full_day",
     pool=DUCKDB_WRITERS,

@@ -16,3 +16,13 @@ def partition_day(context: AssetExecutionContext) -> dt.date:
 
 def day_start_utc(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day, tz="UTC")
+
+
+# How every daily table asset is stored: DuckDB locally or Parquet in S3, partitioned by `date`.
+DAILY_TABLE = {
+    "partitions_def": daily_partitions,
+    "io_manager_key": "table_io_manager",
+    "metadata": {"partition_expr": "date"},
+}
+# How every daily array asset is stored: one npy directory per day.
+DAILY_ARRAYS = {"partitions_def": daily_partitions, "io_manager_key": "array_io_manager"}

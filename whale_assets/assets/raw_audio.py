@@ -6,7 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.encounter_windows import EncounterWindow, group_encounters
@@ -23,8 +23,7 @@ class RawAudioConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="array_io_manager",
+    **DAILY_ARRAYS,
     kinds={"numpy"},
     group_name="whale_pipeline",
     retry_policy=TRANSIENT_RETRY,

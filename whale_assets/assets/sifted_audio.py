@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.sift import sift
 from whale_assets.core.spans import widen
@@ -27,8 +27,7 @@ class SiftConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="array_io_manager",
+    **DAILY_ARRAYS,
     kinds={"numpy", "scipy"},
     group_name="whale_pipeline",
 )

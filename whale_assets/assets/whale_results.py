@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
-from whale_assets.assets.partitions import daily_partitions, day_start_utc, partition_day
+from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.results_table import Labelling, WindowOutcome, build_results
@@ -24,9 +24,7 @@ class ResultsConfig(ReusableConfig):
 
 
 @asset(
-    partitions_def=daily_partitions,
-    io_manager_key="table_io_manager",
-    metadata={"partition_expr": "date"},
+    **DAILY_TABLE,
     kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
     pool=DUCKDB_WRITERS,
