@@ -119,17 +119,23 @@ def run_child(mode: str, model: Path, archive: Path, minutes: float, work: Path)
 
 
 def write_archive(root: Path, minutes: float) -> None:
+    """Ten minutes at a time, so this process never holds the day (its RSS is inherited by the
+    children whose peak RSS is measured)."""
     from whale_assets.demo.archive_writer import archive_path, write_day_file
     from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
 
     rng = np.random.default_rng(1)
-    segments, piece = [], 600
-    for start in range(0, int(minutes * 60), piece):
-        length = min(piece, int(minutes * 60) - start)
-        audio = ocean_noise(length * RATE, RATE, rng)
-        audio[60 * RATE : 60 * RATE + 120 * RATE] += humpback_like_song(120, RATE, rng)[: max(0, audio.size - 60 * RATE)]
-        segments.append((float(start), audio))
-    write_day_file(archive_path(root, DAY), segments, duration_s=minutes * 60)
+    piece = 600
+
+    def segments():
+        for start in range(0, int(minutes * 60), piece):
+            length = min(piece, int(minutes * 60) - start)
+            audio = ocean_noise(length * RATE, RATE, rng)
+            song = humpback_like_song(120, RATE, rng)[: max(0, audio.size - 60 * RATE)]
+            audio[60 * RATE : 60 * RATE + song.size] += song
+            yield float(start), audio
+
+    write_day_file(archive_path(root, DAY), segments(), duration_s=minutes * 60)
 
 
 def main(argv: list[str] | None = None) -> int:
