@@ -85,27 +85,22 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
 def _encounter_source(value: str) -> str:
     if value == HAPPYWHALE:
         return value
-    directory = Path(value).expanduser().resolve()
-    if not directory.is_dir():
-        raise SettingsError(
-            f"WHALE_ENCOUNTERS={value!r} is not valid; use one of: {HAPPYWHALE!r} "
-            "(search the Happywhale API), or an existing directory of Happywhale CSV exports"
-        )
-    return str(directory)
+    return _existing_directory(
+        "WHALE_ENCOUNTERS", value, f"{HAPPYWHALE!r} (search the Happywhale API), or an existing directory of CSV exports"
+    )
 
 
 def _audio_source(value: str) -> str:
+    valid = f"s3://bucket[/prefix] (default {PUBLIC_ARCHIVE}), or a local directory in the archive layout"
     if value.startswith("s3://"):
         return value.rstrip("/")
     if "://" in value:
-        raise SettingsError(
-            f"WHALE_AUDIO_SOURCE={value!r} is not valid; use one of: s3://bucket[/prefix] "
-            f"(default {PUBLIC_ARCHIVE}), or a local directory in the archive layout"
-        )
+        raise SettingsError(f"WHALE_AUDIO_SOURCE={value!r} is not valid; use one of: {valid}")
+    return _existing_directory("WHALE_AUDIO_SOURCE", value, valid)
+
+
+def _existing_directory(name: str, value: str, valid: str) -> str:
     directory = Path(value).expanduser().resolve()
     if not directory.is_dir():
-        raise SettingsError(
-            f"WHALE_AUDIO_SOURCE={value!r} is not an existing directory; use one of: "
-            "s3://bucket[/prefix], or a local directory in the archive layout (YYYY/MM/MARS-...-16kHz.wav)"
-        )
+        raise SettingsError(f"{name}={value!r} is not an existing directory; use one of: {valid}")
     return str(directory)

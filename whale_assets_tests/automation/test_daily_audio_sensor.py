@@ -119,12 +119,18 @@ def test_it_requests_exactly_the_days_with_audio_and_no_results(world, instance,
     assert all(r.tags["whale_assets/trigger"] == "new_day" for r in result.run_requests)
 
 
-def test_late_encounters_re_request_a_materialized_day_once(world, instance, archive_days):
+def week_with_one_encounter_on_the_14th(world, instance):
+    """The 14th really materialized with one encounter, the rest of the lookback reported done."""
     world.encounters(export_row("early", "2023-09-14 10:00:00"))
     settings = world.settings()
     run_day(settings, instance, "2023-09-14")
     for day in ("2023-09-13", "2023-09-16", "2023-09-17", "2023-09-18", "2023-09-19"):
         report_materialized(instance, day, encounters=0)
+    return settings
+
+
+def test_late_encounters_re_request_a_materialized_day_once(world, instance, archive_days):
+    week_with_one_encounter_on_the_14th(world, instance)
     assert not evaluate(world, instance).run_requests  # everything up to date
 
     # Happywhale gets a report for the 14th three days late (here: the export folder grows).
@@ -139,11 +145,7 @@ def test_late_encounters_re_request_a_materialized_day_once(world, instance, arc
 
 
 def test_the_late_re_request_runs_and_then_the_day_is_up_to_date(world, instance, archive_days):
-    world.encounters(export_row("early", "2023-09-14 10:00:00"))
-    settings = world.settings()
-    run_day(settings, instance, "2023-09-14")
-    for day in ("2023-09-13", "2023-09-16", "2023-09-17", "2023-09-18", "2023-09-19"):
-        report_materialized(instance, day, encounters=0)
+    settings = week_with_one_encounter_on_the_14th(world, instance)
     world.encounters(export_row("early", "2023-09-14 10:00:00"), export_row("late", "2023-09-14 22:00:00"))
     [request] = evaluate(world, instance).run_requests
     encounter_config = request.run_config.get("ops", {}).get("encounters", {}).get("config", {})
