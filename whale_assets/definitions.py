@@ -15,6 +15,7 @@ from whale_assets.resources import (
     EncounterSource,
     FileStore,
     FingerprintStore,
+    StoredTables,
 )
 
 whale_pipeline_job = define_asset_job(
@@ -44,15 +45,19 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         from whale_assets.storage.parquet_tables import ParquetTableStorage
 
         tables: object = ParquetTableStorage(base_path=f"{root}/tables", fingerprint_root=root)
+        stored_tables = StoredTables(storage="s3", location=f"{root}/tables")
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
         tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main", fingerprint_root=root)
+        stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {
         "array_io_manager": WindowArrayStorage(base_path=root, fingerprint_root=root),
         "table_io_manager": tables,
         "images": FileStore(base_path=f"{root}/images"),
         "checkpoints": FileStore(base_path=f"{root}/checkpoints"),
         "fingerprints": FingerprintStore(root=root),
+        # The same tables read back outside the IO manager (classifications' daily_scores source).
+        "stored_tables": stored_tables,
     }
 
 

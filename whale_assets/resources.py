@@ -2,6 +2,8 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from dagster import ConfigurableResource
@@ -123,3 +125,21 @@ class FingerprintStore(ConfigurableResource):
         from whale_assets.storage.fingerprints import FingerprintRegistry
 
         return FingerprintRegistry(self.root).get_output(asset, partition)
+
+
+class StoredTables(ConfigurableResource):
+    """Read access to stored daily table partitions without declaring them as asset inputs.
+
+    `location` is the DuckDB file (`storage: local`) or the tables URL, `<root>/tables` (`s3`).
+    """
+
+    storage: Literal["local", "s3"] = "local"
+    location: str
+
+    def read_day(self, table: str, day: dt.date) -> pd.DataFrame | None:
+        """The table's rows for the UTC day `day`, or None when that day has none stored."""
+        from whale_assets.storage.table_reads import read_duckdb_day, read_parquet_day
+
+        if self.storage == "s3":
+            return read_parquet_day(self.location, table, day)
+        return read_duckdb_day(Path(self.location), table, day)

@@ -52,13 +52,17 @@ def _query_duckdb_file(query: str, path: Path) -> pd.DataFrame:
             "writes its own to demo-data/data, so WHALE_DATA_DIR=demo-data/data for its results), "
             "or point WHALE_DATA_DIR at the folder that holds whale.duckdb"
         )
+    return _run(connect_read_only(path), query)
+
+
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the DuckDB file; `ResultsUnavailable` while a run writes to it."""
     try:
-        connection = duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as locked:
         raise ResultsUnavailable(
             f"{path} is being written by a running materialization ({locked}); retry in a few seconds"
         ) from locked
-    return _run(connection, query)
 
 
 def _query_parquet_tables(query: str, tables_url: str) -> pd.DataFrame:
