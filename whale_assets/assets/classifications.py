@@ -1,19 +1,21 @@
 """`classifications`: model scores over each sifted span, every score stamped with its UTC time."""
 
 from collections.abc import Iterator
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
+from whale_assets.assets.daily_score_tracks import tracks_from_daily_scores
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.classifier import Classifier
 from whale_assets.core.resample import resample_exact
 from whale_assets.core.score_track import score_track
-from whale_assets.resources import ClassifierResource, FingerprintStore
+from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
@@ -24,6 +26,19 @@ class ClassifyConfig(ReusableConfig):
         gt=0,
         description="Requested step between model windows at 10 kHz; the model rounds it down to whole 300-sample hops",
     )
+    score_source: Literal["model", "daily_scores"] = Field(
+        "model",
+        description="`model`: score each sifted span with the classifier. `daily_scores`: take the stored "
+        "full-day scores of the windows inside each span instead (materialize daily_scores for the day "
+        "first; the model is not loaded and `context_step_samples` does not apply)",
+    )
+
+    def fingerprint_parameters(self) -> dict[str, Any]:
+        parameters = super().fingerprint_parameters()
+        if self.score_source == "model":
+            # The option came after partitions were stored: its default keeps their fingerprints.
+            del parameters["score_source"]
+        return parameters
 
 
 @asset(
@@ -38,8 +53,17 @@ def classifications(
     sifted_audio: StoredWindows,
     classifier: ClassifierResource,
     fingerprints: FingerprintStore,
+    stored_tables: StoredTables,
 ) -> WindowArrays:
-    """Per-window score tracks: structured arrays of (start_utc, score) on the model's true step."""
+    """Per-window score tracks: structured arrays of (start_utc, score) on the model's true step.
+
+    With `score_source: daily_scores` the tracks come from the stored `daily_scores` table
+    (see assets/daily_score_tracks.py). That table is read through the `stored_tables` resource,
+    not declared as an input: an input would pull full-day scoring into the whale_pipeline job.
+    The lineage is kept in the fingerprint (each day read) and in the `daily_scores_days` metadata.
+    """
+    if config.score_source == "daily_scores":
+        return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
     if check_reuse(context, fingerprints, config, ["sifted_audio"], extra={"classifier": classifier.label}).reused:
         return WindowArrays([])  # no model load either
     needs_model = any(entry["status"] == "ok" for entry in sifted_audio)
@@ -70,6 +94,7 @@ def _classify_window(
     track = score_track(pd.Timestamp(entry["start_utc"]), scores, model.grid.step_s)
     context.log.debug(f"window {window_id}: {scores.size} scores")
     metadata.update(
+        score_source="model",
         model=model.name,
         start_utc=entry["start_utc"],
         step_s=model.grid.step_s,

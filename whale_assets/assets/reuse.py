@@ -13,8 +13,17 @@ from whale_assets.resources import FingerprintStore
 from whale_assets.storage.fingerprints import FINGERPRINT_KEY, INCOMPLETE_KEY, REUSED_KEY
 
 
+# An upstream asset read for the same partition, or (asset, partition key) for another one, such
+# as the next day's daily_scores for a window that crosses midnight.
+Upstream = str | tuple[str, str]
+
+
 class ReusableConfig(Config):
     force: bool = Field(False, description="Recompute and replace even if an identical stored partition exists")
+
+    def fingerprint_parameters(self) -> dict[str, Any]:
+        """The settings that determine the stored partition: all but `force`."""
+        return self.model_dump(exclude={"force"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ def check_reuse(
     context: AssetExecutionContext,
     store: FingerprintStore,
     config: ReusableConfig,
-    upstream: Sequence[str],
+    upstream: Sequence[Upstream],
     extra: Mapping[str, Any] | None = None,
 ) -> Reuse:
     """Fingerprint this partition from its config, `extra` (e.g. the model) and its upstream partitions.
@@ -37,8 +46,8 @@ def check_reuse(
     """
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
-    parameters = {**config.model_dump(exclude={"force"}), **(extra or {})}
-    upstream_prints = {name: store.get_output(name, partition) for name in upstream}
+    parameters = {**config.fingerprint_parameters(), **(extra or {})}
+    upstream_prints = {_upstream_label(item): _upstream_print(store, item, partition) for item in upstream}
     digest = fingerprint(asset, __version__, parameters, upstream_prints)
     stored = store.get(asset, partition)
     # An upstream partition without a fingerprint is incomplete or half-written: never build on it.
@@ -54,3 +63,13 @@ def check_reuse(
         context.log.info(f"{asset} {partition}: recomputing ({reason}; {stored} -> {digest})")
     context.add_output_metadata({FINGERPRINT_KEY: digest, REUSED_KEY: reused})
     return Reuse(digest, reused)
+
+
+def _upstream_label(item: Upstream) -> str:
+    # Same-partition upstreams keep their bare name, so existing fingerprints stay valid.
+    return item if isinstance(item, str) else f"{item[0]}[{item[1]}]"
+
+
+def _upstream_print(store: FingerprintStore, item: Upstream, partition: str) -> str | None:
+    asset, key = (item, partition) if isinstance(item, str) else item
+    return store.get_output(asset, key)
