@@ -10,7 +10,7 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.day_chunks import plan_day_chunks
+from whale_assets.core.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
 from whale_assets.core.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
 from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.wav_header import CorruptWavHeader
@@ -29,7 +29,7 @@ class DailyScoresConfig(ReusableConfig):
         10_000, gt=0, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
     )
     chunk_s: float = Field(
-        3600.0, ge=60, le=86_400, description="Seconds of the day read, scored and checkpointed at a time"
+        DEFAULT_CHUNK_S, ge=60, le=86_400, description="Seconds of the day read, scored and checkpointed at a time"
     )
     prefetch: bool = Field(True, description="Read the next chunk while the current one is scored")
     keep_checkpoints: bool = Field(
@@ -54,7 +54,7 @@ def daily_scores(
 ) -> Iterator[Output[pd.DataFrame]]:
     """A score for every model window of the UTC day file (window start on the model's true step).
 
-    Read and scored one chunk (an hour) at a time; finished chunks are checkpointed, so a killed
+    Read and scored one chunk (ten minutes) at a time; finished chunks are checkpointed, so a killed
     run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
     """
     sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.label}

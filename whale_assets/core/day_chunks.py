@@ -3,7 +3,7 @@
 Window i of the day starts at model-rate sample i * step (day start + i * 0.99 s for the humpback
 model) and there are `grid.n_windows(n_model_samples)` of them, exactly as if the whole day had
 been resampled to the model rate and scored in one call. Chunk c *owns* the windows whose start
-falls in [c * chunk_s, (c + 1) * chunk_s) (one hour by default), so every window belongs to
+falls in [c * chunk_s, (c + 1) * chunk_s) (ten minutes by default), so every window belongs to
 exactly one chunk. To score them a chunk reads, from the archive:
 
 - the audio of its windows, i.e. up to one context beyond the start of its last window;
@@ -29,6 +29,9 @@ from whale_assets.core.resample import polyphase_ratio, resample_exact, resample
 
 GUARD_SAMPLES = 256
 """Archive samples read beyond each end of a chunk so resampling edge effects stay outside it."""
+DEFAULT_CHUNK_S = 600.0
+"""Ten minutes: the audio of a chunk and the next one being read stay ~0.15 GB, a killed run
+loses at most ten minutes of scoring, and the extra context read per chunk is 0.7 %."""
 _NS_PER_S = 1_000_000_000
 
 
@@ -99,7 +102,7 @@ def plan_day_chunks(
     n_archive_samples: int,
     grid: WindowGrid,
     archive_rate: int = 16_000,
-    chunk_s: float = 3600.0,
+    chunk_s: float = DEFAULT_CHUNK_S,
     margin_windows: int = 0,
     guard_samples: int = GUARD_SAMPLES,
 ) -> DayChunkPlan:

@@ -1,7 +1,7 @@
 """Finished chunks of a day's scores, kept as `.npy` files so an interrupted run can resume.
 
 Layout (under any store with `write`, `read` and `path`, e.g. the `checkpoints` FileStore):
-`daily_scores/<YYYY-MM-DD>/<fingerprint>/chunk-<NN>.npy`, one float32 score per window the chunk
+`daily_scores/<YYYY-MM-DD>/<fingerprint>/chunk-<NNNN>.npy`, one float32 score per window the chunk
 owns (NaN where there is no audio). The fingerprint covers everything that decides the scores
 (model, window grid, chunk plan, file length, gap rule), so a run with another model or step
 never picks up the wrong chunks.
@@ -52,7 +52,7 @@ class ScoreCheckpoints:
         self.directory = f"{self.day_dir}/{plan_fingerprint(model, plan)}"
 
     def _name(self, chunk: DayChunk) -> str:
-        return f"{self.directory}/chunk-{chunk.index:02d}.npy"
+        return f"{self.directory}/chunk-{chunk.index:04d}.npy"
 
     def load(self, chunk: DayChunk) -> np.ndarray | None:
         data = self.store.read(self._name(chunk))

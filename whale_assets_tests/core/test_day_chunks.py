@@ -22,7 +22,7 @@ DAY = 86_400 * 16_000
 
 
 def test_a_full_day_has_87_269_windows_in_24_hourly_chunks_on_the_099_s_step():
-    plan = plan_day_chunks(DAY, GRID)
+    plan = plan_day_chunks(DAY, GRID, chunk_s=3600.0)
     assert plan.n_model_samples == 864_000_000
     assert plan.n_windows == GRID.n_windows(864_000_000) == 87_269
     assert [c.index for c in plan.chunks] == list(range(24))
@@ -39,6 +39,14 @@ def test_a_full_day_has_87_269_windows_in_24_hourly_chunks_on_the_099_s_step():
     assert list(times.astype(str)) == ["2023-09-14T00:59:59.640000000", "2023-09-14T01:00:00.630000000"]
 
 
+def test_by_default_a_day_is_scored_in_144_ten_minute_chunks():
+    plan = plan_day_chunks(DAY, GRID)
+    assert plan.chunk_s == 600.0 and len(plan.chunks) == 144
+    assert sum(c.n_windows for c in plan.chunks) == 87_269
+    # Audio in memory per chunk: ten minutes plus one context and the guards, never an hour.
+    assert max(c.n_read for c in plan.chunks) < 605 * 16_000
+
+
 def test_reads_cover_context_and_guard_within_the_file_and_stay_on_the_polyphase_phase():
     plan = plan_day_chunks(DAY, GRID, chunk_s=1800.0)
     for chunk in plan.chunks:
@@ -52,7 +60,7 @@ def test_reads_cover_context_and_guard_within_the_file_and_stay_on_the_polyphase
 
 
 def test_margin_windows_are_scored_but_owned_by_the_neighbouring_chunk():
-    plan = plan_day_chunks(2 * 3600 * 16_000, GRID, margin_windows=100)
+    plan = plan_day_chunks(2 * 3600 * 16_000, GRID, chunk_s=3600.0, margin_windows=100)
     first, second = plan.chunks
     assert first.scored_first == 0 and first.scored_stop == first.stop_window + 100
     assert second.scored_first == second.first_window - 100 and second.scored_stop == plan.n_windows
@@ -70,9 +78,9 @@ def test_short_and_empty_files_get_only_the_windows_they_hold():
     assert plan_day_chunks(0, GRID).chunks == ()
     plan = plan_day_chunks(62_590, GRID)  # short of one context (39 124 samples at 10 kHz)
     assert plan.n_windows == 0 and plan.chunks == ()
-    plan = plan_day_chunks(5400 * 16_000 + 7, GRID)  # 1.5 h and a bit
+    plan = plan_day_chunks(5400 * 16_000 + 7, GRID)  # 1.5 h and a bit: nine ten-minute chunks
     assert plan.n_windows == GRID.n_windows(-(-(5400 * 16_000 + 7) * 5 // 8))
-    assert [c.index for c in plan.chunks] == [0, 1]
+    assert [c.index for c in plan.chunks] == list(range(9))
 
 
 def test_chunk_waveforms_are_the_whole_resampled_signal_sample_for_sample():
@@ -140,7 +148,7 @@ def test_an_all_silent_day_calls_no_model():
     n = 16_000 * 7200
     plan = plan_day_chunks(n, GRID)
     day = score_day(plan, classifier, lambda c: np.zeros(c.n_read, np.float32))
-    assert classifier.calls == [] and np.isnan(day.scores).all() and day.count("scored") == 2
+    assert classifier.calls == [] and np.isnan(day.scores).all() and day.count("scored") == 12
 
 
 def test_a_gap_reaches_to_its_exact_first_and_last_zero_sample():

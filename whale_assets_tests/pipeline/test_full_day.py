@@ -109,7 +109,7 @@ def test_a_sparse_full_day_is_scored_window_by_window_and_song_hours_are_present
     meta = materialization_metadata(instance, "daily_scores")
     assert meta["windows"] == 87_269 and meta["windows_scored"] == len(scores)
     assert meta["missing_hours"] == [h for h in range(24) if h not in (5, 14, 20)]
-    assert meta["chunks_scored"] == 24 and meta["chunks_unavailable"] == 0
+    assert meta["chunks_scored"] == 144 and meta["chunks_unavailable"] == 0
     assert not (settings.data_dir / "checkpoints" / "daily_scores" / DAY).exists()  # removed after the write
 
 
@@ -178,7 +178,7 @@ def test_an_interrupted_day_resumes_with_only_the_chunks_not_done(tmp_path, hump
     killed = _CountingClassifier(model, fail_after=2)
     with pytest.raises(KeyboardInterrupt):
         score_day(plan, killed, read, checkpoints=store)
-    assert store.saved_chunks() == ["chunk-00.npy", "chunk-01.npy"]
+    assert store.saved_chunks() == ["chunk-0000.npy", "chunk-0001.npy"]
 
     resumed = _CountingClassifier(model)
     day = score_day(plan, resumed, read, checkpoints=store)
@@ -221,7 +221,7 @@ def test_a_killed_materialization_resumes_from_its_checkpoints(world, instance, 
     result = run_full_day(settings, instance, resources={"classifier": flaky}, raise_on_error=False, **config)
     assert not result.success
     saved = list((settings.data_dir / "checkpoints" / "daily_scores" / DAY).rglob("chunk-*.npy"))
-    assert [p.name for p in saved] == ["chunk-00.npy"]
+    assert [p.name for p in saved] == ["chunk-0000.npy"]
 
     steady = _FlakyClassifierResource(name="humpback", model=str(humpback_savedmodel_dir))
     assert run_full_day(settings, instance, resources={"classifier": steady}, **config).success
