@@ -1,21 +1,24 @@
 """Full-day scoring with a real-size humpback model: the project's scorer against the old ways.
 
-Side by side, in one run, on the same audio (red ocean noise with synthetic song, written as a
-16 kHz 24-bit archive day file in a temp folder), each approach in its own process so its peak
-RSS is its own (`wait4` rusage of the child):
+Side by side, in one run, on the same hour of audio (red ocean noise with synthetic song, written
+as a 16 kHz 24-bit archive day file in a temp folder), each approach in its own process so its
+peak RSS is its own (`wait4` rusage of the child):
 
-- project: `daily_scores`' path (hourly chunks read by byte range, gaps skipped, resampled with a
-  guard, `HumpbackModel.score` batching ~180 windows per call, next chunk read in the background);
-- (a) one `score` call on the whole stretch (the old "one call per hour"), at two shorter
-  durations, its memory extrapolated linearly to one hour (a real hour needs > 15 GB);
+- project: `daily_scores`' path with its defaults (ten-minute chunks read by byte range, gaps
+  skipped, resampled with a guard, `HumpbackModel.score` batching 32 windows per call, next chunk
+  read in the background);
+- (a) one `score` call on the whole hour (the old "one call per hour");
 - (b) one batch-1 `score` call per window (the earlier per-day pipeline).
 
+Each child also reports its RSS once TensorFlow and the model are loaded, so the memory a
+scoring approach adds on top of the loaded model is shown apart from TensorFlow's own.
 It also measures the machine's float32 peak for the model's arithmetic (a large matmul and a
 3x3 convolution in TensorFlow, same thread settings) and compares it with the model's FLOPs per
-window (ResNet-50 convolutions + head) x windows per second.
+window (ResNet-50 convolutions + head) x windows per second. `--day-minutes 1440` adds the
+project path over a whole day, for its whole-day peak RSS (~20 min).
 
     .venv/bin/python bench/full_day_scoring.py                    # builds the model in a temp dir
-    .venv/bin/python bench/full_day_scoring.py --model /tmp/realsize_humpback --minutes 10 --hour-minutes 60
+    .venv/bin/python bench/full_day_scoring.py --model /tmp/realsize_humpback --day-minutes 1440
 """
 
 from __future__ import annotations
@@ -52,9 +55,10 @@ def _child(mode: str, model: str, archive: str, minutes: float, out: str) -> Non
     n = int(minutes * 60 * RATE)
     archive_ = AudioArchive(archive)
     model = load_humpback_model(model)
+    loaded_gb = _rss_gb()
     started = time.perf_counter()
     if mode == "project":
-        plan = plan_day_chunks(n, model.grid, RATE, chunk_s=3600.0)
+        plan = plan_day_chunks(n, model.grid, RATE)  # daily_scores' default chunk length
         scores = score_day(
             plan, model, lambda c: read_samples(archive_, DAY, c.read_start, c.read_stop), unavailable=(AudioUnavailable,)
         ).scores
@@ -73,7 +77,17 @@ def _child(mode: str, model: str, archive: str, minutes: float, out: str) -> Non
             raise ValueError(mode)
     seconds = time.perf_counter() - started
     np.save(out + ".npy", scores)
-    Path(out).write_text(json.dumps({"seconds": seconds, "windows": int(scores.size), "audio_s": n / RATE}))
+    Path(out).write_text(
+        json.dumps({"seconds": seconds, "windows": int(scores.size), "audio_s": n / RATE, "loaded_rss_gb": loaded_gb})
+    )
+
+
+def _rss_gb() -> float:
+    """This process's resident memory now (GB), from /proc."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024**2
+    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def _peak(out: str) -> None:
@@ -141,8 +155,8 @@ def write_archive(root: Path, minutes: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="real-size SavedModel (built in a temp dir if omitted)")
-    parser.add_argument("--minutes", type=float, default=10.0, help="audio for the side-by-side speed comparison")
-    parser.add_argument("--hour-minutes", type=float, default=60.0, help="audio for the project scorer's peak RSS run")
+    parser.add_argument("--minutes", type=float, default=60.0, help="audio scored by all three approaches (one hour)")
+    parser.add_argument("--day-minutes", type=float, default=0.0, help="also run the project path over this much (1440: a day)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--archive", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -159,53 +173,61 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, str(HERE / "realsize_humpback_model.py"), str(model)], check=True)
         info = json.loads((model / "realsize_info.json").read_text())
         archive = work / "archive"
-        write_archive(archive, max(args.minutes, args.hour_minutes))
+        write_archive(archive, max(args.minutes, args.day_minutes))
         print(f"model {model}: {info['parameters'] / 1e6:.2f} M parameters, {info['resnet_flops_per_window'] / 1e9:.2f} GFLOP/window")
         print(f"cores: {len(os.sched_getaffinity(0))}")
 
         peak = run_child("peak", model, archive, 0, work)
         m = args.minutes
         project = run_child("project", model, archive, m, work)
-        batch1 = run_child("batch-1", model, archive, m, work)
         one_call = run_child("one-call", model, archive, m, work)
-        one_call_half = run_child("one-call", model, archive, m / 2, work)
-        hour = run_child("project", model, archive, args.hour_minutes, work)
+        batch1 = run_child("batch-1", model, archive, m, work)
+        day = run_child("project", model, archive, args.day_minutes, work) if args.day_minutes else None
+    report(info, peak, project, one_call, batch1, day)
+    return 0
 
+
+def report(info: dict, peak: dict, project: dict, one_call: dict, batch1: dict, day: dict | None) -> None:
     flops = info["resnet_flops_per_window"]
     machine = max(peak["matmul_2048"], peak["conv3x3_256"])
 
-    def line(name, r):
+    def speed(r: dict) -> float:
+        return r["audio_s"] / r["seconds"]
+
+    def working(r: dict) -> float:
+        return r["peak_rss_gb"] - r["loaded_rss_gb"]
+
+    def line(name: str, r: dict) -> str:
         windows_s = r["windows"] / r["seconds"]
         achieved = windows_s * flops / 1e9
         return (
-            f"| {name} | {r['audio_s'] / 60:g} | {r['seconds']:.1f} | {r['audio_s'] / r['seconds']:.1f}x | "
-            f"{windows_s:.1f} | {achieved:.1f} ({100 * achieved / machine:.0f} %) | {r['peak_rss_gb']:.2f} |"
+            f"| {name} | {r['audio_s'] / 60:g} | {r['seconds']:.1f} | {speed(r):.1f}x | {windows_s:.1f} | "
+            f"{achieved:.1f} ({100 * achieved / machine:.0f} %) | {r['peak_rss_gb']:.2f} | {working(r):.2f} |"
         )
 
-    # One call's memory grows with its length: fit RSS = base + slope * minutes, extrapolate to 60.
-    slope = (one_call["peak_rss_gb"] - one_call_half["peak_rss_gb"]) / (m - m / 2)
-    one_call_hour_gb = one_call["peak_rss_gb"] + slope * (60 - m)
-    agree_a = float(np.max(np.abs(project["scores"] - one_call["scores"])))
-    agree_b = float(np.max(np.abs(project["scores"] - batch1["scores"])))
+    ceiling = machine * 1e9 / flops * project["audio_s"] / project["windows"]  # x real time at the machine's peak
     print()
     print(f"machine float32 peak (TF, {len(os.sched_getaffinity(0))} threads): matmul 2048^3 {peak['matmul_2048']:.1f} GFLOP/s, "
-          f"conv 3x3x256 {peak['conv3x3_256']:.1f} GFLOP/s")
+          f"conv 3x3x256 {peak['conv3x3_256']:.1f} GFLOP/s -> at most {ceiling:.0f}x real time for this model")
     print()
-    print("| approach | audio min | wall s | x real time | windows/s | model GFLOP/s (% of peak) | peak RSS GB |")
-    print("|---|---|---|---|---|---|---|")
-    print(line("project scorer (hourly chunks, ~180 windows/call)", project))
-    print(line("project scorer, one full hourly chunk", hour))
-    print(line("(a) one `score` call", one_call_half))
-    print(line("(a) one `score` call", one_call))
+    print("| approach | audio min | wall s | x real time | windows/s | model GFLOP/s (% of peak) | peak RSS GB | added to loaded model GB |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(line("project scorer (10-min chunks, 32 windows/call)", project))
+    print(line("(a) one `score` call on the whole stretch", one_call))
     print(line("(b) batch-1 call per window", batch1))
+    if day is not None:
+        print(line("project scorer, longer run", day))
     print()
-    print(f"speed, project vs (b): {project['audio_s'] / project['seconds'] / (batch1['audio_s'] / batch1['seconds']):.2f}x faster")
-    print(f"speed, project vs (a): {project['audio_s'] / project['seconds'] / (one_call['audio_s'] / one_call['seconds']):.2f}x")
-    print(f"(a) peak RSS for one hour, extrapolated linearly from {m / 2:g} and {m:g} min: {one_call_hour_gb:.1f} GB")
-    print(f"peak RSS, project (one full hour chunk) / (a) extrapolated hour: {hour['peak_rss_gb'] / one_call_hour_gb:.3f} "
-          f"(1/{one_call_hour_gb / hour['peak_rss_gb']:.1f})")
+    print(f"speed, project vs (b): {speed(project) / speed(batch1):.2f}x faster "
+          f"(the machine's peak would be {ceiling / speed(batch1):.2f}x (b))")
+    print(f"speed, project vs (a): {speed(project) / speed(one_call):.2f}x faster")
+    print(f"peak RSS, project / (a): {project['peak_rss_gb'] / one_call['peak_rss_gb']:.3f} "
+          f"(1/{one_call['peak_rss_gb'] / project['peak_rss_gb']:.1f}); TensorFlow + model loaded: "
+          f"{project['loaded_rss_gb']:.2f} GB = 1/{one_call['peak_rss_gb'] / project['loaded_rss_gb']:.1f} of (a) on its own")
+    print(f"memory added to the loaded model, project / (a): 1/{working(one_call) / max(working(project), 1e-9):.1f}")
+    agree_a = float(np.max(np.abs(project["scores"] - one_call["scores"])))
+    agree_b = float(np.max(np.abs(project["scores"] - batch1["scores"])))
     print(f"scores agree: max |project - (a)| = {agree_a:.2e}, max |project - (b)| = {agree_b:.2e}")
-    return 0
 
 
 if __name__ == "__main__":
