@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 
-import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from pydantic import Field
@@ -10,6 +9,7 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.daily_score_table import daily_score_table
 from whale_assets.core.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
 from whale_assets.core.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
 from whale_assets.core.hydrophone import DAY_SECONDS
@@ -20,9 +20,6 @@ from whale_assets.sources.day_audio import available_samples, read_samples
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.sources.score_checkpoints import ScoreCheckpoints
 from whale_assets.storage.fingerprints import INCOMPLETE_KEY
-
-DAILY_SCORE_COLUMNS = {"date": "datetime64[us]", "time_utc": "datetime64[us]", "score": "float32", "model": "string"}
-
 
 class DailyScoresConfig(ReusableConfig):
     context_step_samples: int = Field(
@@ -126,11 +123,3 @@ def daily_scores(
     if not config.keep_checkpoints:
         store.remove_day()
 
-
-def daily_score_table(day: pd.Timestamp, times: np.ndarray, scores: np.ndarray, model: str) -> pd.DataFrame:
-    """Rows for the windows that have a score: date, time_utc (window start), score, model."""
-    keep = ~np.isnan(scores)
-    frame = pd.DataFrame(
-        {"date": day, "time_utc": times[keep], "score": scores[keep].astype(np.float32), "model": model}
-    )
-    return frame.astype(DAILY_SCORE_COLUMNS)

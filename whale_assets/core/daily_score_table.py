@@ -1,0 +1,22 @@
+"""The `daily_scores` table: one row per scored model window of a UTC day."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DAILY_SCORE_COLUMNS = {"date": "datetime64[us]", "time_utc": "datetime64[us]", "score": "float32", "model": "string"}
+
+
+def daily_score_table(day: pd.Timestamp, times: np.ndarray, scores: np.ndarray, model: str) -> pd.DataFrame:
+    """Rows for the windows that have a score (NaN = no audio): date, time_utc (window start), score, model.
+
+    Column types are fixed, so an empty day stores the same schema as a full one.
+    """
+    times = np.asarray(times)
+    scores = np.asarray(scores, dtype=np.float32)
+    if times.shape != scores.shape:
+        raise ValueError(f"{times.shape[0] if times.ndim else 0} window times for {scores.size} scores")
+    keep = ~np.isnan(scores)
+    frame = pd.DataFrame({"date": day, "time_utc": times[keep], "score": scores[keep], "model": model})
+    return frame.astype(DAILY_SCORE_COLUMNS)
