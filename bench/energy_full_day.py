@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
-    from whale_assets.core.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
-    from whale_assets.core.day_scoring import neighbourhood_windows, score_day
-    from whale_assets.core.energy_classifier import EnergyClassifier
+    from whale_assets.core.scoring.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
+    from whale_assets.core.scoring.day_scoring import neighbourhood_windows, score_day
+    from whale_assets.core.scoring.energy import EnergyClassifier
     from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
     from whale_assets.sources.day_audio import read_samples
 

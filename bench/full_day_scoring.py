@@ -42,9 +42,9 @@ RATE = 16_000
 
 def _child(mode: str, model: str, archive: str, minutes: float, out: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from whale_assets.core.day_chunks import plan_day_chunks
-    from whale_assets.core.day_scoring import score_day
-    from whale_assets.core.resample import resample_exact
+    from whale_assets.core.scoring.day_chunks import plan_day_chunks
+    from whale_assets.core.scoring.day_scoring import score_day
+    from whale_assets.core.audio.resample import resample_exact
     from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
     from whale_assets.sources.day_audio import read_samples
     from whale_assets.sources.humpback_model import load_humpback_model

@@ -1,4 +1,4 @@
-"""Sift throughput on one core: `whale_assets.core.sift.sift` vs a straightforward float64 baseline.
+"""Sift throughput on one core: `whale_assets.core.audio.sift.sift` vs a straightforward float64 baseline.
 
 The baseline is what one writes first: `scipy.signal.butter` as (b, a) polynomials, `lfilter`
 over the whole input in float64, frame energies, normalise, threshold, merge. Both run on the
@@ -30,9 +30,9 @@ from scipy import signal  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from whale_assets.core.energy_classifier import EnergyClassifier  # noqa: E402
-from whale_assets.core.resample import resample_exact  # noqa: E402
-from whale_assets.core.sift import sift  # noqa: E402
+from whale_assets.core.scoring.energy import EnergyClassifier  # noqa: E402
+from whale_assets.core.audio.resample import resample_exact  # noqa: E402
+from whale_assets.core.audio.sift import sift  # noqa: E402
 
 RATE = 16_000
 LOWCUT, HIGHCUT, ORDER, THRESHOLD, FRAME = 50.0, 1500.0, 5, 0.015, 512

@@ -9,7 +9,7 @@ import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
-from whale_assets.core.classifier import Classifier
+from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.settings import CLASSIFIERS, DEFAULT_MODEL, HAPPYWHALE
 
@@ -74,7 +74,7 @@ class ClassifierResource(ConfigurableResource):
 
     def _build(self, context_step_samples: int) -> Classifier:
         if self.name == "energy":
-            from whale_assets.core.energy_classifier import EnergyClassifier
+            from whale_assets.core.scoring.energy import EnergyClassifier
 
             return EnergyClassifier()
         # TensorFlow is imported only here, when the humpback model is really needed.

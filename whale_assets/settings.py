@@ -19,6 +19,32 @@ class SettingsError(ValueError):
     """A WHALE_* variable has a value the platform cannot use."""
 
 
+LOOKBACK_ENV = "WHALE_SENSOR_LOOKBACK_DAYS"
+DEFAULT_LOOKBACK_DAYS = 7
+
+
+class LookbackError(SettingsError):
+    """WHALE_SENSOR_LOOKBACK_DAYS has a value the sensor cannot use."""
+
+
+def lookback_days_from_env(env: Mapping[str, str] | None = None) -> int:
+    """`WHALE_SENSOR_LOOKBACK_DAYS` (default 7): how many completed UTC days the sensor looks at."""
+    env = os.environ if env is None else env
+    raw = env.get(LOOKBACK_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOOKBACK_DAYS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise LookbackError(
+            f"{LOOKBACK_ENV}={raw!r} is not valid; use a positive integer number of days "
+            f"(1, 2, 3, ...; default {DEFAULT_LOOKBACK_DAYS})"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path

@@ -1,6 +1,6 @@
 import pytest
 
-from whale_assets.settings import Settings, SettingsError
+from whale_assets.settings import LookbackError, Settings, SettingsError, lookback_days_from_env
 
 
 def test_defaults_point_at_the_real_services(tmp_path):
@@ -48,3 +48,15 @@ def test_storage_is_local_by_default_and_s3_needs_a_bucket(tmp_path):
 def test_an_unknown_storage_mode_lists_the_valid_ones():
     with pytest.raises(SettingsError, match="local, s3"):
         Settings.from_env({"WHALE_STORAGE": "gcs"})
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 7), ("", 7), ("1", 1), (" 30 ", 30)])
+def test_lookback_from_env(value, expected):
+    env = {} if value is None else {"WHALE_SENSOR_LOOKBACK_DAYS": value}
+    assert lookback_days_from_env(env) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "seven", "1.5"])
+def test_a_bad_lookback_names_the_variable_and_the_valid_values(value):
+    with pytest.raises(LookbackError, match="WHALE_SENSOR_LOOKBACK_DAYS=.*positive integer"):
+        lookback_days_from_env({"WHALE_SENSOR_LOOKBACK_DAYS": value})

@@ -12,9 +12,9 @@ from whale_assets.assets.daily_score_tracks import tracks_from_daily_scores
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.classifier import Classifier
-from whale_assets.core.resample import resample_exact
-from whale_assets.core.score_track import score_track
+from whale_assets.core.scoring.classifier import Classifier
+from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.track import score_track
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays

@@ -18,9 +18,9 @@ from dagster import AssetExecutionContext, MetadataValue
 from whale_assets.assets.partitions import partition_day
 from whale_assets.assets.policies import permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, Upstream, check_reuse
-from whale_assets.core.hourly_presence import infer_step_ns
-from whale_assets.core.model_grid import WindowGrid
-from whale_assets.core.span_scores import days_touched, span_track
+from whale_assets.core.scoring.track import infer_step_ns
+from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.track import days_touched, span_track
 from whale_assets.resources import FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 

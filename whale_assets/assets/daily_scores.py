@@ -9,11 +9,11 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.daily_score_table import daily_score_table
-from whale_assets.core.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
-from whale_assets.core.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
+from whale_assets.core.tables.daily_scores import daily_score_table
+from whale_assets.core.scoring.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
+from whale_assets.core.scoring.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
 from whale_assets.core.hydrophone import DAY_SECONDS
-from whale_assets.core.wav_header import CorruptWavHeader
+from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.resources import AudioArchiveResource, ClassifierResource, FileStore, FingerprintStore
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.sources.day_audio import available_samples, read_samples

@@ -7,7 +7,7 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.hourly_presence import hourly_presence as presence_by_hour
+from whale_assets.core.tables.hourly_presence import hourly_presence as presence_by_hour
 from whale_assets.resources import FingerprintStore
 
 

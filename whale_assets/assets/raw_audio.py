@@ -9,10 +9,10 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import TRANSIENT_RETRY, permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.encounter_windows import EncounterWindow, group_encounters
+from whale_assets.core.encounters.windows import EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.resources import AudioArchiveResource, FingerprintStore
-from whale_assets.core.wav_header import CorruptWavHeader
+from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays

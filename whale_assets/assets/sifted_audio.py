@@ -9,8 +9,8 @@ from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.sift import sift
-from whale_assets.core.spans import widen
+from whale_assets.core.audio.sift import sift
+from whale_assets.core.audio.sift import widen
 from whale_assets.resources import FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 

@@ -10,8 +10,8 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.results_table import Labelling, WindowOutcome, build_results
-from whale_assets.core.window_figure import render_encounter_png, window_spectrogram
+from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
+from whale_assets.core.reports.window_figure import render_encounter_png, window_spectrogram
 from whale_assets.resources import FileStore, FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows
 

@@ -19,7 +19,7 @@ from dagster import (
 
 from whale_assets.assets.partitions import ARCHIVE_START, daily_partitions
 from whale_assets.automation.sensors import JOB_NAME
-from whale_assets.core.backfill_days import previous_complete_day
+from whale_assets.core.automation.backfill_days import previous_complete_day
 
 SCHEDULE_NAME = "whale_pipeline_schedule"
 HOUR_OF_DAY = 2  # 02:00 UTC: the archive's previous-day file is usually complete by then

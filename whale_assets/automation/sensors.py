@@ -26,17 +26,17 @@ from dagster import (
 
 from whale_assets.assets.encounters import EncountersConfig
 from whale_assets.assets.partitions import ARCHIVE_START, daily_partitions
-from whale_assets.core.backfill_days import (
+from whale_assets.settings import lookback_days_from_env
+from whale_assets.core.automation.backfill_days import (
     DayDecision,
     DayFacts,
     PartitionState,
     completed_days,
     decide,
-    lookback_days_from_env,
     needs_source_count,
     summarize,
 )
-from whale_assets.core.encounter_table import select_encounters
+from whale_assets.core.encounters.table import select_encounters
 from whale_assets.resources import AudioArchiveResource, EncounterSource
 
 SENSOR_NAME = "daily_audio_sensor"

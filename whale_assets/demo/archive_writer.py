@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, DAY_SECONDS, day_file_key
-from whale_assets.core.pcm import float32_to_pcm24
+from whale_assets.core.audio.pcm import float32_to_pcm24
 
 _BITS = 24
 _BYTES = _BITS // 8

@@ -17,10 +17,10 @@ import fsspec
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.day_slices import split_by_day
+from whale_assets.core.audio.day_slices import split_by_day
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, PUBLIC_ARCHIVE, day_file_key
-from whale_assets.core.pcm import decode_pcm
-from whale_assets.core.wav_header import CorruptWavHeader, HeaderTooShort, WavLayout, parse_wav_header
+from whale_assets.core.audio.pcm import decode_pcm
+from whale_assets.core.audio.wav_header import CorruptWavHeader, HeaderTooShort, WavLayout, parse_wav_header
 
 __all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader"]
 

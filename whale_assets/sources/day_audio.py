@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
 
-from whale_assets.core.pcm import decode_pcm
+from whale_assets.core.utc import NS_PER_S
+from whale_assets.core.audio.pcm import decode_pcm
 from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
 
-_NS_PER_S = 1_000_000_000
 
 
 def available_samples(archive: AudioArchive, day: dt.date) -> tuple[int, str | None]:
@@ -84,11 +84,11 @@ def _decode_skipping_zeros(raw: np.ndarray, width: int, block: int = 1600) -> np
 
 def _read_through_archive(archive: AudioArchive, day: dt.date, first: int, stop: int) -> np.ndarray:
     rate = archive.sample_rate
-    if (first * _NS_PER_S) % rate or (stop * _NS_PER_S) % rate:
+    if (first * NS_PER_S) % rate or (stop * NS_PER_S) % rate:
         raise ValueError(f"sample {first} or {stop} at {rate} Hz is not a whole nanosecond")
     start = pd.Timestamp(day, tz="UTC")
     audio = archive.read(
-        start + pd.Timedelta(first * _NS_PER_S // rate, "ns"), start + pd.Timedelta(stop * _NS_PER_S // rate, "ns")
+        start + pd.Timedelta(first * NS_PER_S // rate, "ns"), start + pd.Timedelta(stop * NS_PER_S // rate, "ns")
     )
     if audio.size != stop - first:
         raise AudioUnavailable(f"read {audio.size} samples of {archive.day_path(day)} for [{first}, {stop})")

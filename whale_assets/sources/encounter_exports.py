@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from whale_assets.core.encounter_table import empty_export, read_export_csv
+from whale_assets.core.encounters.table import empty_export, read_export_csv
 
 
 def read_export_dir(directory: str | PathLike[str]) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from whale_assets.core.model_grid import WindowGrid
+from whale_assets.core.scoring.classifier import WindowGrid
 
 DEFAULT_HANDLE = "https://tfhub.dev/google/humpback_whale/1"
 MODEL_ENV_VAR = "WHALE_MODEL"

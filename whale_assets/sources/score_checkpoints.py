@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from whale_assets.core.day_chunks import DayChunk, DayChunkPlan
-from whale_assets.core.day_scoring import GAP_BLOCK_SAMPLES
+from whale_assets.core.scoring.day_chunks import DayChunk, DayChunkPlan
+from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES
 
 FORMAT_VERSION = 1
 

@@ -10,11 +10,11 @@ import pytest
 from dagster import Failure, materialize
 
 from whale_assets.assets import DAY_SCORE_ASSETS
-from whale_assets.core.day_chunks import plan_day_chunks
-from whale_assets.core.day_scoring import score_day
+from whale_assets.core.scoring.day_chunks import plan_day_chunks
+from whale_assets.core.scoring.day_scoring import score_day
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
-from whale_assets.core.model_grid import WindowGrid
-from whale_assets.core.resample import resample_exact
+from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.audio.resample import resample_exact
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from whale_assets.core.wav_header import parse_wav_header
+from whale_assets.core.audio.wav_header import parse_wav_header
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable, CorruptWavHeader
 
@@ -32,7 +32,7 @@ BIG_LIST = 10_000  # a LIST chunk bigger than the first header read
 
 
 def quantised(x: np.ndarray) -> np.ndarray:
-    """What 24-bit storage makes of x, computed independently of whale_assets.core.pcm."""
+    """What 24-bit storage makes of x, computed independently of whale_assets.core.audio.pcm."""
     return (np.clip(np.rint(x.astype(np.float64) * 2**23), -(2**23), 2**23 - 1) / 2**23).astype(np.float32)
 
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from whale_assets.core.encounter_table import EXPORT_COLUMNS
+from whale_assets.core.encounters.table import EXPORT_COLUMNS
 from whale_assets.sources.encounter_exports import read_export_dir
 
 

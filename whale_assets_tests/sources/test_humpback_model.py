@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from whale_assets.core.model_grid import WindowGrid
+from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.sources.humpback_model import (
     HumpbackModel,
     ModelLoadError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import responses
 
-from whale_assets.core.geo import destination
+from whale_assets.core.encounters.geo import destination
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 
 PYPI = "https://pypi.org/pypi/happywhale/json"

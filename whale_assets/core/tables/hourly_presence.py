@@ -1,0 +1,88 @@
+"""Hourly humpback presence from a day's score track (one score per model window).
+
+Per UTC hour (a window belongs to the hour its start falls in):
+- `n_scores`: windows with a score (fewer than ~3 636 means gaps or missing audio);
+- `max_score`: the highest raw score (NaN without scores);
+- `n_above_threshold`: windows whose median-filtered score is at or above `threshold`;
+- `present`: those windows cover at least `min_seconds` (each window stands for one step,
+  0.99 s for the humpback model).
+
+The median filter runs over each stretch of consecutive windows separately: it never bridges
+a gap in the track, so scores on either side of missing audio do not mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from whale_assets.core.scoring.pooling import median_filtered
+from whale_assets.core.scoring.track import infer_step_ns
+
+PRESENCE_COLUMNS = {
+    "date": "datetime64[us]",
+    "hour_utc": "datetime64[us]",
+    "n_scores": "int64",
+    "max_score": "float64",
+    "n_above_threshold": "int64",
+    "present": "bool",
+}
+
+
+def filtered_by_stretch(times: np.ndarray, scores: np.ndarray, step_ns: int | None, kernel: int) -> np.ndarray:
+    """Median-filtered scores (sorted by time), each stretch of consecutive windows on its own."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0 or step_ns is None:
+        return median_filtered(scores, kernel)
+    t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
+    # A new stretch starts wherever the next window is more than one step (plus rounding) later.
+    breaks = np.flatnonzero(np.diff(t) > step_ns + step_ns // 2) + 1
+    return np.concatenate([median_filtered(part, kernel) for part in np.split(scores, breaks)])
+
+
+def hourly_presence(
+    day: dt.date,
+    times_utc: np.ndarray,
+    scores: np.ndarray,
+    threshold: float = 0.5,
+    min_seconds: float = 10.0,
+    median_filter_windows: int = 5,
+    step_s: float | None = None,
+) -> pd.DataFrame:
+    """24 rows, one per UTC hour of `day`, from window start times (naive UTC) and their scores.
+
+    NaN scores (no audio) are dropped first. `step_s` defaults to the track's own step.
+    """
+    times = np.asarray(times_utc, dtype="datetime64[ns]")
+    values = np.asarray(scores, dtype=np.float64)
+    if times.shape != values.shape:
+        raise ValueError(f"times {times.shape} and scores {values.shape} differ in shape")
+    keep = ~np.isnan(values)
+    times, values = times[keep], values[keep]
+    order = np.argsort(times, kind="stable")
+    times, values = times[order], values[order]
+    step_ns = round(step_s * 1e9) if step_s is not None else infer_step_ns(times)
+    filtered = filtered_by_stretch(times, values, step_ns, median_filter_windows)
+    step_seconds = (step_ns or 0) / 1e9
+
+    day_start = np.datetime64(pd.Timestamp(day).to_datetime64(), "ns")
+    hour = (times - day_start).astype("timedelta64[h]").astype(np.int64)
+    in_day = (hour >= 0) & (hour < 24)
+    hour, values, filtered = hour[in_day], values[in_day], filtered[in_day]
+    n_scores = np.bincount(hour, minlength=24)
+    above = np.bincount(hour, weights=filtered >= threshold, minlength=24).astype(np.int64)
+    max_score = np.full(24, np.nan)
+    np.fmax.at(max_score, hour, values)
+    frame = pd.DataFrame(
+        {
+            "date": pd.Timestamp(day),
+            "hour_utc": pd.Timestamp(day) + pd.to_timedelta(np.arange(24), unit="h"),
+            "n_scores": n_scores.astype(np.int64),
+            "max_score": max_score,
+            "n_above_threshold": above,
+            "present": (n_scores > 0) & (above * step_seconds >= min_seconds - 1e-9),
+        }
+    )
+    return frame.astype(PRESENCE_COLUMNS)

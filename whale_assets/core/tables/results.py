@@ -1,0 +1,132 @@
+"""The results table: one row per encounter, labelled from its window's scores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from whale_assets.core.utc import naive_utc
+
+from whale_assets.core.scoring.pooling import detect, pool_scores
+
+STATUSES = ("ok", "no_audio", "no_signal")
+
+RESULT_DTYPES: dict[str, str] = {
+    "date": "datetime64[us]",
+    "encounter_id": "string",
+    "latitude": "float64",
+    "longitude": "float64",
+    "distance_km": "float64",
+    "start_utc": "datetime64[us]",
+    "end_utc": "datetime64[us]",
+    "window_id": "string",
+    "status": "string",
+    "n_scores": "int64",
+    "pooled_score": "float64",
+    "max_score": "float64",
+    "detected": "bool",
+    "peak_score_utc": "datetime64[us]",
+    "sifted_start_utc": "datetime64[us]",
+    "sifted_end_utc": "datetime64[us]",
+    "model": "string",
+    "audio_path": "string",
+    "classification_path": "string",
+    "img_path": "string",
+    "encounter_img_url": "string",
+}
+
+
+@dataclass(frozen=True)
+class WindowOutcome:
+    """What the pipeline learnt about one audio window."""
+
+    window_id: str
+    encounter_ids: tuple[str, ...]
+    status: str
+    score_times_utc: np.ndarray  # datetime64[ns], start of each model window
+    scores: np.ndarray
+    sifted_start_utc: pd.Timestamp | None = None
+    sifted_end_utc: pd.Timestamp | None = None
+    model: str | None = None
+    audio_path: str | None = None
+    classification_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Labelling:
+    pooling: str = "mean"
+    threshold: float = 0.5
+    median_filter_windows: int = 5
+
+
+def build_results(
+    day: pd.Timestamp,
+    encounters: pd.DataFrame,
+    outcomes: Sequence[WindowOutcome],
+    labelling: Labelling,
+    img_paths: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Join each encounter to its window's outcome and label it."""
+    by_encounter = {eid: o for o in outcomes for eid in o.encounter_ids}
+    img_paths = img_paths or {}
+    rows = [
+        _row(day, encounter, by_encounter.get(str(encounter.encounter_id)), labelling, img_paths)
+        for encounter in encounters.itertuples(index=False)
+    ]
+    frame = pd.DataFrame(rows, columns=list(RESULT_DTYPES))
+    return frame.astype(RESULT_DTYPES)
+
+
+def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, img_paths) -> dict:
+    row = {
+        "date": _naive(day),
+        "encounter_id": str(encounter.encounter_id),
+        "latitude": encounter.latitude,
+        "longitude": encounter.longitude,
+        "distance_km": encounter.distance_km,
+        "start_utc": _naive(encounter.start_utc),
+        "end_utc": _naive(encounter.end_utc),
+        "encounter_img_url": encounter.encounter_img_url,
+        "img_path": img_paths.get(str(encounter.encounter_id)),
+        "status": "no_audio",
+        "n_scores": 0,
+        "pooled_score": np.nan,
+        "max_score": np.nan,
+        "detected": False,
+    }
+    if outcome is None:
+        return row
+    row.update(
+        window_id=outcome.window_id,
+        status=outcome.status,
+        model=outcome.model,
+        audio_path=outcome.audio_path,
+        classification_path=outcome.classification_path,
+        sifted_start_utc=_naive(outcome.sifted_start_utc),
+        sifted_end_utc=_naive(outcome.sifted_end_utc),
+    )
+    scores = np.asarray(outcome.scores, dtype=np.float64)
+    if outcome.status == "ok" and scores.size == 0:
+        row["status"] = "no_signal"
+    if row["status"] != "ok":
+        return row
+    detection = detect(scores, labelling.threshold, labelling.median_filter_windows)
+    peak = int(np.argmax(scores))
+    row.update(
+        n_scores=int(scores.size),
+        pooled_score=pool_scores(scores, labelling.pooling),
+        max_score=float(scores[peak]),
+        detected=detection.detected,
+        peak_score_utc=_naive(pd.Timestamp(outcome.score_times_utc[peak])),
+    )
+    return row
+
+
+def _naive(value) -> pd.Timestamp | None:
+    """UTC wall time without a zone: tables name UTC columns `*_utc` instead."""
+    if value is None or pd.isna(value):
+        return None
+    return naive_utc(value)
