@@ -111,7 +111,7 @@ def test_each_drop_reason_is_counted_once_and_the_counts_add_up():
         "dropped_missing_time": 2, "dropped_unparseable_time": 3,
         "outside_day": 1, "outside_radius": 1, "duplicate_id": 1,
         "end_missing_used_start": 0, "end_unparseable_used_start": 0, "end_before_start_clamped": 0,
-        "kept": 1,
+        "timezone_suspect": 0, "kept": 1,
     }
     assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["rows_read"]
 
