@@ -169,6 +169,21 @@ def test_missing_day_is_audio_unavailable_naming_the_day(archive):
         archive.read(at(MISSING_DAY, 60), at(MISSING_DAY, 120))
 
 
+def test_days_before_the_first_recording_have_no_audio_without_asking_the_store(tmp_path, monkeypatch):
+    archive = AudioArchive(tmp_path)
+
+    def store_asked(*args, **kwargs):
+        raise AssertionError("the store was asked about a day before the archive began")
+
+    monkeypatch.setattr(archive.fs, "cat_file", store_asked)
+    monkeypatch.setattr(archive.fs, "exists", store_asked)
+    before = dt.date(2015, 7, 20)
+    assert not archive.has_day(before)
+    with pytest.raises(AudioUnavailable, match="no audio for 2015-07-20: the archive begins on 2015-07-28"):
+        archive.read(at(before, 60), at(before, 120))
+    assert archive.bytes_read == 0
+
+
 def test_window_running_into_a_missing_day_fetches_no_sample_bytes(archive, root):
     write_day_file(archive_path(root, dt.date(2019, 3, 11)), [])
     with pytest.raises(AudioUnavailable, match="2019-03-12"):
