@@ -15,7 +15,11 @@ import soundfile as sf
 
 from whale_assets.core.audio.wav_header import parse_wav_header
 from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable, CorruptWavHeader
+from whale_assets.sources.audio_archive import (
+    AudioArchive,
+    AudioUnavailable,
+    CorruptWavHeader,
+)
 
 SR = 16_000
 FULL_DAY, SHORT_DAY, MISSING_DAY, TRUNCATED_DAY = (dt.date(2019, 3, d) for d in (1, 3, 4, 5))

@@ -6,7 +6,11 @@ import duckdb
 import pandas as pd
 from dagster import DailyPartitionsDefinition, asset, materialize
 
-from whale_assets.storage.io_managers import WhaleDuckDBIOManager, add_missing_columns, storage_types
+from whale_assets.storage.io_managers import (
+    WhaleDuckDBIOManager,
+    add_missing_columns,
+    storage_types,
+)
 
 partitions = DailyPartitionsDefinition(start_date="2023-09-01", timezone="UTC")
 
@@ -18,8 +22,8 @@ def encounter_rows(day: str, with_flag: bool) -> pd.DataFrame:
 
 def test_missing_columns_are_added_with_the_frames_types_and_null_for_old_rows():
     with duckdb.connect() as connection:
-        old = storage_types(encounter_rows("2023-09-14", with_flag=False))
-        connection.execute("create table encounters as select * from old")
+        connection.register("old_rows", storage_types(encounter_rows("2023-09-14", with_flag=False)))
+        connection.execute("create table encounters as select * from old_rows")
         frame = storage_types(encounter_rows("2023-09-15", with_flag=True))
         assert add_missing_columns(connection, "encounters", frame) == ["timezone_suspect"]
         assert add_missing_columns(connection, "encounters", frame) == []  # nothing left to add

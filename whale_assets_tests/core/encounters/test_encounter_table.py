@@ -4,6 +4,7 @@ import time
 import pandas as pd
 import pytest
 
+from whale_assets.core.encounters.geo import destination
 from whale_assets.core.encounters.table import (
     DROP_REASONS,
     ENCOUNTER_DTYPES,
@@ -13,7 +14,6 @@ from whale_assets.core.encounters.table import (
     read_export_csv,
     select_encounters,
 )
-from whale_assets.core.encounters.geo import destination
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 
 DAY = dt.date(2023, 6, 1)

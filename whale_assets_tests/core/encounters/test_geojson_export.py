@@ -6,7 +6,11 @@ import pytest
 
 from whale_assets.core.encounters.geo import destination
 from whale_assets.core.encounters.geojson_export import read_export_geojson
-from whale_assets.core.encounters.table import EXPORT_COLUMNS, read_export_csv, select_encounters
+from whale_assets.core.encounters.table import (
+    EXPORT_COLUMNS,
+    read_export_csv,
+    select_encounters,
+)
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 
 DAY = dt.date(2023, 7, 4)

@@ -136,7 +136,7 @@ def test_vectorised_conversion_matches_the_scalar_rule_around_dst_changes():
         (day, f"{h:02d}:{m:02d}:07", zone)
         for zone in zones for day in days for h in range(0, 4) for m in range(0, 60, 15)
     ]
-    dates, times, tz = (pd.Series(column) for column in zip(*rows))
+    dates, times, tz = (pd.Series(column) for column in zip(*rows, strict=True))
     vectorised = localize_to_utc(parse_local_times(dates, times), tz)
     assert list(vectorised) == [local_to_utc(*row) for row in rows]
 
