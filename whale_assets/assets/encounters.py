@@ -42,7 +42,7 @@ def encounters(
             raise  # the retry policy tries again with backoff
         raise permanent_failure(error, "check the Happywhale request above; retrying will not help") from error
     except (FileNotFoundError, ValueError) as error:
-        raise permanent_failure(error, "fix or re-export the CSV files in WHALE_ENCOUNTERS") from error
+        raise permanent_failure(error, "fix or re-export the export files in WHALE_ENCOUNTERS") from error
     selection = select_encounters(fetched.table, day, radius_km=config.radius_km)
     for error in fetched.row_errors:
         context.log.warning(f"Happywhale dropped a row: {error}")

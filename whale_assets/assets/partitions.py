@@ -5,6 +5,8 @@ import datetime as dt
 import pandas as pd
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
+# Before FIRST_RECORDING_DAY (core/hydrophone.py): Happywhale encounters of July 2015 predate the
+# recording; their days give `no_audio` rows, and existing partition keys stay valid.
 ARCHIVE_START = "2015-07-01"
 
 daily_partitions = DailyPartitionsDefinition(start_date=ARCHIVE_START, timezone="UTC")

@@ -18,9 +18,19 @@ import numpy as np
 import pandas as pd
 
 from whale_assets.core.audio.day_slices import split_by_day
-from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, PUBLIC_ARCHIVE, day_file_key
 from whale_assets.core.audio.pcm import decode_pcm
-from whale_assets.core.audio.wav_header import CorruptWavHeader, HeaderTooShort, WavLayout, parse_wav_header
+from whale_assets.core.audio.wav_header import (
+    CorruptWavHeader,
+    HeaderTooShort,
+    WavLayout,
+    parse_wav_header,
+)
+from whale_assets.core.hydrophone import (
+    ARCHIVE_SAMPLE_RATE,
+    FIRST_RECORDING_DAY,
+    PUBLIC_ARCHIVE,
+    day_file_key,
+)
 
 __all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader"]
 
@@ -78,7 +88,7 @@ class AudioArchive:
         return f"{self.root}/{day_file_key(day)}"
 
     def has_day(self, day: dt.date) -> bool:
-        return self.fs.exists(self.day_path(day))
+        return day >= FIRST_RECORDING_DAY and self.fs.exists(self.day_path(day))
 
     def layout(self, day: dt.date) -> WavLayout:
         """The parsed header of a day's file (cached). Raises AudioUnavailable if there is no file."""
@@ -86,6 +96,8 @@ class AudioArchive:
         if cached is not None:
             return cached
         path = self.day_path(day)
+        if day < FIRST_RECORDING_DAY:  # known without asking the store
+            raise AudioUnavailable(f"no audio for {day:%Y-%m-%d}: the archive begins on {FIRST_RECORDING_DAY:%Y-%m-%d}")
         asked = self.HEADER_PROBE
         head = self._fetch(path, 0, asked, day)
         while True:

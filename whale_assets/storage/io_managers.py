@@ -12,7 +12,10 @@ from dagster_duckdb import DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
 
-from whale_assets.storage.fingerprints import FingerprintedIOManager, FingerprintRegistry
+from whale_assets.storage.fingerprints import (
+    FingerprintedIOManager,
+    FingerprintRegistry,
+)
 from whale_assets.storage.window_arrays import (
     StoredWindows,
     WindowArrays,
@@ -64,6 +67,7 @@ class StableTypesPandasHandler(DuckDBPandasTypeHandler):
         frame = storage_types(obj)
         table = f"{table_slice.schema}.{table_slice.table}"
         connection.execute(f"create table if not exists {table} as select * from frame limit 0")
+        add_missing_columns(connection, table, frame)
         connection.execute(f"insert into {table} by name select * from frame")
         context.add_output_metadata({"partition_row_count": len(frame), "storage_kind": "duckdb"})
 
@@ -90,6 +94,22 @@ def with_fingerprints(io_manager: IOManager, fingerprint_root: str | None) -> IO
     if fingerprint_root is None:
         return io_manager
     return FingerprintedIOManager(io_manager, FingerprintRegistry(fingerprint_root))
+
+
+def add_missing_columns(connection, table: str, frame: pd.DataFrame) -> list[str]:
+    """Add to `table` the columns `frame` has and it lacks (a table made before they existed).
+
+    Rows stored earlier get NULL there. Returns the added column names, in the frame's order.
+    """
+    existing = {row[0] for row in connection.execute(f"select * from {table} limit 0").description}
+    frame_types = connection.execute("describe select * from frame").fetchall()  # (name, type, ...)
+    added = []
+    for name, column_type, *_ in frame_types:
+        if name not in existing:
+            quoted = '"' + name.replace('"', '""') + '"'
+            connection.execute(f"alter table {table} add column if not exists {quoted} {column_type}")
+            added.append(name)
+    return added
 
 
 def storage_types(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,11 @@ import soundfile as sf
 
 from whale_assets.core.audio.wav_header import parse_wav_header
 from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable, CorruptWavHeader
+from whale_assets.sources.audio_archive import (
+    AudioArchive,
+    AudioUnavailable,
+    CorruptWavHeader,
+)
 
 SR = 16_000
 FULL_DAY, SHORT_DAY, MISSING_DAY, TRUNCATED_DAY = (dt.date(2019, 3, d) for d in (1, 3, 4, 5))
@@ -167,6 +171,21 @@ def test_missing_day_is_audio_unavailable_naming_the_day(archive):
     assert not archive.has_day(MISSING_DAY) and archive.has_day(FULL_DAY)
     with pytest.raises(AudioUnavailable, match="no archive file for 2019-03-04"):
         archive.read(at(MISSING_DAY, 60), at(MISSING_DAY, 120))
+
+
+def test_days_before_the_first_recording_have_no_audio_without_asking_the_store(tmp_path, monkeypatch):
+    archive = AudioArchive(tmp_path)
+
+    def store_asked(*args, **kwargs):
+        raise AssertionError("the store was asked about a day before the archive began")
+
+    monkeypatch.setattr(archive.fs, "cat_file", store_asked)
+    monkeypatch.setattr(archive.fs, "exists", store_asked)
+    before = dt.date(2015, 7, 20)
+    assert not archive.has_day(before)
+    with pytest.raises(AudioUnavailable, match="no audio for 2015-07-20: the archive begins on 2015-07-28"):
+        archive.read(at(before, 60), at(before, 120))
+    assert archive.bytes_read == 0
 
 
 def test_window_running_into_a_missing_day_fetches_no_sample_bytes(archive, root):

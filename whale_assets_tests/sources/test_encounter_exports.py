@@ -1,8 +1,11 @@
+import json
+import os
+
 import pandas as pd
 import pytest
 
 from whale_assets.core.encounters.table import EXPORT_COLUMNS
-from whale_assets.sources.encounter_exports import read_export_dir
+from whale_assets.sources.encounter_exports import export_dir_signature, read_export_dir
 
 
 def write_export(path, ids: list[str]) -> None:
@@ -37,3 +40,43 @@ def test_a_malformed_file_stops_the_read_naming_it(tmp_path):
     (tmp_path / "bad.csv").write_text(",".join(EXPORT_COLUMNS) + "\n1,2\n")
     with pytest.raises(ValueError, match=r"bad\.csv: line 2"):
         read_export_dir(tmp_path)
+
+
+def write_geojson_export(path, ids: list[str]) -> None:
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-122.15, 36.75]},
+         "properties": {"id": i, "species": "humpback_whale", "startDate": "2023-07-03", "startTime": "19:23:55.88"}}
+        for i in ids
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+
+
+def test_a_folder_may_mix_csv_and_geojson_exports_read_in_sorted_path_order(tmp_path):
+    write_export(tmp_path / "b.csv", ["b1"])
+    write_geojson_export(tmp_path / "a.geojson", ["a1", "a2"])
+    write_geojson_export(tmp_path / "c" / "d.geojson", ["d1"])
+    (tmp_path / "search_area.json").write_text("{}")  # neither extension: not read
+    table = read_export_dir(tmp_path)
+    assert list(table["id"]) == ["a1", "a2", "b1", "d1"]
+    assert list(table.columns) == EXPORT_COLUMNS
+    assert table.loc[0, "latitude"] == "36.75" and table.loc[0, "startTime"] == "19:23:55.88"
+
+
+def test_a_geojson_that_is_not_an_export_stops_the_read_naming_it(tmp_path):
+    write_export(tmp_path / "good.csv", ["g1"])
+    (tmp_path / "area.geojson").write_text('{"type": "Polygon", "coordinates": []}')
+    with pytest.raises(ValueError, match=r"area\.geojson: not a GeoJSON FeatureCollection"):
+        read_export_dir(tmp_path)
+
+
+def test_the_signature_changes_when_a_geojson_export_is_added_or_changed(tmp_path):
+    write_export(tmp_path / "a.csv", ["a1"])
+    only_csv = export_dir_signature(tmp_path)
+    write_geojson_export(tmp_path / "b.geojson", ["b1"])
+    with_geojson = export_dir_signature(tmp_path)
+    assert with_geojson != only_csv
+    os.utime(tmp_path / "b.geojson", ns=(0, 1_000_000_000))
+    assert export_dir_signature(tmp_path) not in (only_csv, with_geojson)
+    (tmp_path / "b.geojson").unlink()
+    assert export_dir_signature(tmp_path) == only_csv

@@ -29,7 +29,8 @@ MIN_OFFSET = dt.timedelta(hours=-12)
 MAX_OFFSET = dt.timedelta(hours=14)
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# Real exports carry fractional seconds (`19:23:55.88`); they are kept to the microsecond.
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?")
 _OFFSET = re.compile(r"(?:UTC|GMT)?([+-])(?:(\d{2}):?(\d{2})|(\d{1,2})(?::(\d{2}))?)", re.IGNORECASE)
 _UTC_NAMES = {"Z", "UTC", "GMT"}
 
@@ -79,11 +80,12 @@ def _parse_time(text: str) -> dt.time:
     match = _TIME.fullmatch(text.strip()) if isinstance(text, str) else None
     try:
         if match:
-            h, m, s = match.groups()
-            return dt.time(int(h), int(m), int(s or 0))
+            h, m, s, fraction = match.groups()
+            micro = int((fraction or "0")[:6].ljust(6, "0"))  # digits past microseconds are cut
+            return dt.time(int(h), int(m), int(s or 0), micro)
     except ValueError:
         pass
-    raise ValueError(f"time {text!r} is not a valid HH:MM:SS or HH:MM time")
+    raise ValueError(f"time {text!r} is not a valid HH:MM:SS[.fff] or HH:MM time")
 
 
 def _zoned_to_utc(local: dt.datetime, tz: dt.tzinfo) -> pd.Timestamp:
@@ -115,19 +117,19 @@ def _per_distinct(column: pd.Series, parse: Callable[[str], np.generic], missing
 def parse_local_times(dates: pd.Series, times: pd.Series) -> pd.Series:
     """Naive local datetime64[ns] from date and time text columns; NaT where either is bad.
 
-    Same rules as `local_to_utc`: HH:MM gets :00, given seconds are kept.
+    Same rules as `local_to_utc`: HH:MM gets :00, given seconds (and fractions) are kept.
     """
     day = _per_distinct(dates, lambda v: np.datetime64(_parse_date(v), "ns"), np.datetime64("NaT", "ns"))
     clock = _per_distinct(
         times,
-        lambda v: np.timedelta64(_seconds_of_day(_parse_time(v)), "s").astype("timedelta64[ns]"),
+        lambda v: np.timedelta64(_microseconds_of_day(_parse_time(v)), "us").astype("timedelta64[ns]"),
         np.timedelta64("NaT", "ns"),
     )
     return pd.Series(day + clock, index=dates.index, dtype="datetime64[ns]")
 
 
-def _seconds_of_day(t: dt.time) -> int:
-    return t.hour * 3600 + t.minute * 60 + t.second
+def _microseconds_of_day(t: dt.time) -> int:
+    return (t.hour * 3600 + t.minute * 60 + t.second) * 1_000_000 + t.microsecond
 
 
 def localize_to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
@@ -158,6 +160,40 @@ def localize_to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
     return out
 
 
+def offsets_disagree_with_zone(local: pd.Series, zones: pd.Series, position_zone: str) -> pd.Series:
+    """True where the written zone gives a row's local time a UTC offset `position_zone` lacks then.
+
+    Offsets are still applied as written (`localize_to_utc`); this only flags rows whose observer
+    probably typed the wrong offset (`-08:00` in July in California). At a DST change either
+    offset the wall time can have is accepted; the position's own IANA name is never suspect.
+    NaT times and unparseable zones give False: such rows are dropped for their time anyway.
+    """
+    reference = ZoneInfo(position_zone)
+    verdicts: dict[tuple[pd.Timestamp, str], bool] = {}
+    flags = []
+    for when, text in zip(local, zones, strict=True):
+        if pd.isna(when) or not isinstance(text, str):
+            flags.append(False)
+            continue
+        key = (when, text)
+        if key not in verdicts:
+            verdicts[key] = _offset_disagrees(when.to_pydatetime(), text, reference)
+        flags.append(verdicts[key])
+    return pd.Series(flags, index=local.index, dtype=bool)
+
+
+def _offset_disagrees(local: dt.datetime, text: str, reference: ZoneInfo) -> bool:
+    try:
+        tz = parse_timezone(text)
+    except ValueError:
+        return False
+    if isinstance(tz, ZoneInfo) and tz.key == reference.key:
+        return False
+    written = {local.replace(tzinfo=tz, fold=fold).utcoffset() for fold in (0, 1)}
+    expected = {local.replace(tzinfo=reference, fold=fold).utcoffset() for fold in (0, 1)}
+    return not written & expected
+
+
 def local_dates_to_search(day: dt.date) -> tuple[dt.date, dt.date]:
     """Local dates (start, end) to ask Happywhale for to find every encounter starting in UTC `day`.
 
@@ -173,6 +209,7 @@ __all__ = [
     "local_dates_to_search",
     "local_to_utc",
     "localize_to_utc",
+    "offsets_disagree_with_zone",
     "parse_local_times",
     "parse_timezone",
 ]

@@ -3,6 +3,10 @@
 Every input row either ends up in the table or is counted under exactly one reason, the
 first that applies in this order: species, id, position, start time, UTC day, radius,
 duplicate id. Nothing is dropped silently.
+
+Duplicates (the same encounter in overlapping export files) collapse to one row per id: the
+copy with the most non-blank export fields, ties going to the first in input order (the
+first file in sorted path order, see `sources.encounter_exports`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ import numpy as np
 import pandas as pd
 
 from whale_assets.core.encounters.geo import great_circle_km
-from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
-from whale_assets.core.encounters.local_time import localize_to_utc, parse_local_times
+from whale_assets.core.encounters.local_time import (
+    localize_to_utc,
+    offsets_disagree_with_zone,
+    parse_local_times,
+)
+from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE, MARS_TIMEZONE
 
 # Column order of happywhale 0.0.3's CSV export (`geometry_search(..., export="x.csv")`).
 EXPORT_COLUMNS: list[str] = [
@@ -44,6 +52,8 @@ ENCOUNTER_DTYPES: dict[str, str] = {
     "encounter_img_url": "object",
     "timezone": "object",
     "start_local": "object",
+    # The written offset is applied as given, but the position's zone has another one then.
+    "timezone_suspect": "bool",
 }
 
 DROP_REASONS: list[str] = [
@@ -52,8 +62,9 @@ DROP_REASONS: list[str] = [
     "dropped_missing_time", "dropped_unparseable_time",
     "outside_day", "outside_radius", "duplicate_id",
 ]
-# Kept rows whose end had to be derived; informative, not drops.
+# Kept rows whose end had to be derived or whose offset looks mistyped; informative, not drops.
 END_NOTES: list[str] = ["end_missing_used_start", "end_unparseable_used_start", "end_before_start_clamped"]
+ZONE_NOTES: list[str] = ["timezone_suspect"]
 
 
 @dataclass(frozen=True)
@@ -141,14 +152,18 @@ def select_encounters(
     radius_km: float = 20.0,
     species: str = "humpback_whale",
     center: tuple[float, float] = (MARS_LATITUDE, MARS_LONGITUDE),
+    center_zone: str = MARS_TIMEZONE,
 ) -> EncounterSelection:
-    """The `species` encounters that start within UTC `day` within `radius_km` of `center`."""
+    """The `species` encounters that start within UTC `day` within `radius_km` of `center`.
+
+    `center_zone` is the IANA zone kept rows' written offsets are checked against.
+    """
     if not (radius_km > 0 and np.isfinite(radius_km)):
         raise ValueError(f"radius_km must be a positive finite number, got {radius_km!r}")
     missing_columns = [c for c in REQUIRED_EXPORT_COLUMNS if c not in export.columns]
     if missing_columns:
         raise ValueError(f"export table lacks Happywhale export columns {missing_columns}")
-    counts = {"rows_read": len(export), **{k: 0 for k in DROP_REASONS + END_NOTES}, "kept": 0}
+    counts = {"rows_read": len(export), **{k: 0 for k in DROP_REASONS + END_NOTES + ZONE_NOTES}, "kept": 0}
     frame = export.reset_index(drop=True)
     col = {c: _text(frame[c]) for c in REQUIRED_EXPORT_COLUMNS}
 
@@ -178,13 +193,15 @@ def select_encounters(
         hit = alive & drop.fillna(True).astype(bool)
         counts[name] = int(hit.sum())
         alive &= ~hit
-    # Same id twice (e.g. overlapping export files): keep the first in input order.
-    duplicate = alive & col["id"].where(alive).duplicated(keep="first")
+    duplicate = _duplicates(frame, col["id"], alive)
     counts["duplicate_id"] = int(duplicate.sum())
     keep = alive & ~duplicate
 
     start_kept = start[keep]
     end = _end_times(col, keep, start_kept, counts)
+    # Kept rows lie within radius_km of the centre, so the centre's zone is their position's zone.
+    suspect = offsets_disagree_with_zone(start_local[keep], col["timezone"][keep], center_zone)
+    counts["timezone_suspect"] = int(suspect.sum())
     table = pd.DataFrame({
         "date": pd.Timestamp(day),
         "encounter_id": col["id"][keep],
@@ -197,10 +214,22 @@ def select_encounters(
         "encounter_img_url": col["displayImgUrl"][keep],
         "timezone": col["timezone"][keep],
         "start_local": start_local[keep].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "timezone_suspect": suspect,
     }, columns=list(ENCOUNTER_DTYPES))
     table = table.astype(ENCOUNTER_DTYPES).sort_values(["start_utc", "encounter_id"], kind="stable")
     counts["kept"] = len(table)
     return EncounterSelection(table=table.reset_index(drop=True) if len(table) else empty_encounters(), counts=counts)
+
+
+def _duplicates(frame: pd.DataFrame, ids: pd.Series, alive: pd.Series) -> pd.Series:
+    """Alive rows whose id has a better alive copy: more non-blank fields, or as many and earlier."""
+    repeated = alive & ids.where(alive).duplicated(keep=False)
+    if not repeated.any():
+        return pd.Series(False, index=frame.index)
+    copies = frame.loc[repeated]
+    information = sum(_text(copies[c]).notna().astype(int) for c in copies.columns)
+    best = information.groupby(ids[repeated], sort=False).idxmax()  # the first of equals wins
+    return repeated & ~frame.index.isin(best.to_numpy())
 
 
 def _end_times(col: dict[str, pd.Series], keep: pd.Series, start: pd.Series, counts: dict[str, int]) -> pd.Series:

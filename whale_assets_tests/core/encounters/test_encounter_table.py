@@ -4,6 +4,7 @@ import time
 import pandas as pd
 import pytest
 
+from whale_assets.core.encounters.geo import destination
 from whale_assets.core.encounters.table import (
     DROP_REASONS,
     ENCOUNTER_DTYPES,
@@ -13,7 +14,6 @@ from whale_assets.core.encounters.table import (
     read_export_csv,
     select_encounters,
 )
-from whale_assets.core.encounters.geo import destination
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 
 DAY = dt.date(2023, 6, 1)
@@ -111,7 +111,7 @@ def test_each_drop_reason_is_counted_once_and_the_counts_add_up():
         "dropped_missing_time": 2, "dropped_unparseable_time": 3,
         "outside_day": 1, "outside_radius": 1, "duplicate_id": 1,
         "end_missing_used_start": 0, "end_unparseable_used_start": 0, "end_before_start_clamped": 0,
-        "kept": 1,
+        "timezone_suspect": 0, "kept": 1,
     }
     assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["rows_read"]
 
@@ -120,6 +120,15 @@ def test_duplicate_ids_keep_the_first_row_in_input_order():
     rows = [row("dup", km=3.0), row("dup", km=4.0)]
     table = select_encounters(export(*rows), DAY).table
     assert len(table) == 1 and table["distance_km"][0] == pytest.approx(3.0)
+
+
+def test_duplicates_keep_the_copy_with_the_most_information_wherever_it_is():
+    # The same encounter in two export files; the later copy also has its end and thumbnail.
+    rows = [row("dup", km=3.0, endDate=None, endTime=None), row("dup", km=4.0, displayThumbUrl="t.jpg")]
+    result = select_encounters(export(*rows), DAY)
+    assert len(result.table) == 1 and result.table["distance_km"][0] == pytest.approx(4.0)
+    assert result.table["end_utc"][0] == pd.Timestamp("2023-06-01 18:30:00")
+    assert result.counts["duplicate_id"] == 1 and result.counts["end_missing_used_start"] == 0
 
 
 def test_a_bad_duplicate_does_not_hide_a_good_row():
@@ -143,6 +152,36 @@ def test_end_falls_back_to_start_and_never_precedes_it():
     assert table.loc["normal", "end_utc"] == pd.Timestamp("2023-06-01 18:30:00")
     assert (result.counts["end_missing_used_start"], result.counts["end_unparseable_used_start"],
             result.counts["end_before_start_clamped"]) == (1, 1, 1)
+
+
+def test_a_row_with_an_end_but_no_start_is_dropped_and_counted():
+    rows = [row("end-only", startDate=None, startTime=None), row("no-start-time", startTime=" "), row("ok")]
+    result = select_encounters(export(*rows), DAY)
+    assert list(result.table["encounter_id"]) == ["ok"]
+    assert result.counts["dropped_missing_time"] == 2
+
+
+def test_fractional_seconds_are_kept_in_start_and_end():
+    result = select_encounters(export(row("frac", startTime="10:00:07.88", endTime="10:20:00.5")), DAY)
+    first = result.table.iloc[0]
+    assert first["start_utc"] == pd.Timestamp("2023-06-01 17:00:07.880")
+    assert first["end_utc"] == pd.Timestamp("2023-06-01 17:20:00.500")
+    assert first["start_local"] == "2023-06-01 10:00:07"
+
+
+def test_offsets_that_disagree_with_the_zone_at_mars_are_applied_but_flagged_and_counted():
+    rows = [
+        row("pdt", timezone="-07:00"),
+        row("pst-in-june", timezone="-08:00", startTime="09:00:00", endTime="10:00"),
+        row("named", timezone="America/Los_Angeles"),
+        row("europe", timezone="+01:00", startTime="23:00:00", startDate="2023-06-01", endTime="23:30"),
+    ]
+    result = select_encounters(export(*rows), DAY)
+    table = result.table.set_index("encounter_id")
+    assert table["timezone_suspect"].to_dict() == {"pdt": False, "pst-in-june": True, "named": False, "europe": True}
+    assert table.loc["pst-in-june", "start_utc"] == pd.Timestamp("2023-06-01 17:00:00")  # -08:00 as written
+    assert table.loc["europe", "start_utc"] == pd.Timestamp("2023-06-01 22:00:00")
+    assert result.counts["timezone_suspect"] == 2 and result.counts["kept"] == 4
 
 
 def test_sorted_by_start_then_id():

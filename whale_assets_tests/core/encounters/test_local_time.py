@@ -7,6 +7,7 @@ from whale_assets.core.encounters.local_time import (
     local_dates_to_search,
     local_to_utc,
     localize_to_utc,
+    offsets_disagree_with_zone,
     parse_local_times,
     parse_timezone,
 )
@@ -43,6 +44,21 @@ def test_result_is_a_utc_aware_timestamp():
 def test_seconds_are_kept_and_hh_mm_means_zero_seconds():
     assert local_to_utc("2023-06-01", "16:49:30", "-07:00") == utc("2023-06-01 23:49:30")
     assert local_to_utc("2023-06-01", "16:49", "-07:00") == utc("2023-06-01 23:49:00")
+
+
+@pytest.mark.parametrize(
+    ("time", "expected"),
+    [
+        ("19:23:55.88", "2023-07-04 02:23:55.880"),
+        ("19:23:55.5", "2023-07-04 02:23:55.500"),
+        ("19:23:55,25", "2023-07-04 02:23:55.250"),
+        ("19:23:55.123456789", "2023-07-04 02:23:55.123456"),  # cut to the microsecond
+    ],
+)
+def test_fractional_seconds_of_real_exports_are_kept(time, expected):
+    assert local_to_utc("2023-07-03", time, "-07:00") == utc(expected)
+    local = parse_local_times(pd.Series(["2023-07-03"]), pd.Series([time]))
+    assert localize_to_utc(local, pd.Series(["-07:00"]))[0] == utc(expected)
 
 
 def test_local_evening_is_the_next_utc_day():
@@ -120,7 +136,7 @@ def test_vectorised_conversion_matches_the_scalar_rule_around_dst_changes():
         (day, f"{h:02d}:{m:02d}:07", zone)
         for zone in zones for day in days for h in range(0, 4) for m in range(0, 60, 15)
     ]
-    dates, times, tz = (pd.Series(column) for column in zip(*rows))
+    dates, times, tz = (pd.Series(column) for column in zip(*rows, strict=True))
     vectorised = localize_to_utc(parse_local_times(dates, times), tz)
     assert list(vectorised) == [local_to_utc(*row) for row in rows]
 
@@ -142,3 +158,42 @@ def test_local_dates_to_search_cover_every_zone_whatever_the_end_convention():
             # Inside [start, end) also means inside [start, end]: either convention finds it.
             assert start <= local_date < end, (minutes, instant)
     assert (start, end) == (dt.date(2023, 5, 31), dt.date(2023, 6, 3))
+
+
+# --- offsets_disagree_with_zone ---------------------------------------------------------------
+
+
+def suspect(date_time: str, zone: str) -> bool:
+    local = pd.Series([pd.Timestamp(date_time)])
+    return bool(offsets_disagree_with_zone(local, pd.Series([zone]), "America/Los_Angeles")[0])
+
+
+@pytest.mark.parametrize(
+    ("date_time", "zone", "expected"),
+    [
+        ("2023-07-15 10:00:00", "-07:00", False),  # PDT in July
+        ("2023-07-15 10:00:00", "-08:00", True),  # PST written in July: the real exports' mistake
+        ("2023-01-15 10:00:00", "-08:00", False),
+        ("2023-01-15 10:00:00", "-07:00", True),
+        ("2023-07-15 10:00:00", "+01:00", True),  # a Monterey encounter entered from Europe
+        ("2023-07-15 10:00:00", "Z", True),
+        ("2023-07-15 10:00:00", "America/Los_Angeles", False),
+        ("2023-01-15 10:00:00", "US/Pacific", False),  # another name with the same offsets
+        ("2023-07-15 10:00:00", "Europe/Paris", True),
+        ("2023-11-05 01:30:00", "-07:00", False),  # ambiguous hour: both offsets are real
+        ("2023-11-05 01:30:00", "-08:00", False),
+        ("2023-03-12 02:30:00", "-08:00", False),  # skipped hour: either side is accepted
+    ],
+)
+def test_a_written_offset_is_suspect_when_the_positions_zone_has_another_then(date_time, zone, expected):
+    assert suspect(date_time, zone) is expected
+
+
+def test_the_positions_own_zone_name_is_never_suspect_even_in_a_skipped_hour():
+    assert suspect("2023-03-12 02:30:00", "America/Los_Angeles") is False
+
+
+def test_missing_times_and_unknown_zones_are_not_flagged():
+    local = pd.Series([pd.NaT, pd.Timestamp("2023-07-15 10:00")], index=[5, 7])
+    flags = offsets_disagree_with_zone(local, pd.Series(["-08:00", "Mars/Olympus"], index=[5, 7]), "America/Los_Angeles")
+    assert flags.dtype == bool and list(flags.index) == [5, 7] and not flags.any()
