@@ -7,8 +7,6 @@ from dagster import Definitions, define_asset_job, in_process_executor
 from whale_assets.assets import ALL_ASSETS, DAY_SCORE_ASSETS, PIPELINE_ASSETS
 from whale_assets.assets.partitions import daily_partitions
 from whale_assets.automation import SCHEDULES, SENSORS
-from whale_assets.settings import Settings
-from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
 from whale_assets.resources import (
     AudioArchiveResource,
     ClassifierResource,
@@ -17,6 +15,9 @@ from whale_assets.resources import (
     FingerprintStore,
     StoredTables,
 )
+from whale_assets.settings import Settings
+from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
+from whale_assets.storage.layout import DUCKDB_SCHEMA, tables_url
 
 whale_pipeline_job = define_asset_job(
     "whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions
@@ -44,11 +45,11 @@ def storage_resources(settings: Settings) -> dict[str, object]:
     if settings.storage == "s3":
         from whale_assets.storage.parquet_tables import ParquetTableStorage
 
-        tables: object = ParquetTableStorage(base_path=f"{root}/tables", fingerprint_root=root)
-        stored_tables = StoredTables(storage="s3", location=f"{root}/tables")
+        tables: object = ParquetTableStorage(base_path=tables_url(root), fingerprint_root=root)
+        stored_tables = StoredTables(storage="s3", location=tables_url(root))
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
-        tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main", fingerprint_root=root)
+        tables = WhaleDuckDBIOManager(database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root)
         stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {
         "array_io_manager": WindowArrayStorage(base_path=root, fingerprint_root=root),

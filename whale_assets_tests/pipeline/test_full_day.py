@@ -10,18 +10,18 @@ import pytest
 from dagster import Failure, materialize
 
 from whale_assets.assets import DAY_SCORE_ASSETS
-from whale_assets.core.scoring.day_chunks import plan_day_chunks
-from whale_assets.core.scoring.day_scoring import score_day
+from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.day_chunks import plan_day_chunks
+from whale_assets.core.scoring.day_scoring import score_day
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
 from whale_assets.resources import ClassifierResource, FileStore
 from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets.sources.humpback_model import load_humpback_model
-from whale_assets.sources.score_checkpoints import ScoreCheckpoints
+from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 from whale_assets_tests.pipeline.conftest import DAY, query
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
 
@@ -153,8 +153,9 @@ def test_chunked_scores_equal_one_call_window_for_window_with_the_stand_in_saved
 class _CountingClassifier:
     """Wraps a classifier: counts calls and can stop after a number of them (a killed run)."""
 
-    def __init__(self, inner, fail_after: int | None = None, stop=KeyboardInterrupt("killed")):
-        self.inner, self.fail_after, self.stop, self.calls = inner, fail_after, stop, 0
+    def __init__(self, inner, fail_after: int | None = None, stop: BaseException | None = None):
+        self.inner, self.fail_after, self.calls = inner, fail_after, 0
+        self.stop = KeyboardInterrupt("killed") if stop is None else stop
         self.name, self.grid = inner.name, inner.grid
 
     def score(self, waveform):
