@@ -24,7 +24,7 @@ from whale_assets.automation.sensors import SENSOR_NAME, build_daily_audio_senso
 from whale_assets.definitions import build_definitions
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.resources import AudioArchiveResource, EncounterSource
-from whale_assets_tests.pipeline.conftest import run_day
+from whale_assets_tests.support.pipeline import run_day
 from whale_assets_tests.support.world import export_row
 
 NOW = dt.datetime(2023, 9, 20, 5, 0, tzinfo=dt.timezone.utc)  # lookback 7 -> 2023-09-13 .. 2023-09-19

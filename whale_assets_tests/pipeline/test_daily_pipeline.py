@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from whale_assets_tests.pipeline.conftest import DAY, query, run_day
+from whale_assets_tests.support.pipeline import DAY, query, run_day, run_day_result
 from whale_assets_tests.support.world import export_row
 
 
@@ -113,7 +113,6 @@ def _key(name: str):
 
 def test_a_corrupt_day_file_fails_the_run_naming_the_file_without_retrying(world, instance):
     from whale_assets.demo.archive_writer import archive_path
-    from whale_assets_tests.pipeline.conftest import run_day_result
 
     world.encounters(export_row("a", "2023-09-14 10:00:00"))
     path = archive_path(world.archive_dir, pd.Timestamp(DAY).date())

@@ -22,7 +22,7 @@ from whale_assets.resources import ClassifierResource, FileStore
 from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets.sources.humpback_model import load_humpback_model
 from whale_assets.sources.score_checkpoints import ScoreCheckpoints
-from whale_assets_tests.pipeline.conftest import DAY, query
+from whale_assets_tests.support.pipeline import DAY, query
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
 
 GRID = WindowGrid.for_step(10_000)

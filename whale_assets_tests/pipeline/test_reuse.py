@@ -9,7 +9,7 @@ from pathlib import Path
 import responses
 from dagster import AssetKey, instance_for_test
 
-from whale_assets_tests.pipeline.conftest import DAY, query, run_day
+from whale_assets_tests.support.pipeline import DAY, query, run_day
 from whale_assets_tests.support.happywhale_api import PYPI, hit, serve_hits
 from whale_assets_tests.support.world import export_row
 

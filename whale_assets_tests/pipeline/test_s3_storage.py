@@ -22,7 +22,7 @@ from upath import UPath
 from whale_assets.cli import main
 from whale_assets.settings import Settings
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
-from whale_assets_tests.pipeline.conftest import DAY, run_day
+from whale_assets_tests.support.pipeline import DAY, run_day
 from whale_assets_tests.pipeline.test_daily_pipeline import build_song_day
 from whale_assets_tests.support.s3_server import moto_server, object_keys, use_endpoint
 from whale_assets_tests.support.world import World

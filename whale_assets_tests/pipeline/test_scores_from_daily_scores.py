@@ -16,7 +16,7 @@ from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.resources import ClassifierResource
 from whale_assets.settings import Settings
 from whale_assets.storage.window_arrays import read_partition
-from whale_assets_tests.pipeline.conftest import DAY, TEST_MARGIN_S, query
+from whale_assets_tests.support.pipeline import DAY, TEST_MARGIN_S, query
 from whale_assets_tests.pipeline.test_reuse import reused_flags
 from whale_assets_tests.support.world import export_row
 
