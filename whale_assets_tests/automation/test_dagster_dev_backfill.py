@@ -30,6 +30,8 @@ from whale_assets.results_sql import ResultsUnavailable, run_query
 from whale_assets_tests.support.instance import project_dagster_home
 from whale_assets_tests.support.world import World, export_row
 
+pytestmark = pytest.mark.slow  # several minutes: a real dagster dev with three backfilled days
+
 GRAPHQL_DAYS = ["2023-09-13", "2023-09-14", "2023-09-15"]
 CLI_DAYS = ["2023-09-16"]  # one day keeps the test short; the range syntax is the same
 PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]

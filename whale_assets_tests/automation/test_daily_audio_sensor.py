@@ -15,7 +15,6 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
-
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from whale_assets.assets.partitions import daily_partitions
@@ -144,6 +143,7 @@ def test_late_encounters_re_request_a_materialized_day_once(world, instance, arc
     assert not evaluate(world, instance).run_requests
 
 
+@pytest.mark.slow
 def test_the_late_re_request_runs_and_then_the_day_is_up_to_date(world, instance, archive_days):
     settings = week_with_one_encounter_on_the_14th(world, instance)
     world.encounters(export_row("early", "2023-09-14 10:00:00"), export_row("late", "2023-09-14 22:00:00"))

@@ -1,4 +1,4 @@
-"""Materialize the daily pipeline for one partition and read its DuckDB tables back."""
+"""Materialize the daily pipeline for one partition in an offline world, and read what it stored."""
 
 from __future__ import annotations
 
@@ -9,9 +9,24 @@ from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 from whale_assets.assets import PIPELINE_ASSETS
 from whale_assets.definitions import build_resources
 from whale_assets.settings import Settings
+from whale_assets_tests.support.world import World, export_row
 
 DAY = "2023-09-14"
 TEST_MARGIN_S = 60.0
+
+
+def build_song_day(world: World) -> None:
+    """2023-09-14 with song at one encounter, a quiet one, and three the encounter filters drop."""
+    world.encounters(
+        export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"),
+        export_row("quiet", "2023-09-14 20:00:00"),
+        export_row("far", "2023-09-14 12:00:00", latitude=34.4, longitude=-119.7),
+        export_row("blue", "2023-09-14 13:00:00", species="blue_whale"),
+        export_row("next-day", "2023-09-15 01:00:00"),
+    )
+    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
+    world.audio("2023-09-14 19:55:00", 12 * 60, seed=2)
+    world.write_archive()
 
 
 def run_day(settings: Settings, instance: DagsterInstance, day: str = DAY, **config: dict) -> ExecuteInProcessResult:
@@ -39,3 +54,12 @@ def run_day_result(
 def query(settings: Settings, sql: str) -> pd.DataFrame:
     with duckdb.connect(str(settings.database), read_only=True) as connection:
         return connection.sql(sql).df()
+
+
+def reused_flags(result: ExecuteInProcessResult) -> dict[str, bool]:
+    """Asset name -> whether its materialization in `result` reused the stored partition."""
+    flags = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        flags[materialization.asset_key.path[-1]] = materialization.metadata["reused"].value
+    return flags
