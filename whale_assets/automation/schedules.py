@@ -2,8 +2,8 @@
 
 It is what `build_schedule_from_partitioned_job(whale_pipeline_job, hour_of_day=2)` makes: the
 cron comes from the job's daily partitions, each tick requests the last complete partition with
-the partition key as run key. The sensor is the default way to run unattended; turn this on in the UI (Automation) instead if
-a fixed time suits you better, and don't run both.
+the partition key as run key. The sensor is the default way to run unattended; turn this on in
+the UI (Automation) instead if a fixed time suits you better, and don't run both.
 """
 
 from dagster import (

@@ -2,8 +2,8 @@
 
 Every tick (at most hourly) it looks at the last `WHALE_SENSOR_LOOKBACK_DAYS` completed UTC days,
 gathers the facts of each day (archive file, `whale_results` partition state, queued or running
-runs, encounter counts then and now) and lets `core.automation.backfill_days.decide` choose. Each decision
-and its reason is logged on the tick, so the UI shows why a day was or was not requested.
+runs, encounter counts then and now) and lets `core.automation.backfill_days.decide` choose. Each
+decision and its reason is logged on the tick, so the UI shows why a day was or was not requested.
 """
 
 import datetime as dt
