@@ -73,7 +73,20 @@ def load_song_recording(path: str | os.PathLike[str], sample_rate: int = 16_000)
     g = np.gcd(sample_rate, rate)
     samples = signal.resample_poly(samples, sample_rate // g, rate // g)
     samples -= samples.mean()
-    return SongRecording(samples, sample_rate, cut_units(samples, sample_rate))
+    return SongRecording(_without_background(samples, sample_rate), sample_rate, cut_units(samples, sample_rate))
+
+
+def _without_background(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Spectral subtraction of the recording's own background (its quietest fifth of frames), so
+    units carry no foreign noise floor into a scene whose noise is generated separately."""
+    _, _, spectrum = signal.stft(samples, sample_rate, nperseg=512)
+    magnitude = np.abs(spectrum)
+    frame_level = magnitude.sum(axis=0)
+    floor = magnitude[:, frame_level <= np.percentile(frame_level, 20)].mean(axis=1, keepdims=True)
+    gain = np.clip(1.0 - 2.0 * floor / (magnitude + 1e-30), 0.0, 1.0)
+    _, cleaned = signal.istft(spectrum * gain, sample_rate, nperseg=512)
+    cleaned = cleaned[: samples.size]
+    return cleaned - cleaned.mean()
 
 
 def cut_units(samples: np.ndarray, sample_rate: int, min_s: float = 0.2, max_s: float = 7.0) -> tuple[tuple[int, int], ...]:
@@ -98,7 +111,7 @@ def cut_units(samples: np.ndarray, sample_rate: int, min_s: float = 0.2, max_s: 
 
 
 def _random_recipe(rng: np.random.Generator) -> UnitRecipe:
-    kind = rng.choice(["moan", "moan", "sweep", "sweep", "grunt", "shriek"])
+    kind = rng.choice(["moan", "moan", "moan", "sweep", "sweep", "sweep", "grunt", "grunt", "shriek"])
     if kind == "moan":
         f = rng.uniform(120, 450)
         return UnitRecipe("moan", rng.uniform(1.2, 6.5), f, f * rng.uniform(0.8, 1.3), int(rng.integers(4, 9)), rng.uniform(0, 4))
@@ -108,7 +121,7 @@ def _random_recipe(rng: np.random.Generator) -> UnitRecipe:
     if kind == "grunt":
         f = rng.uniform(80, 200)
         return UnitRecipe("grunt", rng.uniform(0.2, 0.7), f, f * rng.uniform(0.8, 1.1), 8, pulse_hz=rng.uniform(15, 40), noise_share=0.5)
-    f = rng.uniform(900, 2800)
+    f = rng.uniform(900, 2500)
     return UnitRecipe("shriek", rng.uniform(0.5, 2.5), f, f * rng.uniform(0.85, 1.2), 2, vibrato_hz=rng.uniform(5, 10))
 
 
