@@ -65,6 +65,13 @@ MAX_UNIT_S = 8.0
 
 @dataclass(frozen=True)
 class MarsScene:
+    """What a stretch of MARS audio contains; times are seconds from the scene start.
+
+    SNRs (song, baleen calls) are in-band power of the calls over the ambient noise (drift
+    included, ships not) in the same band at the same time; ship and earthquake levels are
+    broadband power over the ambient noise.
+    """
+
     duration_s: float
     seed: int = 0
     dc_offset: float = -0.0034

@@ -68,7 +68,7 @@ def test_noise_level_drifts_over_hours():
 
 @pytest.mark.parametrize("snr_db", [6.0, 10.0, 15.0])
 def test_song_units_have_the_in_band_snr_asked(snr_db):
-    scene = MarsScene(400.0, seed=7, song=(SongSession(20.0, 360.0, snr_db),))
+    scene = MarsScene(240.0, seed=7, song=(SongSession(10.0, 220.0, snr_db),))
     assert measured_snr_db(scene, 100.0, 1500.0, song_units(scene)) == pytest.approx(snr_db, abs=1.0)
 
 
