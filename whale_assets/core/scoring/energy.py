@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import fft, signal, special
+from scipy import fft, ndimage, signal, special
 
 from whale_assets.core.scoring.classifier import WindowGrid
 
@@ -97,7 +97,7 @@ class EnergyClassifier:
         self._window = signal.get_window("hann", n_fft).astype(np.float32)
         # One-sided Parseval: 2 |X_k|^2 / (N * sum(w^2)) is the mean-square power of bin k.
         self._power_scale = 2.0 / (n_fft * float(np.sum(self._window.astype(np.float64) ** 2)))
-        # Odd, so the neighbourhood is centred.
+        # Odd, so the neighbourhood is centred (the day scorer's margin is half of it, plus one).
         self._floor_windows = int(round(floor_window_s / self.grid.step_s)) // 2 * 2 + 1
         self.floor_percentile = float(floor_percentile)
         self.midpoint_db = float(midpoint_db)
@@ -193,17 +193,19 @@ class WindowFeatures:
 
 
 def running_floor_db(level_db: np.ndarray, neighbourhood: int, percentile: float) -> np.ndarray:
-    """Low percentile of `level_db` over a sliding neighbourhood of `neighbourhood` windows.
+    """Low percentile of `level_db` over a sliding neighbourhood of `neighbourhood` windows (odd).
 
-    Evaluated every ~1/32 of the neighbourhood and linearly interpolated in between (the floor
-    moves slowly; this keeps a day's ~87 000 windows at a few thousand percentile evaluations).
-    Near the edges the neighbourhood is shifted inward, not truncated or padded.
+    The order statistic nearest the percentile, at every window: a window's floor depends only on
+    its neighbourhood, never on where the input starts, so chunked scoring with a margin of half a
+    neighbourhood equals one call. Near the edges the neighbourhood is shifted inward, not
+    truncated or padded.
     """
     n = level_db.shape[0]
+    rank = int(round(percentile / 100.0 * (min(n, neighbourhood) - 1)))
     if n <= neighbourhood:
-        return np.full(n, np.percentile(level_db, percentile))
-    step = max(1, neighbourhood // 32)
-    centres = np.unique(np.append(np.arange(0, n, step), n - 1))
-    starts = np.clip(centres - neighbourhood // 2, 0, n - neighbourhood)
-    floors = np.percentile(sliding_window_view(level_db, neighbourhood)[starts], percentile, axis=1)
-    return np.interp(np.arange(n), centres, floors)
+        return np.full(n, np.partition(level_db, rank)[rank] if n else 0.0)
+    half = neighbourhood // 2
+    floors = ndimage.rank_filter(level_db, rank, size=neighbourhood, mode="nearest")
+    floors[:half] = floors[half]
+    floors[n - half :] = floors[n - half - 1]
+    return floors

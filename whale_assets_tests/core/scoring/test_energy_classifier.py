@@ -232,3 +232,16 @@ def test_the_dc_offset_changes_no_score() -> None:
 
     np.testing.assert_allclose(with_offset, without, atol=1e-4)
     assert np.ptp(without) > 0.5  # the comparison is not between constants
+
+
+def test_running_floor_is_the_low_order_statistic_of_each_centred_neighbourhood() -> None:
+    level = np.random.default_rng(9).standard_normal(500)
+
+    floor = running_floor_db(level, 31, 10.0)
+
+    for i in (15, 16, 200, 484):  # full neighbourhoods
+        assert floor[i] == np.sort(level[i - 15 : i + 16])[3]
+    assert np.all(floor[:15] == np.sort(level[:31])[3])  # shifted inward at the edges
+    assert np.all(floor[-15:] == np.sort(level[-31:])[3])
+    # Where the input starts does not matter once a window's neighbourhood is inside it.
+    np.testing.assert_array_equal(running_floor_db(level[100:], 31, 10.0)[15:], floor[115:])
