@@ -158,3 +158,12 @@ def test_a_gap_reaches_to_its_exact_first_and_last_zero_sample():
     assert gap_intervals(audio).tolist() == [[1000, 5555]]
     assert gap_intervals(np.zeros(3000, np.float32)).tolist() == [[0, 3000]]
     assert gap_intervals(np.ones(3000, np.float32)).shape == (0, 2)
+
+
+def test_a_short_last_chunk_scores_a_whole_neighbourhood_of_windows():
+    # 25 minutes in 170 s chunks: the last chunk owns fewer windows than a floor neighbourhood.
+    plan = plan_day_chunks(1500 * 16_000, GRID, chunk_s=170.0, margin_windows=152)
+    last = plan.chunks[-1]
+    assert last.n_windows < 152 and last.scored_stop == plan.n_windows
+    assert last.n_scored == 2 * 152 - 1
+    assert all(c.n_scored >= 2 * 152 - 1 for c in plan.chunks)

@@ -117,7 +117,7 @@ def test_chunked_energy_scores_equal_one_call_on_archive_like_audio_with_its_dc_
     # Ten-minute chunks (the default) and odd 170 s ones, neither on a window boundary.
     for chunk_s in (600.0, 170.0):
         plan = plan_day_chunks(audio.size, classifier.grid, RATE, chunk_s, margin_windows=neighbourhood_windows(classifier))
-        assert plan.n_windows == whole.size and len(plan.chunks) > 3
+        assert plan.n_windows == whole.size and len(plan.chunks) >= 3
         day = score_day(plan, classifier, lambda c: audio[c.read_start : c.read_stop], prefetch=False)
         np.testing.assert_allclose(day.scores, whole, rtol=0, atol=1e-5)
     assert np.ptp(whole) > 0.9  # song scores high, the rest low: the comparison is not between constants
