@@ -26,9 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from whale_assets.core.audio.resample import (
+    polyphase_ratio,
+    resample_exact,
+    resampled_length,
+)
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.utc import NS_PER_S
-from whale_assets.core.audio.resample import polyphase_ratio, resample_exact, resampled_length
 
 GUARD_SAMPLES = 256
 """Archive samples read beyond each end of a chunk so resampling edge effects stay outside it."""
