@@ -93,9 +93,12 @@ class FileStore(ConfigurableResource):
     base_path: str
 
     def path(self, relative_path: str):
+        """The full path; a relative path that would land outside `base_path` raises UnsafePathError."""
         from upath import UPath
 
-        return UPath(self.base_path) / relative_path
+        from whale_assets.storage.files import path_under
+
+        return path_under(UPath(self.base_path), relative_path)
 
     def write(self, relative_path: str, data: bytes) -> str:
         """Write atomically (readers see the old file or the new one) and return the full path."""

@@ -13,6 +13,7 @@ from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.reports.window_figure import render_encounter_png, window_spectrogram
 from whale_assets.resources import FileStore, FingerprintStore
+from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.window_arrays import StoredWindows
 
 
@@ -112,5 +113,5 @@ def _write_figures(
                 title=f"encounter {encounter_id}, window {entry['window_id']}",
                 threshold=config.threshold,
             )
-            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{encounter_id}.png", png)
+            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{safe_file_name(str(encounter_id))}.png", png)
     return paths
