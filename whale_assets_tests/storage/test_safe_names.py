@@ -11,7 +11,11 @@ from upath import UPath
 from whale_assets.core.encounters.windows import window_id_for
 from whale_assets.resources import FileStore
 from whale_assets.storage.files import path_under
-from whale_assets.storage.names import UnsafePathError, checked_relative_path, safe_file_name
+from whale_assets.storage.names import (
+    UnsafePathError,
+    checked_relative_path,
+    safe_file_name,
+)
 
 PLAIN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 HOSTILE = [
