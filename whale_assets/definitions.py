@@ -7,7 +7,7 @@ from dagster import Definitions, define_asset_job, in_process_executor
 from whale_assets.assets import ALL_ASSETS, DAY_SCORE_ASSETS, PIPELINE_ASSETS
 from whale_assets.assets.partitions import daily_partitions
 from whale_assets.automation import SCHEDULES, SENSORS
-from whale_assets.settings import Settings
+from whale_assets.settings import Settings, prepare_data_dir
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
 from whale_assets.resources import (
     AudioArchiveResource,
@@ -47,7 +47,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         tables: object = ParquetTableStorage(base_path=f"{root}/tables", fingerprint_root=root)
         stored_tables = StoredTables(storage="s3", location=f"{root}/tables")
     else:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
+        prepare_data_dir(settings.data_dir)  # DuckDB needs the folder to exist and be writable
         tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main", fingerprint_root=root)
         stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {

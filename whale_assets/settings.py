@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,39 @@ def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
     """`WHALE_DATA_DIR` made absolute once, so a daemon or run worker started elsewhere agrees."""
     env = os.environ if env is None else env
     return Path(env.get("WHALE_DATA_DIR", "./data")).expanduser().resolve()
+
+
+DATA_DIR_HELP = "point WHALE_DATA_DIR at a writable directory (it is created if missing; default ./data)"
+
+
+def prepare_data_dir(data_dir: Path) -> Path:
+    """Create the local data directory if needed and prove it writable, else SettingsError.
+
+    Checked when the code location loads, so a bad folder is one clear message there instead of
+    a traceback or a DuckDB failure at the end of a long run.
+    """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SettingsError(f"WHALE_DATA_DIR={data_dir} is a file, not a directory; {DATA_DIR_HELP}")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"WHALE_DATA_DIR={data_dir} cannot be created ({_why(error)}); {DATA_DIR_HELP}") from error
+    try:
+        _prove_writable(data_dir)
+    except OSError as error:
+        raise SettingsError(f"WHALE_DATA_DIR={data_dir} is not writable ({_why(error)}); {DATA_DIR_HELP}") from error
+    return data_dir
+
+
+def _prove_writable(directory: Path) -> None:
+    # A real write: permission bits say nothing for root, and a read-only mount shows only on writing.
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".whale-write-check-"):
+        pass
+
+
+def _why(error: OSError) -> str:
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
 
 
 def database_path(data_dir: Path) -> Path:
