@@ -60,7 +60,7 @@ class Settings:
     s3_prefix: str = "whale_assets"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             data_dir=data_dir_from_env(env),
