@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from pydantic import PrivateAttr
 
 from whale_assets.core.scoring.classifier import Classifier
@@ -52,8 +52,15 @@ class AudioArchiveResource(ConfigurableResource):
     endpoint_url: str | None = None
 
     def open(self):
+        """The archive; a local folder that is gone fails here, naming the variable (retrying won't help)."""
         from whale_assets.sources.audio_archive import AudioArchive
 
+        if "://" not in self.source and not Path(self.source).is_dir():
+            raise Failure(
+                description=f"WHALE_AUDIO_SOURCE={self.source} is not an existing directory (moved, renamed or "
+                "unmounted?): restore the archive folder or point WHALE_AUDIO_SOURCE at it, then run again",
+                allow_retries=False,
+            )
         return AudioArchive(self.source, endpoint_url=self.endpoint_url)
 
 

@@ -145,9 +145,10 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
 def _encounter_source(value: str) -> str:
     if value == HAPPYWHALE:
         return value
-    return _existing_directory(
-        "WHALE_ENCOUNTERS", value, f"{HAPPYWHALE!r} (search the Happywhale API), or an existing directory of CSV exports"
-    )
+    valid = f"{HAPPYWHALE!r} (search the Happywhale API), or a directory of CSV exports"
+    if "://" in value:
+        raise SettingsError(f"WHALE_ENCOUNTERS={value!r} is not valid; use one of: {valid}")
+    return _local_directory("WHALE_ENCOUNTERS", value, valid)
 
 
 def _audio_source(value: str) -> str:
@@ -156,11 +157,12 @@ def _audio_source(value: str) -> str:
         return value.rstrip("/")
     if "://" in value:
         raise SettingsError(f"WHALE_AUDIO_SOURCE={value!r} is not valid; use one of: {valid}")
-    return _existing_directory("WHALE_AUDIO_SOURCE", value, valid)
+    return _local_directory("WHALE_AUDIO_SOURCE", value, valid)
 
 
-def _existing_directory(name: str, value: str, valid: str) -> str:
-    directory = Path(value).expanduser().resolve()
-    if not directory.is_dir():
-        raise SettingsError(f"{name}={value!r} is not an existing directory; use one of: {valid}")
-    return str(directory)
+def _local_directory(name: str, value: str, valid: str) -> str:
+    """The absolute path. Whether the folder exists is checked when a run or the sensor reads it:
+    a folder that is unmounted or moved must not take the UI and the sensor down with it."""
+    if not value.strip():
+        raise SettingsError(f"{name} is empty; use one of: {valid}")
+    return str(Path(value).expanduser().resolve())

@@ -29,9 +29,9 @@ def test_the_data_dir_is_made_absolute_once(tmp_path, monkeypatch):
     "variable, value, listed",
     [
         ("WHALE_CLASSIFIER", "cnn", "humpback, energy"),
-        ("WHALE_ENCOUNTERS", "/no/such/dir", "'happywhale'"),
+        ("WHALE_ENCOUNTERS", "ftp://x", "'happywhale'"),
         ("WHALE_AUDIO_SOURCE", "gs://bucket", "s3://bucket[/prefix]"),
-        ("WHALE_AUDIO_SOURCE", "/no/such/archive", "s3://bucket[/prefix]"),
+        ("WHALE_AUDIO_SOURCE", "ftp://x", "s3://bucket[/prefix]"),
     ],
 )
 def test_an_unknown_value_fails_naming_the_variable_and_the_valid_ones(variable, value, listed):
@@ -105,3 +105,19 @@ def test_the_code_location_does_not_load_with_a_data_dir_that_is_a_file(tmp_path
     (tmp_path / "data").write_text("")
     with pytest.raises(SettingsError, match="WHALE_DATA_DIR"):
         build_definitions(Settings.from_env({"WHALE_DATA_DIR": str(tmp_path / "data")}))
+
+
+# Issue 14, finding 11: a local folder that vanished must not stop the code location from loading.
+
+
+def test_local_sources_that_do_not_exist_still_load_as_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"WHALE_ENCOUNTERS": "gone/exports", "WHALE_AUDIO_SOURCE": "gone/archive"})
+    assert settings.encounters == str(tmp_path / "gone" / "exports")
+    assert settings.audio_source == str(tmp_path / "gone" / "archive")
+
+
+@pytest.mark.parametrize("variable", ["WHALE_ENCOUNTERS", "WHALE_AUDIO_SOURCE"])
+def test_an_empty_source_is_malformed_and_fails_at_load(variable):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: " "})

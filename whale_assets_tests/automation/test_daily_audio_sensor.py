@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 
 import pytest
@@ -192,3 +193,19 @@ def test_the_lookback_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("WHALE_SENSOR_LOOKBACK_DAYS", "0")
     with pytest.raises(ValueError, match="positive integer"):
         build_daily_audio_sensor()
+
+
+def test_a_vanished_archive_folder_is_a_skip_naming_the_variable_and_the_folder(world, instance):
+    world.encounters()
+    repository = build_definitions(world.settings()).get_repository_def()
+    shutil.rmtree(world.archive_dir)  # unmounted after the code location loaded (or before: it loads anyway)
+    resources = {
+        "audio_archive": AudioArchiveResource(source=str(world.archive_dir)),
+        "encounter_source": EncounterSource(source=str(world.encounters_dir)),
+    }
+    with build_sensor_context(instance=instance, resources=resources, repository_def=repository) as context:
+        result = sensor_under_test().evaluate_tick(context)
+    assert not result.run_requests
+    for n in range(13, 20):
+        assert f"2023-09-{n}: skip - could not check the archive" in result.skip_message
+    assert f"WHALE_AUDIO_SOURCE={world.archive_dir} is not an existing directory" in result.skip_message

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 from dagster import AssetKey
 
+from whale_assets.definitions import build_definitions
 from whale_assets.storage.names import safe_file_name
-from whale_assets_tests.pipeline.conftest import query, run_day
+from whale_assets_tests.pipeline.conftest import query, run_day, run_day_result
 from whale_assets_tests.support.world import World, export_row
 
 ESCAPING_ID = "../../../../escape"
@@ -50,3 +52,33 @@ def test_an_end_date_centuries_late_is_clipped_and_leaves_its_neighbours_result_
     assert results.set_index("encounter_id")["status"].to_dict() == {"typo": "ok", "valid": "ok"}
     event = instance.get_latest_materialization_event(AssetKey("encounters"))
     assert event.asset_materialization.metadata["rows_duration_clipped"].value == 1
+
+
+def test_a_vanished_archive_folder_loads_the_code_location_and_fails_the_run_naming_the_variable(world, instance):
+    world.encounters(export_row("e", "2023-09-14 10:00:00", "2023-09-14 10:05:00"))
+    settings = world.settings()
+    shutil.rmtree(world.archive_dir)
+
+    build_definitions(settings)  # the UI, the sensor and SQL stay up
+    result = run_day_result(settings, instance, "2023-09-14")
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "raw_audio"
+    message = failure.step_failure_data.error.message
+    assert "WHALE_AUDIO_SOURCE" in message and str(world.archive_dir) in message
+    assert len([e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]) == 0
+
+
+def test_a_vanished_export_folder_loads_the_code_location_and_fails_encounters_naming_the_variable(world, instance):
+    settings = world.settings()
+    shutil.rmtree(world.encounters_dir)
+
+    build_definitions(settings)
+    result = run_day_result(settings, instance, "2023-09-14")
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "encounters"
+    message = failure.step_failure_data.error.message
+    assert "WHALE_ENCOUNTERS" in message and str(world.encounters_dir) in message
