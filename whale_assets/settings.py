@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -42,6 +43,29 @@ def lookback_days_from_env(env: Mapping[str, str] | None = None) -> int:
         raise LookbackError(
             f"{LOOKBACK_ENV}={raw!r} is not valid; use a positive integer number of days "
             f"(1, 2, 3, ...; default {DEFAULT_LOOKBACK_DAYS})"
+        )
+    return value
+
+
+STALE_RUN_ENV = "WHALE_SENSOR_STALE_RUN_HOURS"
+# Far beyond any real run (a day's pipeline takes minutes, full-day scoring under an hour) and
+# beyond dagster.yaml's run_monitoring max_runtime_seconds, which ends hung runs first.
+DEFAULT_STALE_RUN_HOURS = 12.0
+
+
+def stale_run_hours_from_env(env: Mapping[str, str] | None = None) -> float:
+    """`WHALE_SENSOR_STALE_RUN_HOURS` (default 12): a run STARTED longer ago is taken for dead by the sensor."""
+    env = os.environ if env is None else env
+    raw = env.get(STALE_RUN_ENV, "").strip()
+    if not raw:
+        return DEFAULT_STALE_RUN_HOURS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and math.isfinite(value)):
+        raise SettingsError(
+            f"{STALE_RUN_ENV}={raw!r} is not valid; use a positive number of hours (default {DEFAULT_STALE_RUN_HOURS:g})"
         )
     return value
 

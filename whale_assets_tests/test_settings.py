@@ -8,6 +8,7 @@ from whale_assets.settings import (
     SettingsError,
     lookback_days_from_env,
     prepare_data_dir,
+    stale_run_hours_from_env,
 )
 
 
@@ -121,3 +122,15 @@ def test_local_sources_that_do_not_exist_still_load_as_absolute_paths(tmp_path, 
 def test_an_empty_source_is_malformed_and_fails_at_load(variable):
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({variable: " "})
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 12.0), ("", 12.0), ("6", 6.0), (" 1.5 ", 1.5)])
+def test_stale_run_hours_from_env(value, expected):
+    env = {} if value is None else {"WHALE_SENSOR_STALE_RUN_HOURS": value}
+    assert stale_run_hours_from_env(env) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "twelve", "nan", "inf"])
+def test_a_bad_stale_run_limit_names_the_variable(value):
+    with pytest.raises(SettingsError, match="WHALE_SENSOR_STALE_RUN_HOURS=.*positive number of hours"):
+        stale_run_hours_from_env({"WHALE_SENSOR_STALE_RUN_HOURS": value})
