@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from upath import UPath
 
-from whale_assets.storage.files import is_local, replace_bytes, streamed_object
+from whale_assets.storage.files import is_local, path_under, replace_bytes, streamed_object
 
 INDEX_NAME = "index.json"
 FORMAT_VERSION = 1
@@ -92,7 +92,7 @@ def write_partition(directory: UPath, arrays: WindowArrays) -> StoredWindows:
             entry["dtype"] = str(window.array.dtype)
             entry["shape"] = list(window.array.shape)
             entry["nbytes"] = int(window.array.nbytes)
-            _write_npy(directory / entry["file"], window.array)
+            _write_npy(path_under(directory, entry["file"]), window.array)
         entries.append(entry)
     index = {"format": FORMAT_VERSION, "attributes": arrays.attributes, "windows": entries}
     replace_bytes(directory / INDEX_NAME, json.dumps(index, indent=1, default=str).encode())

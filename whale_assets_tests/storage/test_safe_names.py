@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from upath import UPath
@@ -11,10 +12,16 @@ from upath import UPath
 from whale_assets.core.encounters.windows import window_id_for
 from whale_assets.resources import FileStore
 from whale_assets.storage.files import path_under
+from whale_assets.storage.fingerprints import FingerprintRegistry
 from whale_assets.storage.names import (
     UnsafePathError,
     checked_relative_path,
     safe_file_name,
+)
+from whale_assets.storage.window_arrays import (
+    WindowArray,
+    WindowArrays,
+    write_partition,
 )
 
 PLAIN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
@@ -81,3 +88,18 @@ def test_the_file_store_refuses_to_write_outside_its_base(tmp_path):
         store.write("2023-09-14/../../../../escape.png", b"png")
     assert not any(p.name.startswith("escape") for p in tmp_path.rglob("*"))
     assert store.write("2023-09-14/ok.png", b"png").endswith("images/2023-09-14/ok.png")
+
+
+def test_a_window_array_named_to_climb_out_of_its_partition_is_refused(tmp_path):
+    partition = UPath(tmp_path / "data" / "raw_audio" / "2023-09-14")
+    window = WindowArray("../../../../escape", {"status": "ok"}, np.zeros(4, np.float32))
+    with pytest.raises(UnsafePathError):
+        write_partition(partition, WindowArrays([window]))
+    assert not any(p.name.startswith("escape") for p in tmp_path.rglob("*"))
+
+
+def test_a_fingerprint_for_a_partition_that_climbs_out_is_refused(tmp_path):
+    registry = FingerprintRegistry(str(tmp_path / "data"))
+    with pytest.raises(UnsafePathError):
+        registry.record("encounters", "../../../escape", "abc")
+    assert not any(p.name.startswith("escape") for p in tmp_path.rglob("*"))
