@@ -32,7 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     from whale_assets.core.scoring.day_scoring import neighbourhood_windows, score_day
     from whale_assets.core.scoring.energy import EnergyClassifier
     from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
-    from whale_assets.sources.day_audio import read_samples
 
     classifier = EnergyClassifier()
     audio_s = args.minutes * 60
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             day = score_day(
                 plan,
                 classifier,
-                lambda c: read_samples(archive, DAY, c.read_start, c.read_stop),
+                lambda c: archive.read_samples(DAY, c.read_start, c.read_stop),
                 unavailable=(AudioUnavailable,),
                 prefetch=False,  # one core: nothing to overlap with
             )

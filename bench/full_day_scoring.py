@@ -42,11 +42,10 @@ RATE = 16_000
 
 def _child(mode: str, model: str, archive: str, minutes: float, out: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from whale_assets.core.audio.resample import resample_exact
     from whale_assets.core.scoring.day_chunks import plan_day_chunks
     from whale_assets.core.scoring.day_scoring import score_day
-    from whale_assets.core.audio.resample import resample_exact
     from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
-    from whale_assets.sources.day_audio import read_samples
     from whale_assets.sources.humpback_model import load_humpback_model
 
     if mode == "peak":
@@ -60,10 +59,10 @@ def _child(mode: str, model: str, archive: str, minutes: float, out: str) -> Non
     if mode == "project":
         plan = plan_day_chunks(n, model.grid, RATE)  # daily_scores' default chunk length
         scores = score_day(
-            plan, model, lambda c: read_samples(archive_, DAY, c.read_start, c.read_stop), unavailable=(AudioUnavailable,)
+            plan, model, lambda c: archive_.read_samples(DAY, c.read_start, c.read_stop), unavailable=(AudioUnavailable,)
         ).scores
     else:
-        audio = resample_exact(read_samples(archive_, DAY, 0, n), RATE, model.grid.sample_rate)
+        audio = resample_exact(archive_.read_samples(DAY, 0, n), RATE, model.grid.sample_rate)
         n_windows = model.grid.n_windows(audio.size)
         if mode == "one-call":
             scores = model._call(audio[np.newaxis], n_windows).ravel()

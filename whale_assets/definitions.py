@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, define_asset_job, in_process_executor
+from dagster import Definitions, in_process_executor
 
-from whale_assets.assets import ALL_ASSETS, DAY_SCORE_ASSETS, PIPELINE_ASSETS
-from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets import ALL_ASSETS
 from whale_assets.automation import SCHEDULES, SENSORS
-from whale_assets.settings import Settings, prepare_data_dir
-from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
+from whale_assets.jobs import JOBS
 from whale_assets.resources import (
     AudioArchiveResource,
     ClassifierResource,
@@ -17,13 +15,9 @@ from whale_assets.resources import (
     FingerprintStore,
     StoredTables,
 )
-
-whale_pipeline_job = define_asset_job(
-    "whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions
-)
-daily_scores_job = define_asset_job(
-    "full_day_scoring", selection=DAY_SCORE_ASSETS, partitions_def=daily_partitions
-)
+from whale_assets.settings import Settings, prepare_data_dir
+from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
+from whale_assets.storage.layout import DUCKDB_SCHEMA, tables_url
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -44,11 +38,11 @@ def storage_resources(settings: Settings) -> dict[str, object]:
     if settings.storage == "s3":
         from whale_assets.storage.parquet_tables import ParquetTableStorage
 
-        tables: object = ParquetTableStorage(base_path=f"{root}/tables", fingerprint_root=root)
-        stored_tables = StoredTables(storage="s3", location=f"{root}/tables")
+        tables: object = ParquetTableStorage(base_path=tables_url(root), fingerprint_root=root)
+        stored_tables = StoredTables(storage="s3", location=tables_url(root))
     else:
         prepare_data_dir(settings.data_dir)  # DuckDB needs the folder to exist and be writable
-        tables = WhaleDuckDBIOManager(database=str(settings.database), schema="main", fingerprint_root=root)
+        tables = WhaleDuckDBIOManager(database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root)
         stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {
         "array_io_manager": WindowArrayStorage(base_path=root, fingerprint_root=root),
@@ -64,7 +58,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[whale_pipeline_job, daily_scores_job],
+        jobs=JOBS,
         sensors=SENSORS,
         schedules=SCHEDULES,
         resources=build_resources(settings),

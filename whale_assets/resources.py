@@ -9,9 +9,10 @@ import pandas as pd
 from dagster import ConfigurableResource, Failure
 from pydantic import PrivateAttr
 
-from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
-from whale_assets.settings import CLASSIFIERS, DEFAULT_MODEL, HAPPYWHALE
+from whale_assets.core.scoring.classifier import Classifier
+from whale_assets.settings import CLASSIFIERS, HAPPYWHALE
+from whale_assets.sources.humpback_model import DEFAULT_HANDLE
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ClassifierResource(ConfigurableResource):
     """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector)."""
 
     name: str = "humpback"
-    model: str = DEFAULT_MODEL
+    model: str = DEFAULT_HANDLE
     _loaded: dict = PrivateAttr(default_factory=dict)
 
     def load(self, context_step_samples: int = 10_000) -> Classifier:
@@ -148,8 +149,11 @@ class StoredTables(ConfigurableResource):
 
     def read_day(self, table: str, day: dt.date) -> pd.DataFrame | None:
         """The table's rows for the UTC day `day`, or None when that day has none stored."""
-        from whale_assets.storage.table_reads import read_duckdb_day, read_parquet_day
-
         if self.storage == "s3":
+            # Imported here: pyarrow, s3fs and dagster-aws are needed only in S3 mode.
+            from whale_assets.storage.parquet_files import read_parquet_day
+
             return read_parquet_day(self.location, table, day)
+        from whale_assets.storage.duckdb_files import read_duckdb_day
+
         return read_duckdb_day(Path(self.location), table, day)

@@ -1,9 +1,8 @@
 """Read-only SQL over the results: the DuckDB file (local storage) or the Parquet partitions on S3.
 
-In S3 mode an in-memory DuckDB gets one view per table under `<root>/tables/`, each an Arrow
-dataset over the table's Parquet objects read through s3fs. Nothing needs DuckDB's httpfs
-extension (which DuckDB would download from the internet), and the `date` column comes from the
-files themselves (a TIMESTAMP, as in the DuckDB file), not from the `date=` directory names.
+Where the tables are and how they are opened is storage's (`storage/duckdb_files.py`,
+`storage/parquet_files.py`); this module picks the location from the settings, runs the query
+and words the errors for the person at the command line.
 """
 
 from __future__ import annotations
@@ -16,12 +15,13 @@ import duckdb
 import pandas as pd
 
 from whale_assets.settings import Settings, SettingsError
+from whale_assets.storage.duckdb_files import TablesUnavailable, connect_read_only
+from whale_assets.storage.layout import tables_url
 
 STORAGE_VARIABLES = ("WHALE_DATA_DIR", "WHALE_STORAGE", "WHALE_S3_BUCKET", "WHALE_S3_PREFIX")
 
-
-class ResultsUnavailable(RuntimeError):
-    """The query cannot be answered now; the message says why and what to do."""
+# The command's name for storage's error: the query cannot be answered now, the message says why.
+ResultsUnavailable = TablesUnavailable
 
 
 def run_query(
@@ -32,7 +32,7 @@ def run_query(
         return _query_duckdb_file(query, Path(database))
     settings = storage_settings(env)
     if settings.storage == "s3":
-        return _query_parquet_tables(query, f"{settings.storage_root}/tables")
+        return _query_parquet_tables(query, tables_url(settings.storage_root))
     return _query_duckdb_file(query, settings.database)
 
 
@@ -55,65 +55,27 @@ def _query_duckdb_file(query: str, path: Path) -> pd.DataFrame:
     return _run(connect_read_only(path), query)
 
 
-def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the DuckDB file; `ResultsUnavailable` while a run writes to it."""
+def _query_parquet_tables(query: str, url: str) -> pd.DataFrame:
+    # Imported here: pyarrow, s3fs and dagster-aws are needed only in S3 mode.
+    from whale_assets.storage.parquet_files import (
+        TablesUnreachable,
+        connect_parquet_tables,
+        parquet_table_datasets,
+    )
+
     try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as locked:
+        datasets = parquet_table_datasets(url)
+    except TablesUnreachable as error:
         raise ResultsUnavailable(
-            f"{path} is being written by a running materialization ({locked}); retry in a few seconds"
-        ) from locked
-
-
-def _query_parquet_tables(query: str, tables_url: str) -> pd.DataFrame:
-    connection = duckdb.connect(":memory:")
-    try:
-        for name, dataset in parquet_table_datasets(tables_url).items():
-            connection.register(name, dataset)
-    except BaseException:
-        connection.close()
-        raise
-    return _run(connection, query)
-
-
-def parquet_table_datasets(tables_url: str) -> dict[str, object]:
-    """One pyarrow dataset per table directory under `tables_url` (s3://... or a local folder)."""
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-    from pyarrow.fs import FSSpecHandler, PyFileSystem
-
-    from whale_assets.storage.s3 import filesystem
-
-    try:
-        fs, root = filesystem(tables_url)
-        files = sorted(path for path in fs.find(root) if path.endswith(".parquet"))
-    except FileNotFoundError:
-        files = []
-    except Exception as error:  # botocore and aiohttp errors carry no credentials, only what failed
-        raise ResultsUnavailable(
-            f"cannot list {tables_url} ({type(error).__name__}: {error}); check WHALE_S3_BUCKET, "
-            "WHALE_S3_PREFIX and the AWS endpoint and credentials (AWS_ENDPOINT_URL_S3, AWS_PROFILE, ...)"
+            f"{error}; check WHALE_S3_BUCKET, WHALE_S3_PREFIX and the AWS endpoint and credentials "
+            "(AWS_ENDPOINT_URL_S3, AWS_PROFILE, ...)"
         ) from error
-    by_table: dict[str, list[str]] = {}
-    for path in files:
-        table = path[len(root) :].strip("/").split("/", 1)[0]
-        by_table.setdefault(table, []).append(path)
-    if not by_table:
+    if not datasets:
         raise ResultsUnavailable(
-            f"no results tables under {tables_url}: materialize whale_results first (the Dagster UI), "
+            f"no results tables under {url}: materialize whale_results first (the Dagster UI), "
             "or check WHALE_S3_BUCKET and WHALE_S3_PREFIX"
         )
-    arrow_fs = PyFileSystem(FSSpecHandler(fs))
-    datasets = {}
-    for table, paths in by_table.items():
-        dataset = ds.dataset(paths, format="parquet", filesystem=arrow_fs, partitioning=None)
-        schemas = [fragment.physical_schema for fragment in dataset.get_fragments()]
-        if any(not schema.equals(schemas[0]) for schema in schemas[1:]):
-            # Types are stable by construction; this only tolerates files from older versions.
-            unified = pa.unify_schemas(schemas, promote_options="permissive")
-            dataset = ds.dataset(paths, schema=unified, format="parquet", filesystem=arrow_fs, partitioning=None)
-        datasets[table] = dataset
-    return datasets
+    return _run(connect_parquet_tables(datasets), query)
 
 
 def _run(connection: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:

@@ -16,10 +16,9 @@ from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.resources import AudioArchiveResource, ClassifierResource, FileStore, FingerprintStore
 from whale_assets.sources.audio_archive import AudioUnavailable
-from whale_assets.sources.day_audio import available_samples, read_samples
 from whale_assets.sources.humpback_model import ModelLoadError
-from whale_assets.sources.score_checkpoints import ScoreCheckpoints
 from whale_assets.storage.fingerprints import INCOMPLETE_KEY
+from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 
 class DailyScoresConfig(ReusableConfig):
     context_step_samples: int = Field(
@@ -66,7 +65,7 @@ def daily_scores(
         raise permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory") from error
     problems = []
     try:
-        n_samples, truncated = available_samples(archive, day)
+        n_samples, truncated = archive.available_samples(day)
         if truncated:
             problems.append(truncated)
     except AudioUnavailable as missing:
@@ -92,7 +91,7 @@ def daily_scores(
     day_scores = score_day(
         plan,
         model,
-        lambda chunk: read_samples(archive, day, chunk.read_start, chunk.read_stop),
+        lambda chunk: archive.read_samples(day, chunk.read_start, chunk.read_stop),
         checkpoints=store,
         unavailable=(AudioUnavailable,),
         prefetch=config.prefetch,

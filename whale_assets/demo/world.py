@@ -16,17 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from whale_assets.core.encounters.table import EXPORT_COLUMNS
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, MARS_LATITUDE, MARS_LONGITUDE
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
 
 DEMO_DAYS = (dt.date(2023, 9, 14), dt.date(2023, 9, 15))
 DEMO_MARGIN_S = 300.0
-EXPORT_COLUMNS = (
-    "latitude longitude approved attrs startDate startTime endDate endTime timezone displayImgId "
-    "displayThumbUrl displayImgType displayImgUrl id accuracy precision displayImgLicense maxCount "
-    "minCount orgIds public region species system:time_start"
-).split()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Exact sample ranges from the daily 16 kHz archive, by byte-range reads.
 
 Each day file's header is read once (a few KB); after that any window costs one range request
-per day file it touches, for exactly the bytes of its samples. The archive is a local directory
+per day file it touches, for exactly the bytes of its samples. Whole-day scoring reads by sample
+index within one day file (`available_samples`, `read_samples`). The archive is a local directory
 in the archive layout or an S3 bucket (the public MBARI one, or any S3-compatible server).
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import fsspec
 import numpy as np
 import pandas as pd
+from fsspec.implementations.local import LocalFileSystem
 
 from whale_assets.core.audio.day_slices import split_by_day
 from whale_assets.core.audio.pcm import decode_pcm
@@ -31,6 +33,8 @@ from whale_assets.core.hydrophone import (
     PUBLIC_ARCHIVE,
     day_file_key,
 )
+from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silent_blocks
+from whale_assets.core.utc import NS_PER_S
 
 __all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader"]
 
@@ -119,7 +123,7 @@ class AudioArchive:
         return layout
 
     def read(self, start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> np.ndarray:
-        """float32 samples of [start_utc, end_utc) (see `core.day_slices` for the sample convention)."""
+        """float32 samples of [start_utc, end_utc) (see `core.audio.day_slices` for the sample convention)."""
         plan = []
         for piece in split_by_day(start_utc, end_utc, self.sample_rate):
             path, layout = self.day_path(piece.day), self._checked_layout(piece.day)
@@ -141,6 +145,60 @@ class AudioArchive:
         if not parts:
             return np.zeros(0, dtype=np.float32)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def available_samples(self, day: dt.date) -> tuple[int, str | None]:
+        """Samples of the day's file that can be read, and why that is fewer than its header says (or None).
+
+        Raises `AudioUnavailable` when there is no file; a truncated file counts up to its last
+        whole sample, so the part that exists can still be scored.
+        """
+        layout = self.layout(day)
+        declared = layout.n_samples
+        path = self.day_path(day)
+        try:
+            size = int(self.fs.size(path))
+        except OSError:  # FileNotFoundError included: the header was just read, so trust it
+            return declared, None
+        present = max(0, (size - layout.data_offset) // layout.bytes_per_frame)
+        if present < declared:
+            return present, f"{path} is truncated: its header promises {declared} samples, the file holds {present}"
+        return declared, None
+
+    def read_samples(self, day: dt.date, first: int, stop: int) -> np.ndarray:
+        """float32 samples [first, stop) of the day's file (exact: one byte-range read).
+
+        A local archive is read straight into a numpy buffer, and its digital silence is left
+        undecoded: an hour is ~170 MB, and fresh `bytes` objects of that size cost more in page
+        faults than the read itself. Other stores go through `read` (one HTTP range request).
+        """
+        if not isinstance(self.fs, LocalFileSystem):
+            return self._read_samples_by_time(day, first, stop)
+        path, layout = self.day_path(day), self._checked_layout(day)
+        try:
+            start, end = layout.byte_range(first, stop - first)
+        except ValueError as err:
+            raise AudioUnavailable(f"{path} is too short for samples [{first}, {stop}): {err}") from None
+        raw = np.empty(end - start, dtype=np.uint8)
+        with open(path, "rb") as stream:
+            stream.seek(start)
+            got = stream.readinto(memoryview(raw))
+        with self._lock:
+            self._bytes_read += got
+        if got != raw.size:
+            raise AudioUnavailable(f"{path} is truncated: bytes {start}..{end} returned only {got}")
+        return _decode_skipping_silence(raw, layout.bytes_per_frame)
+
+    def _read_samples_by_time(self, day: dt.date, first: int, stop: int) -> np.ndarray:
+        rate = self.sample_rate
+        if (first * NS_PER_S) % rate or (stop * NS_PER_S) % rate:
+            raise ValueError(f"sample {first} or {stop} at {rate} Hz is not a whole nanosecond")
+        start = pd.Timestamp(day, tz="UTC")
+        audio = self.read(
+            start + pd.Timedelta(first * NS_PER_S // rate, "ns"), start + pd.Timedelta(stop * NS_PER_S // rate, "ns")
+        )
+        if audio.size != stop - first:
+            raise AudioUnavailable(f"read {audio.size} samples of {self.day_path(day)} for [{first}, {stop})")
+        return audio
 
     def _checked_layout(self, day: dt.date) -> WavLayout:
         layout = self.layout(day)
@@ -168,3 +226,17 @@ class AudioArchive:
         with self._lock:
             self._bytes_read += len(data)
         return data
+
+
+def _decode_skipping_silence(raw: np.ndarray, width: int) -> np.ndarray:
+    """`decode_pcm` of the stretches that are not digital silence; silent blocks stay zeros.
+
+    Sparse or zero-filled files (gaps) then cost almost nothing; a normal hour is one stretch
+    and is decoded in one call. Silence is the scoring's own rule (`silent_blocks`).
+    """
+    n = raw.size // width
+    out = np.zeros(n, dtype=np.float32)
+    for b0, b1 in runs(~silent_blocks(raw[: n * width].reshape(n, width))):
+        first, stop = b0 * GAP_BLOCK_SAMPLES, min(n, b1 * GAP_BLOCK_SAMPLES)
+        out[first:stop] = decode_pcm(raw[first * width : stop * width], width * 8)
+    return out

@@ -1,1 +1,1 @@
-"""Where assets live: per-window numpy arrays on any fsspec path, and tables in DuckDB."""
+"""Where assets live (`layout`): window arrays on any fsspec path, tables in DuckDB or Parquet, and read access to both."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from fsspec import AbstractFileSystem
 from upath import UPath
 
 from whale_assets.storage.names import UnsafePathError, checked_relative_path
@@ -21,17 +22,28 @@ def is_local(path: UPath) -> bool:
     return path.protocol in ("", "file", "local")
 
 
+def is_local_fs(fs: AbstractFileSystem) -> bool:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    return any(protocol in ("file", "local") for protocol in protocols)
+
+
 def replace_bytes(path: UPath, data: bytes) -> None:
-    if is_local(path):
-        temporary = f"{path.path}.{uuid.uuid4().hex[:8]}.tmp"
+    """Replace the file at `path` with `data` in one atomic step; the parent must exist."""
+    replace_file(path.fs, path.path, data)
+
+
+def replace_file(fs: AbstractFileSystem, path: str, data: bytes) -> None:
+    """`replace_bytes` for a path inside an fsspec filesystem (such as one built from S3 settings)."""
+    if is_local_fs(fs):
+        temporary = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
         with open(temporary, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path.path)
+        os.replace(temporary, path)
     else:
         # A single object PUT is atomic on S3-compatible stores.
-        path.write_bytes(data)
+        fs.pipe_file(path, data)
 
 
 @contextmanager

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, OutputContext
-from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
-from dagster._core.storage.upath_io_manager import UPathIOManager
+from dagster import (
+    ConfigurableIOManagerFactory,
+    InputContext,
+    IOManager,
+    OutputContext,
+    UPathIOManager,
+)
 from dagster_duckdb import DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
@@ -16,6 +21,7 @@ from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
 )
+from whale_assets.storage.table_types import storage_types
 from whale_assets.storage.window_arrays import (
     StoredWindows,
     WindowArrays,
@@ -23,6 +29,11 @@ from whale_assets.storage.window_arrays import (
     status_counts,
     write_partition,
 )
+
+if TYPE_CHECKING:
+    # Annotations only: dagster 1.13 exports these nowhere public (dagster-duckdb imports them
+    # from here too), so nothing at runtime depends on the private path.
+    from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 
 
 class WindowArrayIOManager(UPathIOManager):
@@ -110,15 +121,3 @@ def add_missing_columns(connection, table: str, frame: pd.DataFrame) -> list[str
             connection.execute(f"alter table {table} add column if not exists {quoted} {column_type}")
             added.append(name)
     return added
-
-
-def storage_types(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text as VARCHAR and timestamps as microsecond TIMESTAMP, whatever the values."""
-    converted = {}
-    for name, dtype in frame.dtypes.items():
-        if dtype == object:
-            converted[name] = frame[name].astype("string")
-        elif pd.api.types.is_datetime64_any_dtype(dtype) and getattr(dtype, "tz", None) is None:
-            converted[name] = frame[name].astype("datetime64[us]")
-    return frame.assign(**converted) if converted else frame
-

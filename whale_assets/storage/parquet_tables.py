@@ -10,23 +10,22 @@ written: a zero-row file that carries the schema.
 No `from __future__ import annotations` here: Dagster reads the factory's field types at runtime.
 """
 
-import io
-import os
-import uuid
-from typing import Optional
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, MetadataValue, OutputContext
+from dagster import (
+    ConfigurableIOManagerFactory,
+    InputContext,
+    IOManager,
+    MetadataValue,
+    OutputContext,
+)
 from dagster_aws.s3 import S3Resource
 from fsspec import AbstractFileSystem
 
-from whale_assets.storage.io_managers import storage_types
+from whale_assets.storage.layout import PARTITION_COLUMN, parquet_partition_path
+from whale_assets.storage.parquet_files import read_parquet, write_parquet
 from whale_assets.storage.s3 import filesystem
-
-PART_NAME = "part-0.parquet"
-DEFAULT_PARTITION_COLUMN = "date"
+from whale_assets.storage.table_types import storage_types
 
 
 class ParquetTableIOManager(IOManager):
@@ -39,10 +38,8 @@ class ParquetTableIOManager(IOManager):
 
     # --- layout ---------------------------------------------------------------------------------
 
-    def partition_path(self, table: str, column: str, partition_key: Optional[str]) -> str:
-        if partition_key is None:
-            return f"{self.root}/{table}/{PART_NAME}"
-        return f"{self.root}/{table}/{column}={partition_key}/{PART_NAME}"
+    def partition_path(self, table: str, column: str, partition_key: str | None) -> str:
+        return parquet_partition_path(self.root, table, partition_key, column)
 
     def _url(self, path: str) -> str:
         return self.base_url + path[len(self.root) :]
@@ -60,7 +57,7 @@ class ParquetTableIOManager(IOManager):
         written = []
         for key, part in _split_by_partition(context, frame, column):
             path = self.partition_path(table, column, key)
-            write_parquet_atomically(self.fs, path, part)
+            write_parquet(self.fs, path, part)
             written.append(path)
         context.add_output_metadata(
             {
@@ -98,44 +95,23 @@ class ParquetTableStorage(ConfigurableIOManagerFactory):
     """
 
     base_path: str
-    s3: Optional[S3Resource] = None
-    fingerprint_root: Optional[str] = None
+    s3: S3Resource | None = None
+    fingerprint_root: str | None = None
 
     def create_io_manager(self, context) -> IOManager:
         fs, root = filesystem(self.base_path, self.s3)
         io_manager = ParquetTableIOManager(fs, root, self.base_path)
         if self.fingerprint_root is None:
             return io_manager
-        from whale_assets.storage.io_managers import with_fingerprints  # the fingerprint wrapper
+        from whale_assets.storage.io_managers import (
+            with_fingerprints,  # the fingerprint wrapper
+        )
 
         return with_fingerprints(io_manager, self.fingerprint_root)
 
 
-def write_parquet_atomically(fs: AbstractFileSystem, path: str, frame: pd.DataFrame) -> None:
-    """Replace `path` with `frame` as Parquet in one atomic step (single PUT, or temp + rename)."""
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
-    data = buffer.getvalue()
-    if _is_local(fs):
-        directory = os.path.dirname(path)
-        os.makedirs(directory, exist_ok=True)
-        temporary = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    else:
-        fs.pipe_file(path, data)  # one PUT: readers see the old object or the new one
-
-
-def read_parquet(fs: AbstractFileSystem, path: str) -> pd.DataFrame:
-    with fs.open(path, "rb") as stream:
-        return pq.read_table(stream).to_pandas()
-
-
 def _partition_column(metadata) -> str:
-    return str((metadata or {}).get("partition_expr", DEFAULT_PARTITION_COLUMN))
+    return str((metadata or {}).get("partition_expr", PARTITION_COLUMN))
 
 
 def _split_by_partition(context: OutputContext, frame: pd.DataFrame, column: str):
@@ -149,8 +125,3 @@ def _split_by_partition(context: OutputContext, frame: pd.DataFrame, column: str
         raise ValueError(f"a multi-partition table output needs its partition column {column!r}")
     labels = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     return [(key, frame[labels == key].reset_index(drop=True)) for key in keys]
-
-
-def _is_local(fs: AbstractFileSystem) -> bool:
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    return protocol in ("file", "local")

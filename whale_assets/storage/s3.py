@@ -7,14 +7,14 @@ and s3fs resolve the standard AWS chain themselves: `AWS_ENDPOINT_URL_S3` / `AWS
 nothing here logs them or returns them as metadata.
 """
 
-from typing import Any, Optional
+from typing import Any
 
 import fsspec
 from dagster_aws.s3 import S3Resource
 from fsspec import AbstractFileSystem
 
 
-def fsspec_options(s3: Optional[S3Resource]) -> dict[str, Any]:
+def fsspec_options(s3: S3Resource | None) -> dict[str, Any]:
     """s3fs keyword arguments equivalent to the resource's boto3 session and client settings."""
     if s3 is None:
         return {}
@@ -44,7 +44,7 @@ def fsspec_options(s3: Optional[S3Resource]) -> dict[str, Any]:
     return options
 
 
-def filesystem(url: str, s3: Optional[S3Resource] = None) -> tuple[AbstractFileSystem, str]:
+def filesystem(url: str, s3: S3Resource | None = None) -> tuple[AbstractFileSystem, str]:
     """The filesystem for `url` (a local path or s3://...) and the path inside it.
 
     Remote filesystems are built fresh (no fsspec instance cache), so a long-lived process picks

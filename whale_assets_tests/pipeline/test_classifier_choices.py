@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
-from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.audio.resample import resample_exact, resampled_length
+from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.storage.window_arrays import read_partition
-from whale_assets_tests.pipeline.conftest import DAY, query, run_day
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
+from whale_assets_tests.support.pipeline import DAY, query, run_day
 from whale_assets_tests.support.world import export_row
 
 

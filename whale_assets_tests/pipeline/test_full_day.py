@@ -10,20 +10,20 @@ import pytest
 from dagster import Failure, materialize
 
 from whale_assets.assets import DAY_SCORE_ASSETS
-from whale_assets.core.scoring.day_chunks import plan_day_chunks
-from whale_assets.core.scoring.day_scoring import score_day
+from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.day_chunks import plan_day_chunks
+from whale_assets.core.scoring.day_scoring import score_day
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
 from whale_assets.resources import ClassifierResource, FileStore
 from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets.sources.humpback_model import load_humpback_model
-from whale_assets.sources.score_checkpoints import ScoreCheckpoints
-from whale_assets_tests.pipeline.conftest import DAY, query
+from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
+from whale_assets_tests.support.pipeline import DAY, query
 
 GRID = WindowGrid.for_step(10_000)
 RATE = ARCHIVE_SAMPLE_RATE
@@ -75,6 +75,7 @@ def scores_between(scores: pd.DataFrame, start: str, end: str) -> pd.Series:
     return scores.loc[(t >= day + pd.Timedelta(start)) & (t < day + pd.Timedelta(end)), "score"]
 
 
+@pytest.mark.slow
 def test_a_sparse_full_day_is_scored_window_by_window_and_song_hours_are_present(world, instance):
     # Digital silence everywhere except three 20-minute recordings; song in two of them.
     write_day(
@@ -113,6 +114,7 @@ def test_a_sparse_full_day_is_scored_window_by_window_and_song_hours_are_present
     assert not (settings.data_dir / "checkpoints" / "daily_scores" / DAY).exists()  # removed after the write
 
 
+@pytest.mark.slow
 def test_a_missing_day_yields_no_rows_and_says_so_and_a_truncated_file_yields_what_exists(world, instance):
     settings = world.settings()
     assert run_full_day(settings, instance).success
@@ -153,8 +155,9 @@ def test_chunked_scores_equal_one_call_window_for_window_with_the_stand_in_saved
 class _CountingClassifier:
     """Wraps a classifier: counts calls and can stop after a number of them (a killed run)."""
 
-    def __init__(self, inner, fail_after: int | None = None, stop=KeyboardInterrupt("killed")):
-        self.inner, self.fail_after, self.stop, self.calls = inner, fail_after, stop, 0
+    def __init__(self, inner, fail_after: int | None = None, stop: BaseException | None = None):
+        self.inner, self.fail_after, self.calls = inner, fail_after, 0
+        self.stop = KeyboardInterrupt("killed") if stop is None else stop
         self.name, self.grid = inner.name, inner.grid
 
     def score(self, waveform):
@@ -239,6 +242,7 @@ def test_a_killed_materialization_resumes_from_its_checkpoints(world, instance, 
     assert hours(presence) == [0]
 
 
+@pytest.mark.slow
 @requires_noaa
 def test_real_noaa_song_in_a_full_day_file_is_found_in_its_hour(world, instance):
     import soundfile as sf

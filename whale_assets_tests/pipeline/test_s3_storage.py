@@ -13,7 +13,6 @@ import tracemalloc
 
 import boto3
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from dagster import instance_for_test
@@ -22,8 +21,7 @@ from upath import UPath
 from whale_assets.cli import main
 from whale_assets.settings import Settings
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
-from whale_assets_tests.pipeline.conftest import DAY, run_day
-from whale_assets_tests.pipeline.test_daily_pipeline import build_song_day
+from whale_assets_tests.support.pipeline import DAY, build_song_day, run_day
 from whale_assets_tests.support.s3_server import moto_server, object_keys, use_endpoint
 from whale_assets_tests.support.world import World
 
@@ -93,6 +91,7 @@ def s3_env(bucket: str) -> dict[str, str]:
 # --- layout -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_arrays_indexes_tables_and_figures_are_objects_in_the_documented_layout(song_day, aws):
     bucket = song_day["bucket"]
     keys = object_keys(bucket)
@@ -109,6 +108,7 @@ def test_arrays_indexes_tables_and_figures_are_objects_in_the_documented_layout(
     assert {f"{PREFIX}/images/{DAY}/sing.png", f"{PREFIX}/images/{DAY}/quiet.png"} <= set(keys)
 
 
+@pytest.mark.slow
 def test_results_point_at_objects_that_exist(song_day, aws):
     bucket = song_day["bucket"]
     key = f"{PREFIX}/tables/whale_results/date={DAY}/part-0.parquet"
@@ -120,6 +120,7 @@ def test_results_point_at_objects_that_exist(song_day, aws):
             assert url.startswith(f"s3://{bucket}/{PREFIX}/") and url.removeprefix(f"s3://{bucket}/") in keys
 
 
+@pytest.mark.slow
 def test_nothing_but_the_local_sources_is_on_local_disk_in_s3_mode(song_day):
     world = song_day["s3"]
     assert {p.name for p in world.root.iterdir()} <= {"encounters", "archive", "data"}
@@ -129,6 +130,7 @@ def test_nothing_but_the_local_sources_is_on_local_disk_in_s3_mode(song_day):
 # --- SQL --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "query",
     [
@@ -163,6 +165,7 @@ def test_sql_in_s3_mode_reports_an_unreachable_endpoint_clearly(aws, monkeypatch
 # --- replacing and streaming ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_materializing_again_replaces_the_partition_without_duplicates(aws, tmp_path, monkeypatch, capsys):
     world = World(tmp_path)
     build_song_day(world)
@@ -216,6 +219,7 @@ def test_an_interrupted_streamed_upload_leaves_no_object(aws):
     assert boto3.client("s3").list_multipart_uploads(Bucket=aws).get("Uploads", []) == []
 
 
+@pytest.mark.slow
 def test_a_one_hour_window_is_streamed_up_and_read_back_into_a_single_array(aws):
     audio = np.random.default_rng(0).standard_normal(ONE_HOUR, dtype=np.float32)
     directory = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}")

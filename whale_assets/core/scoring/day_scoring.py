@@ -66,17 +66,30 @@ def neighbourhood_windows(classifier: Classifier) -> int:
     return int(floor) // 2 + 1 if floor else 0
 
 
-def silent_blocks(archive_audio: np.ndarray, block: int = GAP_BLOCK_SAMPLES) -> np.ndarray:
-    """True for each `block`-sample block (the last one may be shorter) whose samples are all exactly 0."""
-    x = np.ascontiguousarray(archive_audio, dtype=np.float32)
-    n_full = x.size // block
-    # Bit patterns: +0.0 is the only float32 whose int32 view is 0 (the PCM decoder never gives -0.0).
-    bits = x.view(np.int32)
-    silent = np.empty(n_full + (1 if x.size % block else 0), dtype=bool)
-    silent[:n_full] = ~bits[: n_full * block].reshape(n_full, block).any(axis=1)
-    if x.size % block:
-        silent[-1] = not bits[n_full * block :].any()
+def silent_blocks(samples: np.ndarray, block: int = GAP_BLOCK_SAMPLES) -> np.ndarray:
+    """True for each `block`-sample block (the last one may be shorter) whose samples are all exactly 0.
+
+    `samples` is decoded audio (1-D float32) or raw PCM before decoding (2-D uint8, one row of
+    bytes per sample), so a reader can skip decoding silence; both give the same blocks.
+    """
+    units = _zero_test_units(samples)
+    n, per_sample = units.shape
+    flat = units.reshape(-1)
+    n_full = n // block
+    full_units = n_full * block * per_sample
+    silent = np.empty(n_full + (1 if n % block else 0), dtype=bool)
+    silent[:n_full] = ~flat[:full_units].reshape(n_full, block * per_sample).any(axis=1)
+    if n % block:
+        silent[-1] = not flat[full_units:].any()
     return silent
+
+
+def _zero_test_units(samples: np.ndarray) -> np.ndarray:
+    """A 2-D view, one row per sample, whose row is all zero iff the sample is exactly 0."""
+    if samples.ndim == 2:
+        return np.ascontiguousarray(samples)
+    # Bit patterns: +0.0 is the only float32 whose int32 view is 0 (the PCM decoder never gives -0.0).
+    return np.ascontiguousarray(samples, dtype=np.float32).view(np.int32).reshape(-1, 1)
 
 
 def gap_intervals(archive_audio: np.ndarray, block: int = GAP_BLOCK_SAMPLES) -> np.ndarray:
@@ -126,7 +139,7 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True in a 1-D boolean array."""
     padded = np.concatenate(([False], np.asarray(mask, bool), [False]))
     edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def score_chunk(classifier: Classifier, plan: DayChunkPlan, chunk: DayChunk, archive_audio: np.ndarray) -> np.ndarray:
