@@ -10,7 +10,7 @@ from dagster import AssetKey
 
 from whale_assets.definitions import build_definitions
 from whale_assets.storage.names import safe_file_name
-from whale_assets_tests.pipeline.conftest import query, run_day, run_day_result
+from whale_assets_tests.support.pipeline import query, run_day, run_day_result
 from whale_assets_tests.support.world import World, export_row
 
 ESCAPING_ID = "../../../../escape"
