@@ -13,3 +13,13 @@ TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=20, backoff=Backoff.EXPONENTI
 def permanent_failure(error: Exception, what_to_do: str) -> Failure:
     """A failure that retrying cannot fix: skip the retry policy and say what to do."""
     return Failure(description=f"{error} — {what_to_do}", allow_retries=False)
+
+
+def model_load_failure(error: Exception) -> Failure:
+    """The classifier could not be loaded: a configuration problem, not a passing one."""
+    return permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory")
+
+
+def corrupt_archive_failure(error: Exception) -> Failure:
+    """A day file in the archive has a broken WAV header: it reads the same on every retry."""
+    return permanent_failure(error, "replace or remove that day file in the archive")

@@ -40,6 +40,7 @@ from whale_assets.core.encounters.table import select_encounters
 from whale_assets.jobs import whale_pipeline_job
 from whale_assets.resources import AudioArchiveResource, EncounterSource
 from whale_assets.settings import lookback_days_from_env, stale_run_hours_from_env
+from whale_assets.storage.metadata_keys import ROWS_KEPT_KEY
 
 SENSOR_NAME = "daily_audio_sensor"
 RESULTS = AssetKey("whale_results")
@@ -195,12 +196,12 @@ def _materialized_encounters(instance: DagsterInstance, partition: str) -> tuple
     ).records
     for record in records:
         materialization = record.asset_materialization
-        if materialization is None or "rows_kept" not in materialization.metadata:
+        if materialization is None or ROWS_KEPT_KEY not in materialization.metadata:
             continue
         run = instance.get_run_by_id(record.run_id)
         config = ((run.run_config if run else {}) or {}).get("ops", {}).get("encounters", {}).get("config", {})
         radius = float(config.get("radius_km", _default_radius_km()))
-        return int(materialization.metadata["rows_kept"].value), radius
+        return int(materialization.metadata[ROWS_KEPT_KEY].value), radius
     return None, _default_radius_km()
 
 

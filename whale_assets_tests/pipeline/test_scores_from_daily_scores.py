@@ -87,8 +87,8 @@ def test_whale_results_detect_song_from_daily_scores_on_the_day_grid_without_loa
 
     stored = read_partition(UPath(settings.data_dir / "classifications" / DAY))
     assert stored.attributes["score_source"] == "daily_scores"
-    entry = stored.entry(sing["window_id"])
-    assert entry["score_source"] == "daily_scores" and entry["model"] == "energy"
+    record = stored.record(sing["window_id"])
+    assert record.score_source == "daily_scores" and record.model == "energy"
     track = stored.load(sing["window_id"])
     offsets = track["start_utc"] - np.datetime64(DAY, "ns")
     assert (offsets % np.timedelta64(990, "ms") == np.timedelta64(0, "ns")).all()  # midnight + i x 0.99 s

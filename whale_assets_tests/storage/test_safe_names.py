@@ -10,6 +10,7 @@ import pytest
 from upath import UPath
 
 from whale_assets.core.encounters.windows import window_id_for
+from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore
 from whale_assets.storage.files import path_under
 from whale_assets.storage.fingerprints import FingerprintRegistry
@@ -92,7 +93,7 @@ def test_the_file_store_refuses_to_write_outside_its_base(tmp_path):
 
 def test_a_window_array_named_to_climb_out_of_its_partition_is_refused(tmp_path):
     partition = UPath(tmp_path / "data" / "raw_audio" / "2023-09-14")
-    window = WindowArray("../../../../escape", {"status": "ok"}, np.zeros(4, np.float32))
+    window = WindowArray(WindowRecord("../../../../escape"), np.zeros(4, np.float32))
     with pytest.raises(UnsafePathError):
         write_partition(partition, WindowArrays([window]))
     assert not any(p.name.startswith("escape") for p in tmp_path.rglob("*"))

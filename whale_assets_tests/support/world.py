@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, DAY_SECONDS
-from whale_assets.demo.archive_writer import (
-    archive_path,
-    stream_segment,
-    write_day_file,
-)
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.demo.mars_scene import (
     MarsScene,
     SongSession,
     render,
-    render_pieces,
     song_units,
 )
+from whale_assets.demo.sparse_archive import SparseArchive, UtcInterval
 from whale_assets.demo.world import write_export
 from whale_assets.settings import Settings
 
@@ -54,24 +48,19 @@ def export_row(
     }
 
 
-UtcInterval = tuple[pd.Timestamp, pd.Timestamp]
-
-
-@dataclass(frozen=True)
-class _ScenePart:
-    """The part of a scene that falls in one UTC day file."""
-
-    offset_s: float  # where it starts in the day file
-    scene: MarsScene
-    start_s: float  # the part's [start_s, stop_s) in scene time
-    stop_s: float
 
 
 @dataclass
 class World:
     root: Path
-    segments: dict[dt.date, list[tuple[float, np.ndarray]]] = field(default_factory=dict)
-    scene_parts: dict[dt.date, list[_ScenePart]] = field(default_factory=dict)
+    archive: SparseArchive = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.archive = SparseArchive(self.root / "archive")
+
+    @property
+    def segments(self) -> dict[dt.date, list[tuple[float, np.ndarray]]]:
+        return self.archive.segments
 
     @property
     def encounters_dir(self) -> Path:
@@ -111,31 +100,16 @@ class World:
             first = round(song_at_s[0] * ARCHIVE_SAMPLE_RATE)
             audio[first : first + song.size] += song[: audio.size - first]
         start = pd.Timestamp(start_utc)
-        self.segments.setdefault(start.date(), []).append(((start - start.normalize()).total_seconds(), audio))
+        self.archive.add(start, audio)
         return _utc(start, song_units(scene))
 
     def scene(self, start_utc: str, scene: MarsScene) -> list[UtcInterval]:
         """Place a (possibly hours-long, multi-day) scene from `start_utc`; it is rendered piece by
         piece only when the archive is written. Returns the song units' UTC intervals."""
-        start = pd.Timestamp(start_utc)
-        at_s = 0.0
-        while at_s < scene.duration_s:
-            moment = start + pd.Timedelta(seconds=at_s)
-            offset_s = (moment - moment.normalize()).total_seconds()
-            stop_s = min(scene.duration_s, at_s + DAY_SECONDS - offset_s)
-            self.scene_parts.setdefault(moment.date(), []).append(_ScenePart(offset_s, scene, at_s, stop_s))
-            at_s = stop_s
-        return _utc(start, song_units(scene))
+        return self.archive.place(start_utc, scene)
 
     def write_archive(self) -> None:
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
-        for day in sorted(set(self.segments) | set(self.scene_parts)):
-            streamed = (
-                segment
-                for part in self.scene_parts.get(day, [])
-                for segment in stream_segment(part.offset_s, render_pieces(part.scene, part.start_s, part.stop_s))
-            )
-            write_day_file(archive_path(self.archive_dir, day), itertools.chain(self.segments.get(day, []), streamed))
+        self.archive.write()
 
     def settings(self, classifier: str = "energy", model: str | None = None, encounters: str | None = None) -> Settings:
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
