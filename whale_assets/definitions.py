@@ -15,7 +15,7 @@ from whale_assets.resources import (
     FingerprintStore,
     StoredTables,
 )
-from whale_assets.settings import Settings
+from whale_assets.settings import Settings, prepare_data_dir
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
 from whale_assets.storage.layout import DUCKDB_SCHEMA, tables_url
 
@@ -41,7 +41,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         tables: object = ParquetTableStorage(base_path=tables_url(root), fingerprint_root=root)
         stored_tables = StoredTables(storage="s3", location=tables_url(root))
     else:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
+        prepare_data_dir(settings.data_dir)  # DuckDB needs the folder to exist and be writable
         tables = WhaleDuckDBIOManager(database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root)
         stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {
