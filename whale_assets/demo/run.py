@@ -66,6 +66,9 @@ def run_demo(directory: str) -> int:
                 raise_on_error=False,
             )
             print(f"  {day}: {'materialized' if result.success else 'FAILED'} (run {result.run_id})")
+            for check in result.get_asset_check_evaluations():
+                if not check.passed:
+                    print(f"    check {check.check_name} ({check.severity.value.lower()}): {check.description}")
             if not result.success:
                 return 1
     print()
