@@ -53,8 +53,9 @@ def run_demo(directory: str) -> int:
     settings = Settings.from_env(env)
     home = demo_dagster_home(root / "dagster_home")
     job = build_definitions(settings).resolve_job_def(JOB)
-    # The demo's config is the runs' own config (shown under the run's config in the UI), so
-    # re-executing a run there reuses its stored partitions; the launchpad's defaults would recompute.
+    # The demo's margin is the runs' own config (and tag): launched again with it, a day is reused;
+    # the launchpad's defaults would recompute it. In-process runs have no code location, so the
+    # UI cannot re-execute them; the printout says how to launch the same config instead.
     run_config = {**DEMO_CONFIG, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     with DagsterInstance.from_config(str(home)) as instance:
         for day in DEMO_DAYS:
@@ -78,10 +79,13 @@ def run_demo(directory: str) -> int:
     print("Figures:", settings.data_dir / "images")
     settings_env = " ".join(f"{k}={v}" for k, v in env.items())
     print(f"Browse the runs (in the repository root): {settings_env} DAGSTER_HOME={home} dagster dev")
+    config = json.dumps(DEMO_CONFIG)
     print(
-        f"The demo runs {JOB} with margin_s {DEMO_MARGIN_S:g} (the launchpad default is 1800). To re-run a day "
-        "and reuse what is stored, re-execute its run in the UI (it keeps the run's config) or launch "
-        f"with this config: {json.dumps(DEMO_CONFIG)}; other settings recompute the day."
+        f"The demo ran {JOB} with margin_s {DEMO_MARGIN_S:g} (the launchpad's default is 1800, which recomputes a "
+        f"day). To re-run a day and reuse what is stored, launch {JOB} for it with this config: {config}\n"
+        f"  UI: Jobs -> {JOB} -> Launchpad, pick the partition, paste the config; or, with dagster dev running, "
+        f"in the repository root: {settings_env} DAGSTER_HOME={home} dagster job launch -w workspace.yaml "
+        f"-l whale_assets -j {JOB} --tags '{{\"dagster/partition\": \"{DEMO_DAYS[0]}\"}}' --config-json '{config}'"
     )
     print(f'Query: WHALE_DATA_DIR={env["WHALE_DATA_DIR"]} whale-assets sql "select * from whale_results"')
     return 0
