@@ -1,10 +1,11 @@
-"""The code location: `dagster dev` (or `dg dev`) in the repository root loads `defs` from here."""
+"""The code location `whale_assets`: `dagster dev` (or `dg dev`) in the repository root loads `defs` from here."""
 
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
 from whale_assets.assets import ALL_ASSETS
+from whale_assets.assets.checks import ALL_CHECKS
 from whale_assets.automation import SCHEDULES, SENSORS
 from whale_assets.jobs import JOBS
 from whale_assets.resources import (
@@ -58,6 +59,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,  # the jobs run the checks of the assets they select
         jobs=JOBS,
         sensors=SENSORS,
         schedules=SCHEDULES,
