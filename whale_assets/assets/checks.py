@@ -63,7 +63,7 @@ def encounters_dropped_rows(context: AssetCheckExecutionContext) -> AssetCheckRe
         metadata = record.asset_materialization.metadata
         # The encounters asset stores each count of select_encounters as `rows_<count>`.
         counts = {k.removeprefix("rows_"): v.value for k, v in metadata.items() if k.startswith("rows_")}
-        if "rows_read" in counts:
+        if "read" in counts:
             return _result(dropped_rows(counts, DROPPED_ROWS_LIMIT), AssetCheckSeverity.WARN)
     return AssetCheckResult(passed=True, description="no materialization with row counts recorded for this day")
 

@@ -174,7 +174,7 @@ def select_encounters(
     missing_columns = [c for c in REQUIRED_EXPORT_COLUMNS if c not in export.columns]
     if missing_columns:
         raise ValueError(f"export table lacks Happywhale export columns {missing_columns}")
-    counts = {"rows_read": len(export), **{k: 0 for k in DROP_REASONS + END_NOTES + ZONE_NOTES}, "kept": 0}
+    counts = {"read": len(export), **{k: 0 for k in DROP_REASONS + END_NOTES + ZONE_NOTES}, "kept": 0}
     frame = export.reset_index(drop=True)
     col = {c: _text(frame[c]) for c in REQUIRED_EXPORT_COLUMNS}
 
@@ -187,7 +187,7 @@ def select_encounters(
     day_start = pd.Timestamp(day, tz="UTC")
     distance = pd.Series(great_circle_km(center[0], center[1], lat.to_numpy(), lon.to_numpy()), index=frame.index)
 
-    # Each row is charged to the first reason that applies, so the counts add up to rows_read.
+    # Each row is charged to the first reason that applies, so the counts add up to `read`.
     reasons = [
         ("dropped_missing_species", col["species"].isna()),
         ("other_species", col["species"] != species),

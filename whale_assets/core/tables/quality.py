@@ -11,7 +11,7 @@ import pandas as pd
 
 from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.tables.results import STATUSES
+from whale_assets.core.windows import WindowStatus
 
 DROPPED_PREFIX = "dropped_"
 SCORE_COLUMNS = ("pooled_score", "max_score")
@@ -25,12 +25,12 @@ class Verdict:
 
 
 def dropped_rows(row_counts: Mapping[str, int], limit: float) -> Verdict:
-    """Rows dropped for bad data (`dropped_*`) as a fraction of `rows_read`, against `limit`.
+    """Rows dropped for bad data (`dropped_*`) as a fraction of `read`, against `limit`.
 
     `row_counts` are the counts `select_encounters` makes (stored as `rows_<count>` metadata).
     """
     dropped = {k.removeprefix(DROPPED_PREFIX): int(v) for k, v in row_counts.items() if k.startswith(DROPPED_PREFIX)}
-    read = int(row_counts.get("rows_read", 0))
+    read = int(row_counts.get("read", 0))
     fraction = sum(dropped.values()) / read if read else 0.0
     return Verdict(
         fraction <= limit,
@@ -46,7 +46,7 @@ def results_match_encounters(results: pd.DataFrame, encounters: pd.DataFrame) ->
     missing = sorted(kept - set(result_ids))
     extra = sorted(set(result_ids) - kept)
     repeated = sorted(set(result_ids[result_ids.duplicated()]))
-    bad_status = sorted(set(results["status"].astype(str)) - set(STATUSES))
+    bad_status = sorted(set(results["status"].astype(str)) - {status.value for status in WindowStatus})
     scores = results[list(SCORE_COLUMNS)].astype("float64").to_numpy()
     out_of_range = int(((scores < 0) | (scores > 1)).sum())  # NaN (no score) compares False: allowed
     problems = {

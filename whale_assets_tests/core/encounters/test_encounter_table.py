@@ -47,7 +47,7 @@ def test_keeps_a_nearby_humpback_with_utc_times_and_original_local_text():
     assert first["distance_km"] == pytest.approx(5.0, rel=1e-9)
     assert first["timezone"] == "-07:00" and first["start_local"] == "2023-06-01 10:00:07"
     assert first["encounter_img_url"] == "https://example.org/e1.jpg"
-    assert result.counts["kept"] == 1 and result.counts["rows_read"] == 1
+    assert result.counts["kept"] == 1 and result.counts["read"] == 1
 
 
 def test_encounter_on_the_previous_local_day_that_starts_in_the_utc_day_is_kept():
@@ -106,7 +106,7 @@ def test_each_drop_reason_is_counted_once_and_the_counts_add_up():
     ]
     counts = select_encounters(export(*rows), DAY).counts
     assert counts == {
-        "rows_read": 16, "dropped_missing_species": 1, "other_species": 1, "dropped_missing_id": 1,
+        "read": 16, "dropped_missing_species": 1, "other_species": 1, "dropped_missing_id": 1,
         "dropped_missing_position": 2, "dropped_unparseable_position": 2,
         "dropped_missing_time": 2, "dropped_unparseable_time": 3,
         "outside_day": 1, "outside_radius": 1, "duplicate_id": 1,
@@ -114,7 +114,7 @@ def test_each_drop_reason_is_counted_once_and_the_counts_add_up():
         "duration_clipped": 0,
         "timezone_suspect": 0, "kept": 1,
     }
-    assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["rows_read"]
+    assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["read"]
 
 
 def test_duplicate_ids_keep_the_first_row_in_input_order():
@@ -228,7 +228,7 @@ def test_tens_of_thousands_of_rows_are_selected_quickly():
     started = time.perf_counter()
     result = select_encounters(big, DAY)
     assert time.perf_counter() - started < 10.0
-    assert result.counts["rows_read"] == 30_000
+    assert result.counts["read"] == 30_000
     assert sum(result.counts[k] for k in DROP_REASONS) + result.counts["kept"] == 30_000
     assert result.counts["outside_radius"] > 0 and result.counts["kept"] > 0
 

@@ -23,11 +23,11 @@ def test_a_full_day_at_the_model_step_has_87269_windows():
 
 
 def test_dropped_rows_count_only_bad_data_against_every_row_read():
-    counts = {"rows_read": 10, "dropped_missing_time": 2, "dropped_unparseable_time": 1, "outside_day": 6, "kept": 1}
+    counts = {"read": 10, "dropped_missing_time": 2, "dropped_unparseable_time": 1, "outside_day": 6, "kept": 1}
     verdict = dropped_rows(counts, limit=0.2)
     assert not verdict.passed and verdict.metadata["dropped_fraction"] == 0.3
     assert dropped_rows({**counts, "dropped_unparseable_time": 0}, limit=0.2).passed
-    assert dropped_rows({"rows_read": 0}, limit=0.2).passed  # an empty export drops nothing
+    assert dropped_rows({"read": 0}, limit=0.2).passed  # an empty export drops nothing
 
 
 def test_results_must_match_the_kept_encounters_one_to_one():
