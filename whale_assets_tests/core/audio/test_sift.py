@@ -1,12 +1,23 @@
-"""Band-pass energy sifting: offsets, chunk independence, band selectivity, edge cases."""
+"""Band-pass energy sifting: offsets, chunk independence, band selectivity, edge cases, and both
+rules on MARS-like audio (DC offset, reddish drifting noise, song units at a known SNR)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy import signal
 
-from whale_assets.core.audio.sift import DEFAULT_CHUNK_FRAMES, bandpass_sos, sift
+from whale_assets.core.audio.sift import (
+    DEFAULT_CHUNK_FRAMES,
+    SiftMode,
+    SiftParameters,
+    bandpass_sos,
+    kept_seconds,
+    sift,
+)
+from whale_assets_tests.support.mars_like import DC_OFFSET, add_song, mars_noise
 
 RATE = 16_000
 FRAME = 512
@@ -22,6 +33,11 @@ def _noise_with_burst(n: int, burst_start: int, burst_len: int, freq_hz: float =
     return audio
 
 
+def _filtered_from_initial_offset(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
+    """float64 reference: the filter starts in the steady state of the median of the first 4096 samples."""
+    return signal.sosfilt(sos, audio, zi=signal.sosfilt_zi(sos) * np.median(audio[:4096]))[0]
+
+
 @pytest.mark.parametrize(
     "n, burst_start",
     [
@@ -35,7 +51,7 @@ def _noise_with_burst(n: int, burst_start: int, burst_len: int, freq_hz: float =
 def test_burst_comes_back_at_its_own_sample_in_every_chunk(n: int, burst_start: int) -> None:
     burst_len = 4_000
     audio = _noise_with_burst(n, burst_start, burst_len)
-    result = sift(audio, RATE, chunk_frames=16)  # 8 192-sample chunks: many chunk boundaries
+    result = sift(audio, RATE, chunk_frames=16, mode="max_relative")  # 8 192-sample chunks: many boundaries
 
     assert len(result.regions) == 1
     start, end = result.span
@@ -46,7 +62,7 @@ def test_burst_comes_back_at_its_own_sample_in_every_chunk(n: int, burst_start: 
 def test_burst_far_into_input_longer_than_default_chunk_keeps_its_offset() -> None:
     n = DEFAULT_CHUNK_FRAMES * FRAME * 2 + 12_345  # ~2.1 default chunks
     burst_start = DEFAULT_CHUNK_FRAMES * FRAME + 333_333  # inside the second chunk
-    result = sift(_noise_with_burst(n, burst_start, 8_000), RATE)
+    result = sift(_noise_with_burst(n, burst_start, 8_000), RATE, mode="max_relative")
 
     start, end = result.span
     assert abs(start - burst_start) <= FRAME
@@ -55,7 +71,7 @@ def test_burst_far_into_input_longer_than_default_chunk_keeps_its_offset() -> No
 
 def test_burst_at_the_end_yields_a_region_clipped_to_the_input_length() -> None:
     n = 64_000 + 300  # last frame holds only 300 samples
-    result = sift(_noise_with_burst(n, n - 2_000, 2_000), RATE)
+    result = sift(_noise_with_burst(n, n - 2_000, 2_000), RATE, mode="max_relative")
 
     assert result.regions[-1][1] == n
     assert len(result.frame_energy) == -(-n // FRAME)
@@ -79,7 +95,7 @@ def test_frame_energy_matches_a_direct_float64_filter_and_is_normalised() -> Non
     audio = np.random.default_rng(5).standard_normal(50_000)
     result = sift(audio, RATE)
 
-    filtered = signal.sosfilt(bandpass_sos(50.0, 1500.0, RATE, 5), audio)
+    filtered = _filtered_from_initial_offset(bandpass_sos(50.0, 1500.0, RATE, 5), audio)
     padded = np.concatenate([filtered, np.zeros(-len(filtered) % FRAME)])
     reference = (padded.reshape(-1, FRAME) ** 2).sum(axis=1)
     np.testing.assert_allclose(result.frame_energy, reference / reference.max(), rtol=1e-4, atol=1e-6)
@@ -92,7 +108,7 @@ def test_very_low_lowcut_falls_back_to_float64_and_stays_accurate() -> None:
     audio = np.cumsum(rng.standard_normal(80_000)) * 1e-3 + rng.standard_normal(80_000)
     result = sift(audio, RATE, lowcut_hz=3.0)
 
-    filtered = signal.sosfilt(bandpass_sos(3.0, 1500.0, RATE, 5), audio)
+    filtered = _filtered_from_initial_offset(bandpass_sos(3.0, 1500.0, RATE, 5), audio)
     reference = (np.concatenate([filtered, np.zeros(-len(filtered) % FRAME)]).reshape(-1, FRAME) ** 2).sum(axis=1)
     np.testing.assert_allclose(result.frame_energy, reference / reference.max(), rtol=1e-4, atol=1e-6)
 
@@ -118,7 +134,7 @@ def test_int16_pcm_input_gives_the_same_regions_as_float() -> None:
 def test_separate_bursts_give_separate_regions_in_order() -> None:
     audio = _noise_with_burst(100_000, 10_000, 3_000)
     audio[60_000:63_000] += np.sin(2 * np.pi * 900.0 * np.arange(3_000) / RATE).astype(np.float32)
-    result = sift(audio, RATE)
+    result = sift(audio, RATE, mode="max_relative")
 
     assert len(result.regions) == 2
     (s1, e1), (s2, e2) = result.regions
@@ -166,3 +182,137 @@ def test_bad_band_raises_naming_the_values_and_the_valid_range(lowcut: float, hi
 def test_bad_order_raises() -> None:
     with pytest.raises(ValueError, match="order=0"):
         bandpass_sos(50.0, 1500.0, RATE, 0)
+
+
+# --- MARS-like audio: DC offset, reddish drifting noise, song units at a known in-band SNR ---
+
+
+def _fractions_kept(regions: list[tuple[int, int]], units: list[tuple[int, int]], n: int) -> tuple[float, float]:
+    """(fraction of song-unit samples kept, fraction of the other samples kept)."""
+    kept, song = np.zeros(n, bool), np.zeros(n, bool)
+    for start, end in regions:
+        kept[start:end] = True
+    for start, end in units:
+        song[start:end] = True
+    return float(kept[song].mean()), float(kept[~song].mean())
+
+
+@pytest.mark.parametrize("mode", list(SiftMode))
+def test_dc_offset_does_not_make_the_first_frames_the_loudest(mode: SiftMode) -> None:
+    audio = mars_noise(RATE * 60, RATE, np.random.default_rng(21))
+    assert abs(np.mean(audio) - DC_OFFSET) < 1e-4  # the offset is ~40x the signal
+
+    result = sift(audio, RATE, mode=mode)
+
+    later = result.frame_level_db[8:]
+    assert result.frame_level_db[:8].max() <= np.percentile(later, 99.5)
+    assert np.argmax(result.frame_energy) >= 8
+    if mode is SiftMode.NOISE_FLOOR:
+        assert not result.regions or result.regions[0][0] > 0
+
+
+def test_dc_offset_gives_the_same_frames_whatever_the_chunk_size() -> None:
+    audio = mars_noise(RATE * 20 + 123, RATE, np.random.default_rng(22))
+
+    whole = sift(audio, RATE, chunk_frames=10**6)
+    chunked = sift(audio, RATE, chunk_frames=7)
+
+    np.testing.assert_allclose(chunked.frame_level_db, whole.frame_level_db, atol=0.01)
+    assert chunked.regions == whole.regions
+
+
+def test_noise_floor_keeps_song_units_at_10_db_and_little_else() -> None:
+    rng = np.random.default_rng(23)
+    audio = mars_noise(RATE * 600, RATE, rng)
+    units = add_song(audio, RATE, rng, start_s=200.0, duration_s=240.0, snr_db=10.0)
+
+    result = sift(audio, RATE)
+
+    song_kept, other_kept = _fractions_kept(result.regions, units, audio.size)
+    assert song_kept >= 0.95
+    assert other_kept <= 0.05
+    assert result.floor_db is not None and result.floor_db.shape == result.frame_level_db.shape
+
+
+def test_noise_only_window_keeps_almost_nothing() -> None:
+    audio = mars_noise(RATE * 600, RATE, np.random.default_rng(24))
+
+    result = sift(audio, RATE)
+
+    assert kept_seconds(result.regions, RATE) <= 0.005 * 600
+
+
+def test_a_slow_rise_in_noise_like_a_passing_ship_is_not_kept() -> None:
+    rng = np.random.default_rng(25)
+    audio = mars_noise(RATE * 600, RATE, rng, drift_db=0.0) - DC_OFFSET
+    minutes = np.arange(audio.size) / RATE / 60.0
+    gain_db = 12.0 * np.exp(-(((minutes - 5.0) / 3.0) ** 2))  # +12 dB at the closest approach
+    audio = (audio * 10 ** (gain_db / 20) + DC_OFFSET).astype(np.float32)
+
+    result = sift(audio, RATE)
+
+    assert kept_seconds(result.regions, RATE) <= 0.01 * 600
+
+
+def test_max_relative_rule_keeps_the_whole_noisy_window_around_song() -> None:
+    """Why the default changed: one loud unit sets the scale and the drifting noise passes 1.5 % of it."""
+    rng = np.random.default_rng(26)
+    audio = mars_noise(RATE * 300, RATE, rng)
+    add_song(audio, RATE, rng, start_s=100.0, duration_s=60.0, snr_db=10.0)
+
+    old = sift(audio, RATE, mode="max_relative")
+    new = sift(audio, RATE)
+
+    assert kept_seconds(old.regions, RATE) > 0.5 * 300
+    assert kept_seconds(new.regions, RATE) < 70.0
+
+
+def _tone_bursts(n: int, bursts: list[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
+    audio = mars_noise(n, RATE, rng, drift_db=0.0)
+    for start_s, length_s in bursts:
+        start, length = int(start_s * RATE), int(length_s * RATE)
+        audio[start : start + length] += (1e-3 * np.sin(2 * np.pi * 400.0 * np.arange(length) / RATE)).astype(
+            np.float32
+        )
+    return audio
+
+
+def test_events_shorter_than_min_event_are_dropped() -> None:
+    audio = _tone_bursts(RATE * 30, [(5.0, 0.08), (15.0, 1.0)], np.random.default_rng(27))
+
+    result = sift(audio, RATE, min_event_s=0.2)
+
+    assert len(result.regions) == 1
+    assert abs(result.regions[0][0] - 15 * RATE) <= 2 * FRAME
+
+
+def test_events_closer_than_merge_gap_are_merged() -> None:
+    audio = _tone_bursts(RATE * 30, [(10.0, 1.0), (11.3, 1.0), (20.0, 1.0)], np.random.default_rng(28))
+
+    merged = sift(audio, RATE, merge_gap_s=0.5)
+    separate = sift(audio, RATE, merge_gap_s=0.1)
+
+    assert len(merged.regions) == 2 and len(separate.regions) == 3
+    assert abs(merged.regions[0][0] - 10 * RATE) <= 2 * FRAME
+    assert abs(merged.regions[0][1] - int(12.3 * RATE)) <= 4 * FRAME  # the band-pass rings a little
+
+
+def test_keyword_call_equals_a_parameter_object() -> None:
+    audio = _noise_with_burst(60_000, 30_000, 5_000)
+    params = SiftParameters(mode=SiftMode.MAX_RELATIVE, threshold=0.02, lowcut_hz=100.0)
+
+    by_keyword = sift(audio, RATE, mode="max_relative", threshold=0.02, lowcut_hz=100.0)
+    by_object = sift(audio, RATE, params)
+    assert by_keyword.regions == by_object.regions
+    np.testing.assert_array_equal(by_keyword.frame_energy, by_object.frame_energy)
+    assert sift(audio, RATE, params, threshold=0.5).regions == sift(audio, RATE, replace(params, threshold=0.5)).regions
+
+
+def test_parameters_refuse_inconsistent_values() -> None:
+    with pytest.raises(ValueError, match="end_db=7"):
+        SiftParameters(start_db=6.0, end_db=7.0)
+    with pytest.raises(ValueError, match="floor_percentile"):
+        SiftParameters(floor_percentile=120.0)
+    with pytest.raises(ValueError, match="not a valid SiftMode"):
+        SiftParameters(mode="loudest")
+    assert SiftParameters(mode="max_relative").mode is SiftMode.MAX_RELATIVE
