@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
-from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, DAY_SECONDS
+from whale_assets.demo.archive_writer import (
+    archive_path,
+    stream_segment,
+    write_day_file,
+)
+from whale_assets.demo.mars_scene import (
+    MarsScene,
+    SongSession,
+    render,
+    render_pieces,
+    song_units,
+)
 from whale_assets.demo.world import write_export
 from whale_assets.settings import Settings
 
@@ -43,10 +54,24 @@ def export_row(
     }
 
 
+UtcInterval = tuple[pd.Timestamp, pd.Timestamp]
+
+
+@dataclass(frozen=True)
+class _ScenePart:
+    """The part of a scene that falls in one UTC day file."""
+
+    offset_s: float  # where it starts in the day file
+    scene: MarsScene
+    start_s: float  # the part's [start_s, stop_s) in scene time
+    stop_s: float
+
+
 @dataclass
 class World:
     root: Path
     segments: dict[dt.date, list[tuple[float, np.ndarray]]] = field(default_factory=dict)
+    scene_parts: dict[dt.date, list[_ScenePart]] = field(default_factory=dict)
 
     @property
     def encounters_dir(self) -> Path:
@@ -64,25 +89,53 @@ class World:
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
         write_export(self.encounters_dir / "export.csv", list(rows))
 
-    def audio(self, start_utc: str, seconds: float, song_at_s: tuple[float, float] | None = None, seed: int = 1,
-              song: np.ndarray | None = None) -> None:
-        """Background noise from `start_utc`, with synthetic (or given) song at offsets in seconds."""
-        rng = np.random.default_rng(seed)
-        audio = ocean_noise(int(seconds * ARCHIVE_SAMPLE_RATE), ARCHIVE_SAMPLE_RATE, rng)
-        if song_at_s is not None:
-            first = int(song_at_s[0] * ARCHIVE_SAMPLE_RATE)
-            if song is None:
-                song = humpback_like_song(song_at_s[1] - song_at_s[0], ARCHIVE_SAMPLE_RATE, rng)
+    def audio(
+        self,
+        start_utc: str,
+        seconds: float,
+        song_at_s: tuple[float, float] | None = None,
+        seed: int = 1,
+        song: np.ndarray | None = None,
+        snr_db: float = 10.0,
+    ) -> list[UtcInterval]:
+        """MARS-like audio from `start_utc` (DC offset, quiet reddish noise), held in memory.
+
+        With `song_at_s` (offsets in seconds), humpback song plays there at an in-band SNR of
+        `snr_db`, or the given `song` samples (at their own level) are added there instead.
+        Returns the song units' UTC intervals (empty for a given `song`, whose units are unknown).
+        """
+        session = () if song_at_s is None or song is not None else (SongSession(song_at_s[0], song_at_s[1] - song_at_s[0], snr_db),)
+        scene = MarsScene(seconds, seed=seed, song=session)
+        audio = render(scene)
+        if song is not None and song_at_s is not None:
+            first = round(song_at_s[0] * ARCHIVE_SAMPLE_RATE)
             audio[first : first + song.size] += song[: audio.size - first]
         start = pd.Timestamp(start_utc)
-        self.segments.setdefault(start.date(), []).append(
-            ((start - start.normalize()).total_seconds(), audio)
-        )
+        self.segments.setdefault(start.date(), []).append(((start - start.normalize()).total_seconds(), audio))
+        return _utc(start, song_units(scene))
+
+    def scene(self, start_utc: str, scene: MarsScene) -> list[UtcInterval]:
+        """Place a (possibly hours-long, multi-day) scene from `start_utc`; it is rendered piece by
+        piece only when the archive is written. Returns the song units' UTC intervals."""
+        start = pd.Timestamp(start_utc)
+        at_s = 0.0
+        while at_s < scene.duration_s:
+            moment = start + pd.Timedelta(seconds=at_s)
+            offset_s = (moment - moment.normalize()).total_seconds()
+            stop_s = min(scene.duration_s, at_s + DAY_SECONDS - offset_s)
+            self.scene_parts.setdefault(moment.date(), []).append(_ScenePart(offset_s, scene, at_s, stop_s))
+            at_s = stop_s
+        return _utc(start, song_units(scene))
 
     def write_archive(self) -> None:
         self.archive_dir.mkdir(parents=True, exist_ok=True)
-        for day, segments in self.segments.items():
-            write_day_file(archive_path(self.archive_dir, day), segments)
+        for day in sorted(set(self.segments) | set(self.scene_parts)):
+            streamed = (
+                segment
+                for part in self.scene_parts.get(day, [])
+                for segment in stream_segment(part.offset_s, render_pieces(part.scene, part.start_s, part.stop_s))
+            )
+            write_day_file(archive_path(self.archive_dir, day), itertools.chain(self.segments.get(day, []), streamed))
 
     def settings(self, classifier: str = "energy", model: str | None = None, encounters: str | None = None) -> Settings:
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +149,10 @@ class World:
         if model:
             env["WHALE_MODEL"] = model
         return Settings.from_env(env)
+
+
+def _utc(start: pd.Timestamp, intervals: list[tuple[float, float]]) -> list[UtcInterval]:
+    return [(start + pd.Timedelta(seconds=a), start + pd.Timedelta(seconds=b)) for a, b in intervals]
 
 
 def _offset(timezone: str) -> pd.Timedelta:
