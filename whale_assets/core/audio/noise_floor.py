@@ -5,7 +5,7 @@ window of a few minutes: song units are short and separated by gaps, so a low pe
 in the background between units while still following ships and slow noise drift. The
 percentile is evaluated on a coarse grid (`FLOOR_POINTS_PER_WINDOW` points per window) and
 linearly interpolated, which costs a few ms for an hour of frames where a per-frame running
-percentile costs seconds.
+percentile (`scipy.ndimage.percentile_filter`) costs seconds.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def running_floor_db(levels_db: np.ndarray, window_frames: int, percentile: floa
     if starts[-1] != n - window_frames:
         starts = np.append(starts, n - window_frames)
     windows = sliding_window_view(levels_db, window_frames)[starts]
-    floors = np.percentile(windows, percentile, axis=1)
+    rank = round(percentile / 100.0 * (window_frames - 1))
+    floors = np.partition(windows, rank, axis=1)[:, rank]  # nearest rank: ~5x faster than np.percentile
     centres = starts + (window_frames - 1) / 2.0
     return np.interp(np.arange(n), centres, floors).astype(np.float32)
 

@@ -51,6 +51,7 @@ __all__ = [
     "kept_seconds",
     "pad_regions",
     "sift",
+    "sift_frames",
     "widen",
 ]
 
@@ -158,30 +159,37 @@ def sift(
         raise ValueError(f"audio must be 1-D, got shape {audio.shape}")
     if chunk_frames < 1:
         raise ValueError(f"chunk_frames={chunk_frames} must be >= 1")
-    frame = params.frame_samples
     sos = bandpass_sos(params.lowcut_hz, params.highcut_hz, sample_rate, params.order)
-    energy = band_frame_energy(audio, sos, frame, chunk_frames * frame)
-    n = audio.shape[0]
+    energy = band_frame_energy(audio, sos, params.frame_samples, chunk_frames * params.frame_samples)
+    return sift_frames(energy, audio.shape[0], sample_rate, params)
 
+
+def sift_frames(energy: np.ndarray, n_samples: int, sample_rate: int, params: SiftParameters) -> SiftResult:
+    """The decision alone, from band energy per frame (what `band_frame_energy` returns).
+
+    Lets a caller try several rules on one filtering pass (`bench/sift_fidelity.py` does).
+    """
+    frame = params.frame_samples
     peak = float(energy.max()) if energy.size else 0.0
     if not np.isfinite(peak):
         raise ValueError("audio contains NaN or inf")
     normalised = (energy / peak if peak > 0.0 else np.zeros_like(energy)).astype(np.float32)
     frame_lengths = np.full(energy.size, frame, dtype=np.float64)
-    if energy.size and n % frame:
-        frame_lengths[-1] = n % frame
-    levels = level_db(energy / np.maximum(frame_lengths, 1.0))
+    if energy.size and n_samples % frame:
+        frame_lengths[-1] = n_samples % frame
+    levels = level_db(energy / frame_lengths)
 
     floor: np.ndarray | None = None
     if params.mode is SiftMode.MAX_RELATIVE:
-        regions = frames_to_regions(*runs(normalised > params.threshold), frame, n)
+        regions = frames_to_regions(*runs(normalised > params.threshold), frame, n_samples)
     else:
         window_frames = max(1, round(params.floor_window_s * sample_rate / frame))
         floor = running_floor_db(levels, window_frames, params.floor_percentile)
         starts, ends = hysteresis_events(levels - floor, params.start_db, params.end_db)
-        events = merge_regions(frames_to_regions(starts, ends, frame, n), round(params.merge_gap_s * sample_rate))
-        min_samples = params.min_event_s * sample_rate
-        regions = [(s, e) for s, e in events if e - s >= min_samples]
+        merged = merge_regions(
+            frames_to_regions(starts, ends, frame, n_samples), round(params.merge_gap_s * sample_rate)
+        )
+        regions = [(s, e) for s, e in merged if e - s >= params.min_event_s * sample_rate]
     span = (regions[0][0], regions[-1][1]) if regions else None
     return SiftResult(regions=regions, span=span, frame_energy=normalised, frame_level_db=levels, floor_db=floor)
 
