@@ -31,9 +31,15 @@ def in_band_power(audio: np.ndarray, rate: int) -> float:
 
 
 def add_song(
-    audio: np.ndarray, rate: int, rng: np.random.Generator, start_s: float, duration_s: float, snr_db: float
+    audio: np.ndarray,
+    rate: int,
+    rng: np.random.Generator,
+    start_s: float,
+    duration_s: float,
+    snr_db: float,
+    gap_s: tuple[float, float] = (0.5, 2.0),
 ) -> list[tuple[int, int]]:
-    """Add FM harmonic units of 0.5-3 s with 0.5-2 s gaps at `snr_db` in-band; returns the unit sample ranges."""
+    """Add FM harmonic units of 0.5-3 s with `gap_s` gaps at `snr_db` in-band; returns the unit sample ranges."""
     noise_power = in_band_power(audio, rate)
     units: list[tuple[int, int]] = []
     position, stop = int(start_s * rate), min(audio.size, int((start_s + duration_s) * rate))
@@ -45,7 +51,7 @@ def add_song(
         unit *= np.sqrt(noise_power * 10 ** (snr_db / 10) / in_band_power(unit, rate))
         audio[position : position + length] += unit.astype(audio.dtype)
         units.append((position, position + length))
-        position += length + int(rng.uniform(0.5, 2.0) * rate)
+        position += length + int(rng.uniform(*gap_s) * rate)
 
 
 def _fm_unit(length: int, rate: int, rng: np.random.Generator) -> np.ndarray:

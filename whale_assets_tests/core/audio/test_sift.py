@@ -237,6 +237,17 @@ def test_noise_floor_keeps_song_units_at_10_db_and_little_else() -> None:
     assert result.floor_db is not None and result.floor_db.shape == result.frame_level_db.shape
 
 
+def test_dense_song_filling_most_of_the_floor_window_is_still_kept() -> None:
+    rng = np.random.default_rng(29)
+    audio = mars_noise(RATE * 600, RATE, rng)
+    units = add_song(audio, RATE, rng, start_s=100.0, duration_s=400.0, snr_db=10.0, gap_s=(0.1, 0.4))
+
+    result = sift(audio, RATE)
+
+    song_kept, _ = _fractions_kept(result.regions, units, audio.size)
+    assert song_kept >= 0.9
+
+
 def test_noise_only_window_keeps_almost_nothing() -> None:
     audio = mars_noise(RATE * 600, RATE, np.random.default_rng(24))
 
