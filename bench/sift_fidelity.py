@@ -9,7 +9,7 @@ scene without the bout, and ambient noise alone: the asset reports `no_signal` w
 kept). "Kept" is the total of the regions; for `max_relative` also the first-to-last span, which
 is what the asset keeps today. Finally throughput on one core for an hour of audio.
 
-    python bench/sift_fidelity.py [--seeds 1 2 3 4 5] [--snrs 6 10 15] [--window-s 1800] [--no-speed]
+    python bench/sift_fidelity.py [--seeds 1 2 3 4 5] [--snrs 6 10 15] [--window-s 1800] [--no-speed | --speed-only]
 
 Rendering dominates the run time (~10 s per 30-minute window per core): the song is rendered
 once at 10 dB and rescaled (the scene is linear in the song's amplitude).
