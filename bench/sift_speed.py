@@ -30,9 +30,9 @@ from scipy import signal  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from whale_assets.core.scoring.energy import EnergyClassifier  # noqa: E402
 from whale_assets.core.audio.resample import resample_exact  # noqa: E402
 from whale_assets.core.audio.sift import sift  # noqa: E402
+from whale_assets.core.scoring.energy import EnergyClassifier  # noqa: E402
 
 RATE = 16_000
 LOWCUT, HIGHCUT, ORDER, THRESHOLD, FRAME = 50.0, 1500.0, 5, 0.015, 512
