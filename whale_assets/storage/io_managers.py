@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -13,7 +14,12 @@ from dagster import (
     OutputContext,
     UPathIOManager,
 )
+
+# dagster 1.13 exports these nowhere public; dagster-duckdb imports them from here too. At
+# runtime only DbIOManager is needed, to build it with our client as DuckDBIOManager builds it.
+from dagster._core.storage.db_io_manager import DbIOManager
 from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
 
@@ -31,8 +37,6 @@ from whale_assets.storage.window_arrays import (
 )
 
 if TYPE_CHECKING:
-    # Annotations only: dagster 1.13 exports these nowhere public (dagster-duckdb imports them
-    # from here too), so nothing at runtime depends on the private path.
     from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 
 
@@ -66,10 +70,13 @@ class WindowArrayStorage(ConfigurableIOManagerFactory):
 
 
 class StableTypesPandasHandler(DuckDBPandasTypeHandler):
-    """Writes every partition, empty ones included, with column types that never drift.
+    """Replaces a partition in one transaction, empty ones included, with column types that never drift.
 
     The stock handler skips empty frames, so a day without encounters would leave no table for
     downstream reads and SQL; and an all-null text column would be typed NULL by DuckDB.
+    The delete of the old rows happens here, inside the transaction (`ReplacingDuckDbClient`
+    skips the IO manager's own, separately committed delete), so an insert that fails (a drifted
+    column type, a killed process) leaves the stored day as it was instead of empty.
     """
 
     def handle_output(
@@ -77,19 +84,53 @@ class StableTypesPandasHandler(DuckDBPandasTypeHandler):
     ) -> None:
         frame = storage_types(obj)
         table = f"{table_slice.schema}.{table_slice.table}"
-        connection.execute(f"create table if not exists {table} as select * from frame limit 0")
-        add_missing_columns(connection, table, frame)
-        connection.execute(f"insert into {table} by name select * from frame")
+        connection.execute("begin transaction")
+        try:
+            connection.execute(f"create table if not exists {table} as select * from frame limit 0")
+            add_missing_columns(connection, table, frame)
+            DuckDbClient.delete_table_slice(context, table_slice, connection)  # the stock delete
+            connection.execute(f"insert into {table} by name select * from frame")
+            connection.execute("commit")
+        except BaseException:
+            connection.execute("rollback")
+            raise
         context.add_output_metadata({"partition_row_count": len(frame), "storage_kind": "duckdb"})
 
 
+class ReplacingDuckDbClient(DuckDbClient):
+    """dagster-duckdb's client, leaving the delete to the handler's transaction and always closing."""
+
+    @staticmethod
+    def delete_table_slice(context: OutputContext, table_slice: TableSlice, connection) -> None:
+        """Nothing: `StableTypesPandasHandler` deletes and inserts in one transaction."""
+
+    @staticmethod
+    @contextmanager
+    def connect(context, table_slice) -> Iterator:
+        # The stock client closes only when the block succeeds; a failed write would keep the
+        # file open (and locked against readers) until garbage collection.
+        with DuckDbClient.connect(context, table_slice) as connection:
+            try:
+                yield connection
+            finally:
+                connection.close()
+
+
 class WhaleDuckDBIOManager(DuckDBIOManager):
-    """dagster-duckdb's IO manager with the stable-types pandas handler."""
+    """dagster-duckdb's IO manager with the stable-types pandas handler, replacing partitions atomically."""
 
     fingerprint_root: str | None = None
 
     def create_io_manager(self, context) -> IOManager:
-        return with_fingerprints(super().create_io_manager(context), self.fingerprint_root)
+        tables = DbIOManager(
+            db_client=ReplacingDuckDbClient(),
+            database=self.database,
+            schema=self.schema_,
+            type_handlers=self.type_handlers(),
+            default_load_type=self.default_load_type(),
+            io_manager_name="DuckDBIOManager",
+        )
+        return with_fingerprints(tables, self.fingerprint_root)
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
