@@ -7,18 +7,33 @@ from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
-from whale_assets.assets.policies import MODEL_SCORING, TRANSIENT_RETRY, permanent_failure
+from whale_assets.assets.policies import (
+    MODEL_SCORING,
+    TRANSIENT_RETRY,
+    failures_classified,
+    permanent_failure,
+)
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.tables.daily_scores import daily_score_table
-from whale_assets.core.scoring.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
-from whale_assets.core.scoring.day_scoring import ChunkOutcome, neighbourhood_windows, score_day
-from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.audio.wav_header import CorruptWavHeader
-from whale_assets.resources import AudioArchiveResource, ClassifierResource, FileStore, FingerprintStore
+from whale_assets.core.hydrophone import DAY_SECONDS
+from whale_assets.core.scoring.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
+from whale_assets.core.scoring.day_scoring import (
+    ChunkOutcome,
+    neighbourhood_windows,
+    score_day,
+)
+from whale_assets.core.tables.daily_scores import daily_score_table
+from whale_assets.resources import (
+    AudioArchiveResource,
+    ClassifierResource,
+    FileStore,
+    FingerprintStore,
+)
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 from whale_assets.storage.score_checkpoints import ScoreCheckpoints
+
 
 class DailyScoresConfig(ReusableConfig):
     context_step_samples: int = Field(
@@ -40,6 +55,7 @@ class DailyScoresConfig(ReusableConfig):
     pool=MODEL_SCORING,
     retry_policy=TRANSIENT_RETRY,
 )
+@failures_classified("fix the archive day file or its access (WHALE_AUDIO_SOURCE); retrying will not help")
 def daily_scores(
     context: AssetExecutionContext,
     config: DailyScoresConfig,

@@ -5,7 +5,12 @@ from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS, TRANSIENT_RETRY, permanent_failure
+from whale_assets.assets.policies import (
+    DUCKDB_WRITERS,
+    TRANSIENT_RETRY,
+    failures_classified,
+    permanent_failure,
+)
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.encounters.table import empty_encounters, select_encounters
 from whale_assets.core.fingerprint import frame_digest
@@ -25,6 +30,7 @@ class EncountersConfig(ReusableConfig):
     pool=DUCKDB_WRITERS,
     retry_policy=TRANSIENT_RETRY,
 )
+@failures_classified("check the encounter source (WHALE_ENCOUNTERS, or the Happywhale request); retrying will not help")
 def encounters(
     context: AssetExecutionContext,
     config: EncountersConfig,

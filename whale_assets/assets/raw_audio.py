@@ -7,15 +7,21 @@ from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
-from whale_assets.assets.policies import TRANSIENT_RETRY, permanent_failure
+from whale_assets.assets.policies import (
+    TRANSIENT_RETRY,
+    failures_classified,
+    permanent_failure,
+)
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.encounters.windows import EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.resources import AudioArchiveResource, FingerprintStore
-from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.sources.audio_archive import AudioUnavailable
 from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
+
+NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will not help"
 
 
 class RawAudioConfig(ReusableConfig):
@@ -28,6 +34,7 @@ class RawAudioConfig(ReusableConfig):
     group_name="whale_pipeline",
     retry_policy=TRANSIENT_RETRY,
 )
+@failures_classified(NOT_RETRIED)
 def raw_audio(
     context: AssetExecutionContext,
     config: RawAudioConfig,
@@ -49,7 +56,8 @@ def raw_audio(
 
     def read_windows() -> Iterator[WindowArray]:
         for window in windows:
-            stored = _read_window(context, archive, window)
+            with failures_classified(NOT_RETRIED):  # read here, as the IO manager stores each window
+                stored = _read_window(context, archive, window)
             if stored.metadata["status"] == "no_audio":
                 arrays.attributes[INCOMPLETE_KEY] = True  # the audio may still be published: retry next run
             yield stored
