@@ -1,10 +1,11 @@
 # The two commands a fresh machine needs: `make test` and `make demo`.
+# While iterating: `make test-fast` (skips the minutes-long end-to-end tests) and `make lint`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test demo dev bench clean
+.PHONY: test test-fast lint demo dev bench clean
 
 $(INSTALLED): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +15,12 @@ $(INSTALLED): pyproject.toml setup.py
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
 
 demo: $(INSTALLED)
 	$(BIN)/whale-assets demo

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, define_asset_job, in_process_executor
+from dagster import Definitions, in_process_executor
 
-from whale_assets.assets import ALL_ASSETS, DAY_SCORE_ASSETS, PIPELINE_ASSETS
-from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets import ALL_ASSETS
 from whale_assets.automation import SCHEDULES, SENSORS
+from whale_assets.jobs import JOBS
 from whale_assets.resources import (
     AudioArchiveResource,
     ClassifierResource,
@@ -18,13 +18,6 @@ from whale_assets.resources import (
 from whale_assets.settings import Settings
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
 from whale_assets.storage.layout import DUCKDB_SCHEMA, tables_url
-
-whale_pipeline_job = define_asset_job(
-    "whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions
-)
-daily_scores_job = define_asset_job(
-    "full_day_scoring", selection=DAY_SCORE_ASSETS, partitions_def=daily_partitions
-)
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -65,7 +58,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[whale_pipeline_job, daily_scores_job],
+        jobs=JOBS,
         sensors=SENSORS,
         schedules=SCHEDULES,
         resources=build_resources(settings),

@@ -11,7 +11,8 @@ from pydantic import PrivateAttr
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.core.scoring.classifier import Classifier
-from whale_assets.settings import CLASSIFIERS, DEFAULT_MODEL, HAPPYWHALE
+from whale_assets.settings import CLASSIFIERS, HAPPYWHALE
+from whale_assets.sources.humpback_model import DEFAULT_HANDLE
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class ClassifierResource(ConfigurableResource):
     """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector)."""
 
     name: str = "humpback"
-    model: str = DEFAULT_MODEL
+    model: str = DEFAULT_HANDLE
     _loaded: dict = PrivateAttr(default_factory=dict)
 
     def load(self, context_step_samples: int = 10_000) -> Classifier:

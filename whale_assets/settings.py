@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
+from whale_assets.sources.humpback_model import DEFAULT_HANDLE, MODEL_ENV_VAR
 
 CLASSIFIERS = ("humpback", "energy")
 STORAGE_MODES = ("local", "s3")
-DEFAULT_MODEL = "https://tfhub.dev/google/humpback_whale/1"
 HAPPYWHALE = "happywhale"
 
 
@@ -59,7 +59,7 @@ class Settings:
     s3_prefix: str = "whale_assets"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             data_dir=data_dir_from_env(env),
@@ -67,7 +67,7 @@ class Settings:
             audio_source=_audio_source(env.get("WHALE_AUDIO_SOURCE", PUBLIC_ARCHIVE)),
             audio_endpoint_url=env.get("WHALE_AUDIO_ENDPOINT_URL") or None,
             classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
-            model=env.get("WHALE_MODEL", DEFAULT_MODEL),
+            model=env.get(MODEL_ENV_VAR, DEFAULT_HANDLE),
             **_storage(env),
         )
 

@@ -1,20 +1,21 @@
 """`classifications`: model scores over each sifted span, every score stamped with its UTC time."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.daily_score_tracks import tracks_from_daily_scores
 from whale_assets.assets.partitions import DAILY_ARRAYS
-from whale_assets.assets.policies import MODEL_SCORING, permanent_failure
+from whale_assets.assets.policies import MODEL_SCORING, model_load_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.scoring.track import score_track
+from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
@@ -64,17 +65,18 @@ def classifications(
     """
     if config.score_source == "daily_scores":
         return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
-    if check_reuse(context, fingerprints, config, ["sifted_audio"], extra={"classifier": classifier.label}).reused:
-        return WindowArrays([])  # no model load either
-    needs_model = any(entry["status"] == "ok" for entry in sifted_audio)
+    extra = {"classifier": classifier.label}
+    if (reuse := check_reuse(context, fingerprints, config, ["sifted_audio"], extra=extra)).reused:
+        return reuse.placeholder  # no model load either
+    needs_model = any(window.ok for window in sifted_audio)
     try:
         model = classifier.load(config.context_step_samples) if needs_model else None
     except ModelLoadError as error:
-        raise permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory") from error
+        raise model_load_failure(error) from error
 
     def classify_windows() -> Iterator[WindowArray]:
-        for entry in sifted_audio:
-            yield _classify_window(context, model, sifted_audio, entry)
+        for window in sifted_audio:
+            yield _classify_window(context, model, sifted_audio, window)
 
     attributes = {"model": classifier.label, **config.model_dump(exclude={"force"})}
     if model is not None:
@@ -83,23 +85,23 @@ def classifications(
 
 
 def _classify_window(
-    context: AssetExecutionContext, model: Classifier | None, sifted: StoredWindows, entry: dict
+    context: AssetExecutionContext, model: Classifier | None, sifted: StoredWindows, window: WindowRecord
 ) -> WindowArray:
-    window_id = entry["window_id"]
-    metadata = {"encounter_ids": entry.get("encounter_ids", []), "status": entry["status"]}
-    if entry["status"] != "ok" or model is None:
-        return WindowArray(window_id, metadata)
-    audio = resample_exact(sifted.load(window_id), int(entry["sample_rate"]), model.grid.sample_rate)
+    record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
+    if not window.ok or model is None:
+        return WindowArray(record)
+    audio = resample_exact(sifted.load(window.window_id), int(window.sample_rate), model.grid.sample_rate)
     scores = model.score(audio)
-    track = score_track(pd.Timestamp(entry["start_utc"]), scores, model.grid.step_s)
-    context.log.debug(f"window {window_id}: {scores.size} scores")
-    metadata.update(
+    track = score_track(window.start_utc, scores, model.grid.step_s)
+    context.log.debug(f"window {window.window_id}: {scores.size} scores")
+    scored = replace(
+        record,
         score_source="model",
         model=model.name,
-        start_utc=entry["start_utc"],
+        start_utc=window.start_utc,
         step_s=model.grid.step_s,
         context_s=model.grid.context_s,
         n_scores=int(scores.size),
         max_score=float(np.max(scores)) if scores.size else None,
     )
-    return WindowArray(window_id, metadata, track)
+    return WindowArray(scored, track)

@@ -10,6 +10,7 @@ the day's 0.99 s grid. The model is never loaded. Days read:
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,9 @@ from dagster import AssetExecutionContext, MetadataValue
 from whale_assets.assets.partitions import partition_day
 from whale_assets.assets.policies import permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, Upstream, check_reuse
-from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.scoring.track import days_touched, span_track
+from whale_assets.core.scoring.track import days_touched, infer_step_ns, span_track
+from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
@@ -40,14 +41,14 @@ def tracks_from_daily_scores(
 ) -> WindowArrays:
     """The classifications partition built from `daily_scores` instead of the classifier."""
     day = partition_day(context)
-    spans = [(e["start_utc"], e["end_utc"]) for e in sifted if e["status"] == "ok"]
+    spans = [(window.start_utc, window.end_utc) for window in sifted if window.ok]
     days = sorted({d for start, end in spans for d in days_touched(start, end, CONTEXT_S)})
     # Every day read is an upstream: re-materialized daily_scores recompute this partition, and a
     # day without a fingerprint (incomplete or not yet written) makes it incomplete too.
     upstream: list[Upstream] = ["sifted_audio"]
     upstream += [DAILY_SCORES if d == day else (DAILY_SCORES, d.isoformat()) for d in days]
-    if check_reuse(context, fingerprints, config, upstream, extra={"classifier": classifier_label}).reused:
-        return WindowArrays([])
+    if (reuse := check_reuse(context, fingerprints, config, upstream, extra={"classifier": classifier_label})).reused:
+        return reuse.placeholder
     rows, missing = _read_days(context, tables, days, day, classifier_label)
     times = rows["time_utc"].to_numpy("datetime64[ns]")
     scores = rows["score"].to_numpy(np.float32)
@@ -63,8 +64,8 @@ def tracks_from_daily_scores(
     )
 
     def windows() -> Iterator[WindowArray]:
-        for entry in sifted:
-            yield _window_track(entry, times, scores, classifier_label, step_s)
+        for window in sifted:
+            yield _window_track(window, times, scores, classifier_label, step_s)
 
     attributes = {
         "model": classifier_label,
@@ -113,20 +114,20 @@ def _read_days(
 
 
 def _window_track(
-    entry: dict, times: np.ndarray, scores: np.ndarray, model: str, step_s: float | None
+    window: WindowRecord, times: np.ndarray, scores: np.ndarray, model: str, step_s: float | None
 ) -> WindowArray:
-    window_id = entry["window_id"]
-    metadata = {"encounter_ids": entry.get("encounter_ids", []), "status": entry["status"]}
-    if entry["status"] != "ok":
-        return WindowArray(window_id, metadata)
-    track = span_track(times, scores, entry["start_utc"], entry["end_utc"], CONTEXT_S)
-    metadata.update(
+    record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
+    if not window.ok:
+        return WindowArray(record)
+    track = span_track(times, scores, window.start_utc, window.end_utc, CONTEXT_S)
+    scored = replace(
+        record,
         score_source=DAILY_SCORES,
         model=model,
-        start_utc=entry["start_utc"],
+        start_utc=window.start_utc,
         step_s=step_s,
         context_s=CONTEXT_S,
         n_scores=int(track.size),
         max_score=float(np.max(track["score"])) if track.size else None,
     )
-    return WindowArray(window_id, metadata, track)
+    return WindowArray(scored, track)

@@ -1,6 +1,9 @@
 """`daily_scores`: the classifier over the whole UTC day file, one row per model window."""
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
@@ -10,15 +13,22 @@ from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition
 from whale_assets.assets.policies import (
     MODEL_SCORING,
     TRANSIENT_RETRY,
+    corrupt_archive_failure,
     failures_classified,
-    permanent_failure,
+    model_load_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.hydrophone import DAY_SECONDS
-from whale_assets.core.scoring.day_chunks import DEFAULT_CHUNK_S, plan_day_chunks
+from whale_assets.core.scoring.classifier import Classifier
+from whale_assets.core.scoring.day_chunks import (
+    DEFAULT_CHUNK_S,
+    DayChunkPlan,
+    plan_day_chunks,
+)
 from whale_assets.core.scoring.day_scoring import (
     ChunkOutcome,
+    DayScores,
     neighbourhood_windows,
     score_day,
 )
@@ -29,9 +39,9 @@ from whale_assets.resources import (
     FileStore,
     FingerprintStore,
 )
-from whale_assets.sources.audio_archive import AudioUnavailable
+from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
 from whale_assets.sources.humpback_model import ModelLoadError
-from whale_assets.storage.fingerprints import INCOMPLETE_KEY
+from whale_assets.storage.metadata_keys import INCOMPLETE_KEY
 from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 
 
@@ -46,6 +56,14 @@ class DailyScoresConfig(ReusableConfig):
     keep_checkpoints: bool = Field(
         False, description="Keep the finished chunks after the table is written (else they are removed)"
     )
+
+
+@dataclass
+class DayAudio:
+    """How many samples of the day file can be read, and everything found missing on the way."""
+
+    n_samples: int
+    problems: list[str] = field(default_factory=list)
 
 
 @asset(
@@ -70,30 +88,51 @@ def daily_scores(
     run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
     """
     sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.label}
-    if check_reuse(context, fingerprints, config, upstream=[], extra=sources).reused:
-        yield Output(pd.DataFrame())  # a placeholder: the stored partition is kept as it is
+    if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=sources)).reused:
+        yield Output(reuse.placeholder)
         return
     day = partition_day(context)
     archive = audio_archive.open()
     try:
         model = classifier.load(config.context_step_samples)
     except ModelLoadError as error:
-        raise permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory") from error
-    problems = []
-    try:
-        n_samples, truncated = archive.available_samples(day)
-        if truncated:
-            problems.append(truncated)
-    except AudioUnavailable as missing:
-        n_samples = 0
-        problems.append(str(missing))
-    except CorruptWavHeader as corrupt:
-        raise permanent_failure(corrupt, "replace or remove that day file in the archive") from corrupt
-
+        raise model_load_failure(error) from error
+    audio = _probe_day(archive, day)
     plan = plan_day_chunks(
-        n_samples, model.grid, archive.sample_rate, config.chunk_s, margin_windows=neighbourhood_windows(model)
+        audio.n_samples, model.grid, archive.sample_rate, config.chunk_s, margin_windows=neighbourhood_windows(model)
     )
     store = ScoreCheckpoints(checkpoints, day, classifier.label, plan)
+    day_scores = _score_day(context, config, archive, day, model, plan, store, audio.problems)
+    start = day_start_utc(day).tz_localize(None)
+    table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)
+    yield Output(table, metadata=_describe(table, day_scores, classifier.label, model, audio.problems))
+    # Reached only after the IO manager has stored the table.
+    if not config.keep_checkpoints:
+        store.remove_day()
+
+
+def _probe_day(archive: AudioArchive, day: dt.date) -> DayAudio:
+    """What audio the archive has for the day: none, all of it, or a truncated file's whole samples."""
+    try:
+        n_samples, truncated = archive.available_samples(day)
+    except AudioUnavailable as missing:
+        return DayAudio(0, [str(missing)])
+    except CorruptWavHeader as corrupt:
+        raise corrupt_archive_failure(corrupt) from corrupt
+    return DayAudio(n_samples, [truncated] if truncated else [])
+
+
+def _score_day(
+    context: AssetExecutionContext,
+    config: DailyScoresConfig,
+    archive: AudioArchive,
+    day: dt.date,
+    model: Classifier,
+    plan: DayChunkPlan,
+    store: ScoreCheckpoints,
+    problems: list[str],
+) -> DayScores:
+    """Every chunk of the plan scored or taken from its checkpoint; chunks without audio go to `problems`."""
 
     def log_chunk(outcome: ChunkOutcome) -> None:
         chunk = outcome.chunk
@@ -104,7 +143,7 @@ def daily_scores(
         else:
             context.log.info(f"{what}: {outcome.source}")
 
-    day_scores = score_day(
+    return score_day(
         plan,
         model,
         lambda chunk: archive.read_samples(day, chunk.read_start, chunk.read_stop),
@@ -113,28 +152,26 @@ def daily_scores(
         prefetch=config.prefetch,
         on_chunk=log_chunk,
     )
-    start = day_start_utc(day).tz_localize(None)
-    table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)
+
+
+def _describe(
+    table: pd.DataFrame, day_scores: DayScores, label: str, model: Classifier, problems: list[str]
+) -> dict[str, Any]:
+    """The output metadata: windows and chunks by outcome, hours without scores, what was missing."""
+    plan = day_scores.plan
     hours_with_scores = set(table["time_utc"].dt.hour)
     missing_hours = [h for h in range(DAY_SECONDS // 3600) if h not in hours_with_scores]
-    yield Output(
-        table,
-        metadata={
-            "model": classifier.label,
-            "step_s": model.grid.step_s,
-            "windows": int(plan.n_windows),
-            "windows_scored": len(table),
-            "windows_without_audio": int(plan.n_windows - len(table)),
-            "chunks_scored": day_scores.count("scored"),
-            "chunks_from_checkpoints": day_scores.count("checkpoint"),
-            "chunks_unavailable": day_scores.count("unavailable"),
-            "missing_hours": MetadataValue.json(missing_hours),
-            "problems": MetadataValue.json(problems),
-            "max_score": float(table["score"].max()) if len(table) else None,
-            INCOMPLETE_KEY: bool(problems),  # audio may still arrive: such a day is not reused
-        },
-    )
-    # Reached only after the IO manager has stored the table.
-    if not config.keep_checkpoints:
-        store.remove_day()
-
+    return {
+        "model": label,
+        "step_s": model.grid.step_s,
+        "windows": int(plan.n_windows),
+        "windows_scored": len(table),
+        "windows_without_audio": int(plan.n_windows - len(table)),
+        "chunks_scored": day_scores.count("scored"),
+        "chunks_from_checkpoints": day_scores.count("checkpoint"),
+        "chunks_unavailable": day_scores.count("unavailable"),
+        "missing_hours": MetadataValue.json(missing_hours),
+        "problems": MetadataValue.json(problems),
+        "max_score": float(table["score"].max()) if len(table) else None,
+        INCOMPLETE_KEY: bool(problems),  # audio may still arrive: such a day is not reused
+    }

@@ -12,11 +12,15 @@ from whale_assets.assets.policies import (
     permanent_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.encounters.table import empty_encounters, select_encounters
+from whale_assets.core.encounters.table import select_encounters
 from whale_assets.core.fingerprint import frame_digest
 from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
-from whale_assets.storage.fingerprints import CONTENT_KEY, INCOMPLETE_KEY
+from whale_assets.storage.metadata_keys import (
+    CONTENT_KEY,
+    INCOMPLETE_KEY,
+    encounter_rows_key,
+)
 
 
 class EncountersConfig(ReusableConfig):
@@ -38,8 +42,9 @@ def encounters(
     fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
-    if check_reuse(context, fingerprints, config, upstream=[], extra={"source": encounter_source.identity()}).reused:
-        return empty_encounters()  # a placeholder: the stored partition is kept as it is
+    source = {"source": encounter_source.identity()}
+    if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=source)).reused:
+        return reuse.placeholder
     day = partition_day(context)
     try:
         fetched = encounter_source.fetch(day, config.radius_km)
@@ -61,7 +66,7 @@ def encounters(
             "source_row_errors": len(fetched.row_errors),
             INCOMPLETE_KEY: bool(fetched.row_errors),  # rows Happywhale failed to give: fetch again next run
             CONTENT_KEY: frame_digest(selection.table),  # a live source can change: chain on what was kept
-            **{f"rows_{key}": int(value) for key, value in selection.counts.items()},
+            **{encounter_rows_key(key): int(value) for key, value in selection.counts.items()},
             "preview": MetadataValue.md(selection.table.head(10).to_markdown(index=False))
             if len(selection.table)
             else "no encounters",

@@ -32,8 +32,8 @@ def hourly_presence(
     """Per hour: scores, max score, windows above threshold (median-filtered), and presence."""
     if config.median_filter_windows % 2 == 0:
         raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
-    if check_reuse(context, fingerprints, config, upstream=["daily_scores"]).reused:
-        return pd.DataFrame()  # a placeholder: the stored partition is kept as it is
+    if (reuse := check_reuse(context, fingerprints, config, upstream=["daily_scores"])).reused:
+        return reuse.placeholder
     table = presence_by_hour(
         partition_day(context),
         daily_scores["time_utc"].to_numpy("datetime64[ns]"),

@@ -20,11 +20,14 @@ def day_start_utc(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day, tz="UTC")
 
 
+ARRAY_IO_MANAGER = "array_io_manager"
+TABLE_IO_MANAGER = "table_io_manager"
+
 # How every daily table asset is stored: DuckDB locally or Parquet in S3, partitioned by `date`.
 DAILY_TABLE = {
     "partitions_def": daily_partitions,
-    "io_manager_key": "table_io_manager",
+    "io_manager_key": TABLE_IO_MANAGER,
     "metadata": {"partition_expr": "date"},
 }
 # How every daily array asset is stored: one npy directory per day.
-DAILY_ARRAYS = {"partitions_def": daily_partitions, "io_manager_key": "array_io_manager"}
+DAILY_ARRAYS = {"partitions_def": daily_partitions, "io_manager_key": ARRAY_IO_MANAGER}

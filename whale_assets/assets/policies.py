@@ -56,3 +56,13 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
 
             return generator
         return super().__call__(function)
+
+
+def model_load_failure(error: Exception) -> Failure:
+    """The classifier could not be loaded: a configuration problem, not a passing one."""
+    return permanent_failure(error, "set WHALE_MODEL to a reachable handle or a local SavedModel directory")
+
+
+def corrupt_archive_failure(error: Exception) -> Failure:
+    """A day file in the archive has a broken WAV header: it reads the same on every retry."""
+    return permanent_failure(error, "replace or remove that day file in the archive")

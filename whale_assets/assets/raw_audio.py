@@ -1,24 +1,21 @@
 """`raw_audio`: the exact archive samples around each group of encounters."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
-from whale_assets.assets.policies import (
-    TRANSIENT_RETRY,
-    failures_classified,
-    permanent_failure,
-)
+from whale_assets.assets.policies import TRANSIENT_RETRY, corrupt_archive_failure, failures_classified
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.encounters.windows import EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
+from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import AudioArchiveResource, FingerprintStore
 from whale_assets.sources.audio_archive import AudioUnavailable
-from whale_assets.storage.fingerprints import INCOMPLETE_KEY
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
 
 NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will not help"
@@ -44,8 +41,8 @@ def raw_audio(
 ) -> WindowArrays:
     """16 kHz float32 audio of each encounter window, read by exact byte ranges (across midnight too)."""
     archive_identity = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url}
-    if check_reuse(context, fingerprints, config, upstream=["encounters"], extra=archive_identity).reused:
-        return WindowArrays([])
+    if (reuse := check_reuse(context, fingerprints, config, upstream=["encounters"], extra=archive_identity)).reused:
+        return reuse.placeholder
     windows = group_encounters(
         encounters["encounter_id"], encounters["start_utc"], encounters["end_utc"], config.margin_s
     )
@@ -58,8 +55,8 @@ def raw_audio(
         for window in windows:
             with failures_classified(NOT_RETRIED):  # read here, as the IO manager stores each window
                 stored = _read_window(context, archive, window)
-            if stored.metadata["status"] == "no_audio":
-                arrays.attributes[INCOMPLETE_KEY] = True  # the audio may still be published: retry next run
+            if stored.record.status is WindowStatus.NO_AUDIO:
+                arrays.incomplete = True  # the audio may still be published: retry next run
             yield stored
         context.log.info(f"read {archive.bytes_read:,} bytes from {audio_archive.source}")
 
@@ -68,17 +65,18 @@ def raw_audio(
 
 
 def _read_window(context: AssetExecutionContext, archive, window: EncounterWindow) -> WindowArray:
-    metadata = {
-        "start_utc": window.start_utc.isoformat(),
-        "end_utc": window.end_utc.isoformat(),
-        "sample_rate": ARCHIVE_SAMPLE_RATE,
-        "encounter_ids": list(window.encounter_ids),
-    }
+    record = WindowRecord(
+        window.window_id,
+        encounter_ids=window.encounter_ids,
+        start_utc=window.start_utc,
+        end_utc=window.end_utc,
+        sample_rate=ARCHIVE_SAMPLE_RATE,
+    )
     try:
         audio = archive.read(window.start_utc, window.end_utc)
     except AudioUnavailable as missing:
         context.log.warning(f"window {window.window_id}: no audio ({missing})")
-        return WindowArray(window.window_id, {**metadata, "status": "no_audio", "reason": str(missing)})
+        return WindowArray(replace(record, status=WindowStatus.NO_AUDIO, reason=str(missing)))
     except CorruptWavHeader as corrupt:
-        raise permanent_failure(corrupt, "replace or remove that day file in the archive") from corrupt
-    return WindowArray(window.window_id, {**metadata, "status": "ok", "n_samples": int(audio.size)}, audio)
+        raise corrupt_archive_failure(corrupt) from corrupt
+    return WindowArray(replace(record, n_samples=int(audio.size)), audio)

@@ -1,21 +1,40 @@
-"""Skip what already exists: compare a partition's fingerprint with the stored one before computing."""
+"""Skip what already exists: compare a partition's fingerprint with the stored one before computing.
 
-from collections.abc import Mapping, Sequence
+Every asset starts the same way, and returns what its IO manager expects for "keep what is stored":
+
+    if (reuse := check_reuse(context, fingerprints, config, upstream=["raw_audio"])).reused:
+        return reuse.placeholder
+"""
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from dagster import AssetExecutionContext, Config
 from pydantic import Field
 
 from whale_assets import __version__
+from whale_assets.assets.partitions import ARRAY_IO_MANAGER, TABLE_IO_MANAGER
 from whale_assets.core.fingerprint import fingerprint
 from whale_assets.resources import FingerprintStore
-from whale_assets.storage.fingerprints import FINGERPRINT_KEY, INCOMPLETE_KEY, REUSED_KEY
-
+from whale_assets.storage.metadata_keys import (
+    FINGERPRINT_KEY,
+    INCOMPLETE_KEY,
+    REUSED_KEY,
+)
+from whale_assets.storage.window_arrays import WindowArrays
 
 # An upstream asset read for the same partition, or (asset, partition key) for another one, such
 # as the next day's daily_scores for a window that crosses midnight.
 Upstream = str | tuple[str, str]
+
+# What an asset returns for a reused partition, by IO manager: any value of the right type, since
+# the IO manager sees the `reused` metadata and writes nothing.
+PLACEHOLDERS: dict[str, Callable[[], Any]] = {
+    ARRAY_IO_MANAGER: lambda: WindowArrays([]),
+    TABLE_IO_MANAGER: pd.DataFrame,
+}
 
 
 class ReusableConfig(Config):
@@ -30,6 +49,7 @@ class ReusableConfig(Config):
 class Reuse:
     fingerprint: str
     reused: bool
+    placeholder: Any = None  # what to return when reused (see PLACEHOLDERS)
 
 
 def check_reuse(
@@ -62,7 +82,14 @@ def check_reuse(
         reason = "force: true" if config.force else "parameters or upstream changed"
         context.log.info(f"{asset} {partition}: recomputing ({reason}; {stored} -> {digest})")
     context.add_output_metadata({FINGERPRINT_KEY: digest, REUSED_KEY: reused})
-    return Reuse(digest, reused)
+    return Reuse(digest, reused, _placeholder(context) if reused else None)
+
+
+def _placeholder(context: AssetExecutionContext) -> Any:
+    io_manager = context.assets_def.get_io_manager_key_for_asset_key(context.asset_key)
+    if io_manager not in PLACEHOLDERS:
+        raise KeyError(f"no reuse placeholder for IO manager {io_manager!r}: add one to PLACEHOLDERS")
+    return PLACEHOLDERS[io_manager]()
 
 
 def _upstream_label(item: Upstream) -> str:

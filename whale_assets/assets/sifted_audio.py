@@ -1,6 +1,7 @@
 """`sifted_audio`: the part of each window where band-limited energy stands out."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -9,8 +10,8 @@ from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.audio.sift import sift
-from whale_assets.core.audio.sift import widen
+from whale_assets.core.audio.sift import sift, widen
+from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
@@ -38,23 +39,24 @@ def sifted_audio(
 
     The band-pass only decides what to keep: the classifiers get broadband audio, as they were built for.
     """
-    if check_reuse(context, fingerprints, config, upstream=["raw_audio"]).reused:
-        return WindowArrays([])
+    if (reuse := check_reuse(context, fingerprints, config, upstream=["raw_audio"])).reused:
+        return reuse.placeholder
 
     def sift_windows() -> Iterator[WindowArray]:
-        for entry in raw_audio:
-            yield _sift_window(context, config, raw_audio, entry)
+        for window in raw_audio:
+            yield _sift_window(context, config, raw_audio, window)
 
     return WindowArrays(sift_windows(), attributes=config.model_dump(exclude={"force"}))
 
 
-def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, entry: dict) -> WindowArray:
-    window_id = entry["window_id"]
-    carried = {k: entry[k] for k in ("encounter_ids", "sample_rate") if k in entry}
-    if entry["status"] != "ok":
-        return WindowArray(window_id, {**carried, "status": entry["status"]})
-    audio = raw_audio.load(window_id)
-    rate = int(entry["sample_rate"])
+def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, window: WindowRecord) -> WindowArray:
+    carried = WindowRecord(
+        window.window_id, window.status, encounter_ids=window.encounter_ids, sample_rate=window.sample_rate
+    )
+    if not window.ok:
+        return WindowArray(carried)
+    audio = raw_audio.load(window.window_id)
+    rate = int(window.sample_rate)
     result = sift(
         audio,
         rate,
@@ -65,22 +67,19 @@ def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, entry: d
         frame_samples=config.frame_samples,
     )
     if result.span is None:
-        context.log.info(f"window {window_id}: nothing above the sift threshold")
-        return WindowArray(window_id, {**carried, "status": "no_signal"})
+        context.log.info(f"window {window.window_id}: nothing above the sift threshold")
+        return WindowArray(replace(carried, status=WindowStatus.NO_SIGNAL))
     first, last = widen(result.span, int(config.min_span_s * rate), audio.size)
-    window_start = pd.Timestamp(entry["start_utc"])
 
-    def to_utc(sample: int) -> str:
-        return (window_start + pd.Timedelta(seconds=sample / rate)).isoformat()
+    def to_utc(sample: int) -> pd.Timestamp:
+        return window.start_utc + pd.Timedelta(seconds=sample / rate)
 
-    metadata = {
-        **carried,
-        "status": "ok",
-        "n_samples": last - first,
-        "start_utc": to_utc(first),
-        "end_utc": to_utc(last),
-        "regions_utc": [[to_utc(a), to_utc(b)] for a, b in result.regions],
-        "kept_fraction": round((last - first) / max(audio.size, 1), 4),
-    }
-    return WindowArray(window_id, metadata, np.array(audio[first:last], dtype=np.float32))
-
+    kept = replace(
+        carried,
+        n_samples=last - first,
+        start_utc=to_utc(first),
+        end_utc=to_utc(last),
+        regions_utc=tuple((to_utc(a), to_utc(b)) for a, b in result.regions),
+        kept_fraction=round((last - first) / max(audio.size, 1), 4),
+    )
+    return WindowArray(kept, np.array(audio[first:last], dtype=np.float32))

@@ -10,9 +10,14 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.reports.window_figure import (
+    render_encounter_png,
+    window_spectrogram,
+)
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
-from whale_assets.core.reports.window_figure import render_encounter_png, window_spectrogram
+from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore
+from whale_assets.storage.metadata_keys import rows_with_status_key
 from whale_assets.storage.window_arrays import StoredWindows
 
 
@@ -41,10 +46,10 @@ def whale_results(
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
-    if check_reuse(context, fingerprints, config, upstream).reused:
-        return pd.DataFrame()  # a placeholder: the stored partition is kept as it is
+    if (reuse := check_reuse(context, fingerprints, config, upstream)).reused:
+        return reuse.placeholder
     day = partition_day(context)
-    outcomes = [_outcome(entry, raw_audio, sifted_audio, classifications) for entry in raw_audio]
+    outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
     img_paths = (
         _write_figures(context, encounters, raw_audio, classifications, config, images) if config.images else {}
@@ -54,7 +59,7 @@ def whale_results(
         {
             "encounters": len(results),
             "detected": int(results["detected"].sum()),
-            **{f"status_{s}": int(n) for s, n in results["status"].value_counts().items()},
+            **{rows_with_status_key(s): int(n) for s, n in results["status"].value_counts().items()},
             "preview": MetadataValue.md(
                 results[["encounter_id", "status", "pooled_score", "detected", "peak_score_utc"]].to_markdown(
                     index=False
@@ -67,21 +72,20 @@ def whale_results(
     return results
 
 
-def _outcome(entry: dict, raw: StoredWindows, sifted: StoredWindows, scored: StoredWindows) -> WindowOutcome:
-    window_id = entry["window_id"]
-    sift_entry = sifted.entry(window_id)
-    score_entry = scored.entry(window_id)
+def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, scored: StoredWindows) -> WindowOutcome:
+    window_id = window.window_id
+    kept = sifted.record(window_id)
+    score = scored.record(window_id)
     track = scored.load(window_id)
-    ok = score_entry["status"] == "ok"
     return WindowOutcome(
         window_id=window_id,
-        encounter_ids=tuple(entry["encounter_ids"]),
-        status=score_entry["status"],
+        encounter_ids=window.encounter_ids,
+        status=score.status,
         score_times_utc=track["start_utc"] if track is not None else np.array([], "datetime64[ns]"),
         scores=track["score"] if track is not None else np.array([], np.float32),
-        sifted_start_utc=pd.Timestamp(sift_entry["start_utc"]) if ok else None,
-        sifted_end_utc=pd.Timestamp(sift_entry["end_utc"]) if ok else None,
-        model=score_entry.get("model"),
+        sifted_start_utc=kept.start_utc if score.ok else None,
+        sifted_end_utc=kept.end_utc if score.ok else None,
+        model=score.model,
         audio_path=raw.array_path(window_id),
         classification_path=scored.array_path(window_id),
     )
@@ -97,19 +101,19 @@ def _write_figures(
 ) -> dict[str, str]:
     by_id = encounters.set_index(encounters["encounter_id"].astype(str))
     paths: dict[str, str] = {}
-    for entry in raw:
-        audio = raw.load(entry["window_id"])
+    for window in raw:
+        audio = raw.load(window.window_id)
         if audio is None or audio.size == 0:
             continue
-        spectrogram = window_spectrogram(audio, int(entry["sample_rate"]), pd.Timestamp(entry["start_utc"]))
-        track = scored.load(entry["window_id"])
-        for encounter_id in entry["encounter_ids"]:
+        spectrogram = window_spectrogram(audio, int(window.sample_rate), window.start_utc)
+        track = scored.load(window.window_id)
+        for encounter_id in window.encounter_ids:
             row = by_id.loc[str(encounter_id)]
             png = render_encounter_png(
                 spectrogram,
                 track,
                 (row["start_utc"], row["end_utc"]),
-                title=f"encounter {encounter_id}, window {entry['window_id']}",
+                title=f"encounter {encounter_id}, window {window.window_id}",
                 threshold=config.threshold,
             )
             paths[str(encounter_id)] = images.write(f"{context.partition_key}/{encounter_id}.png", png)

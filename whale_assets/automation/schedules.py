@@ -2,10 +2,8 @@
 
 It is what `build_schedule_from_partitioned_job(whale_pipeline_job, hour_of_day=2)` makes: the
 cron comes from the job's daily partitions, each tick requests the last complete partition with
-the partition key as run key. It targets the job by name because the job is defined in
-`whale_assets.definitions`, which imports this module (a job object here would be a duplicate).
-The sensor is the default way to run unattended; turn this on in the UI (Automation) instead if
-a fixed time suits you better, and don't run both.
+the partition key as run key. The sensor is the default way to run unattended; turn this on in
+the UI (Automation) instead if a fixed time suits you better, and don't run both.
 """
 
 from dagster import (
@@ -18,8 +16,8 @@ from dagster import (
 )
 
 from whale_assets.assets.partitions import ARCHIVE_START, daily_partitions
-from whale_assets.automation.sensors import JOB_NAME
 from whale_assets.core.automation.backfill_days import previous_complete_day
+from whale_assets.jobs import whale_pipeline_job
 
 SCHEDULE_NAME = "whale_pipeline_schedule"
 HOUR_OF_DAY = 2  # 02:00 UTC: the archive's previous-day file is usually complete by then
@@ -29,7 +27,7 @@ MINUTE_OF_HOUR = 0
 def build_whale_pipeline_schedule(hour_of_day: int = HOUR_OF_DAY, minute_of_hour: int = MINUTE_OF_HOUR) -> ScheduleDefinition:
     @schedule(
         name=SCHEDULE_NAME,
-        job_name=JOB_NAME,
+        job=whale_pipeline_job,
         cron_schedule=daily_partitions.get_cron_schedule(minute_of_hour=minute_of_hour, hour_of_day=hour_of_day),
         execution_timezone=daily_partitions.timezone,
         default_status=DefaultScheduleStatus.STOPPED,

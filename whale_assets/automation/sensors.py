@@ -2,8 +2,8 @@
 
 Every tick (at most hourly) it looks at the last `WHALE_SENSOR_LOOKBACK_DAYS` completed UTC days,
 gathers the facts of each day (archive file, `whale_results` partition state, queued or running
-runs, encounter counts then and now) and lets `core.backfill_days.decide` choose. Each decision
-and its reason is logged on the tick, so the UI shows why a day was or was not requested.
+runs, encounter counts then and now) and lets `core.automation.backfill_days.decide` choose. Each
+decision and its reason is logged on the tick, so the UI shows why a day was or was not requested.
 """
 
 import datetime as dt
@@ -26,7 +26,6 @@ from dagster import (
 
 from whale_assets.assets.encounters import EncountersConfig
 from whale_assets.assets.partitions import ARCHIVE_START, daily_partitions
-from whale_assets.settings import lookback_days_from_env
 from whale_assets.core.automation.backfill_days import (
     DayDecision,
     DayFacts,
@@ -37,10 +36,12 @@ from whale_assets.core.automation.backfill_days import (
     summarize,
 )
 from whale_assets.core.encounters.table import select_encounters
+from whale_assets.jobs import whale_pipeline_job
 from whale_assets.resources import AudioArchiveResource, EncounterSource
+from whale_assets.settings import lookback_days_from_env
+from whale_assets.storage.metadata_keys import ROWS_KEPT_KEY
 
 SENSOR_NAME = "daily_audio_sensor"
-JOB_NAME = "whale_pipeline"  # defined in whale_assets.definitions; targeted by name (no import cycle)
 RESULTS = AssetKey("whale_results")
 ENCOUNTERS = AssetKey("encounters")
 WAITING_OR_RUNNING = [
@@ -75,7 +76,7 @@ def build_daily_audio_sensor(
 
     @sensor(
         name=name,
-        job_name=JOB_NAME,
+        job=whale_pipeline_job,
         minimum_interval_seconds=3600,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
@@ -96,7 +97,7 @@ def build_daily_audio_sensor(
         decisions = [decide(f) for f in facts]
         for decision in decisions:
             context.log.info(f"{decision.day}: {'requesting' if decision.requested else 'not requesting'} - {decision.reason}")
-        requests = [_run_request(d, f) for d, f in zip(decisions, facts) if d.requested]
+        requests = [_run_request(d, f) for d, f in zip(decisions, facts, strict=True) if d.requested]
         if not requests:
             return SkipReason(f"nothing to request in the last {lookback} UTC days:\n{summarize(decisions)}")
         return SensorResult(run_requests=requests)
@@ -118,7 +119,7 @@ def gather_facts(
     except Exception as error:  # a bad endpoint or credentials: every day is unknown, say why
         archive, archive_problem = None, f"{type(error).__name__}: {error}"
     facts = []
-    for day, key in zip(days, keys):
+    for day, key in zip(days, keys, strict=True):
         has_audio, problem = _has_audio(archive, day) if archive is not None else (None, archive_problem)
         state = _state(statuses.get(key))
         in_progress = tuple(
@@ -176,12 +177,12 @@ def _materialized_encounters(instance: DagsterInstance, partition: str) -> tuple
     ).records
     for record in records:
         materialization = record.asset_materialization
-        if materialization is None or "rows_kept" not in materialization.metadata:
+        if materialization is None or ROWS_KEPT_KEY not in materialization.metadata:
             continue
         run = instance.get_run_by_id(record.run_id)
         config = ((run.run_config if run else {}) or {}).get("ops", {}).get("encounters", {}).get("config", {})
         radius = float(config.get("radius_km", _default_radius_km()))
-        return int(materialization.metadata["rows_kept"].value), radius
+        return int(materialization.metadata[ROWS_KEPT_KEY].value), radius
     return None, _default_radius_km()
 
 

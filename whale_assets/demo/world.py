@@ -9,24 +9,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import zoneinfo
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, MARS_LATITUDE, MARS_LONGITUDE
-from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
+from whale_assets.core.encounters.table import EXPORT_COLUMNS
+from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
+from whale_assets.demo.mars_scene import BaleenCalls, MarsScene, ShipPassage, SongSession
+from whale_assets.demo.sparse_archive import SparseArchive
 
 DEMO_DAYS = (dt.date(2023, 9, 14), dt.date(2023, 9, 15))
 DEMO_MARGIN_S = 300.0
-EXPORT_COLUMNS = (
-    "latitude longitude approved attrs startDate startTime endDate endTime timezone displayImgId "
-    "displayThumbUrl displayImgType displayImgUrl id accuracy precision displayImgLicense maxCount "
-    "minCount orgIds public region species system:time_start"
-).split()
+DEMO_SONG_SNR_DB = 10.0
+"""In-band SNR of the demo's song units: a typical value for MARS (3-15 dB)."""
+# Sounds that are not humpback song, inside some encounter windows, to show they are not detected.
+SHIP_PASSAGES_UTC = ("2023-09-14 16:26:00",)
+BALEEN_UTC = (("blue", "2023-09-14 21:06:00"), ("fin", "2023-09-15 19:00:00"))
 
 
 @dataclass(frozen=True)
@@ -67,13 +66,18 @@ class DemoWorld:
 
 
 def build_world(root: Path, seed: int = 7) -> DemoWorld:
-    """Write the encounter CSV and the archive days (the day after the demo is missing on purpose)."""
+    """Write the encounter CSV and the archive days (the day after the demo is missing on purpose).
+
+    The audio is synthetic but MARS-like (see demo/mars_scene.py): DC offset, real levels, reddish
+    noise, a ship passage, blue and fin whale calls, and song units at a realistic in-band SNR.
+    """
     world = DemoWorld(root / "encounters", root / "archive")
     world.encounters_dir.mkdir(parents=True, exist_ok=True)
     write_export(world.encounters_dir / "happywhale-export.csv", [_export_row(e) for e in ENCOUNTERS])
-    rng = np.random.default_rng(seed)
-    for day, segments in _day_segments(rng).items():
-        write_day_file(archive_path(world.archive_dir, day), segments)
+    archive = SparseArchive(world.archive_dir)
+    for index, (start, end) in enumerate(_covered_spans()):
+        archive.place(start, _scene(start, end, seed + index))
+    archive.write(days=set(DEMO_DAYS))
     return world
 
 
@@ -117,21 +121,26 @@ def _local(utc_text: str, zone: str) -> pd.Timestamp:
         return (utc + sign * pd.Timedelta(hours=hours, minutes=minutes)).tz_localize(None)
 
 
-def _day_segments(rng: np.random.Generator) -> dict[dt.date, list[tuple[float, np.ndarray]]]:
-    """Background noise over every (merged) encounter window, song added where declared, split per day."""
-    segments: dict[dt.date, list[tuple[float, np.ndarray]]] = defaultdict(list)
-    for start, end in _covered_spans():
-        audio = ocean_noise(int((end - start).total_seconds()) * ARCHIVE_SAMPLE_RATE, ARCHIVE_SAMPLE_RATE, rng)
-        for encounter in ENCOUNTERS:
-            if encounter.song_utc and start <= pd.Timestamp(encounter.song_utc[0], tz="UTC") < end:
-                song_start, song_end = (pd.Timestamp(t, tz="UTC") for t in encounter.song_utc)
-                song = humpback_like_song((song_end - song_start).total_seconds(), ARCHIVE_SAMPLE_RATE, rng)
-                offset = int((song_start - start).total_seconds() * ARCHIVE_SAMPLE_RATE)
-                audio[offset : offset + song.size] += song[: audio.size - offset]
-        for day, offset_s, piece in _split_at_midnight(start, audio):
-            if day in DEMO_DAYS:
-                segments[day].append((offset_s, piece))
-    return segments
+def _scene(span_start: pd.Timestamp, span_end: pd.Timestamp, seed: int) -> MarsScene:
+    """Realistic audio over one covered span: song where declared, other sounds where listed."""
+
+    def offset(utc_text: str) -> float:
+        return (pd.Timestamp(utc_text, tz="UTC") - span_start).total_seconds()
+
+    song = tuple(
+        SongSession(offset(e.song_utc[0]), offset(e.song_utc[1]) - offset(e.song_utc[0]), snr_db=DEMO_SONG_SNR_DB)
+        for e in ENCOUNTERS
+        if e.song_utc and span_start <= pd.Timestamp(e.song_utc[0], tz="UTC") < span_end
+    )
+    ships = tuple(ShipPassage(offset(at), 900.0, 15.0) for at in SHIP_PASSAGES_UTC if _inside(at, span_start, span_end))
+    baleen = tuple(
+        BaleenCalls(kind, offset(at), 600.0, 10.0) for kind, at in BALEEN_UTC if _inside(at, span_start, span_end)
+    )
+    return MarsScene((span_end - span_start).total_seconds(), seed=seed, song=song, ships=ships, baleen=baleen)
+
+
+def _inside(utc_text: str, start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    return start <= pd.Timestamp(utc_text, tz="UTC") < end
 
 
 def _covered_spans() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -148,13 +157,3 @@ def _covered_spans() -> list[tuple[pd.Timestamp, pd.Timestamp]]:
             merged.append((start, end))
     return merged
 
-
-def _split_at_midnight(start: pd.Timestamp, audio: np.ndarray):
-    position = 0
-    while position < audio.size:
-        now = start + pd.Timedelta(seconds=position / ARCHIVE_SAMPLE_RATE)
-        midnight = now.normalize()
-        to_next_day = int(((midnight + pd.Timedelta(days=1)) - now).total_seconds() * ARCHIVE_SAMPLE_RATE)
-        piece = audio[position : position + to_next_day]
-        yield now.date(), (now - midnight).total_seconds(), piece
-        position += piece.size

@@ -131,7 +131,7 @@ class AudioArchive:
         return layout
 
     def read(self, start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> np.ndarray:
-        """float32 samples of [start_utc, end_utc) (see `core.day_slices` for the sample convention)."""
+        """float32 samples of [start_utc, end_utc) (see `core.audio.day_slices` for the sample convention)."""
         plan = []
         for piece in split_by_day(start_utc, end_utc, self.sample_rate):
             path, layout = self.day_path(piece.day), self._checked_layout(piece.day)

@@ -34,11 +34,6 @@ class ModelLoadError(RuntimeError):
     """The model handle could not be loaded, or its metadata does not fit the window grid."""
 
 
-def handle_from_env(default: str = DEFAULT_HANDLE) -> str:
-    """The model handle named by `$WHALE_MODEL` (URL or local SavedModel directory), else `default`."""
-    return os.environ.get(MODEL_ENV_VAR) or default
-
-
 class HumpbackModel:
     """Scores 10 kHz waveforms with a loaded humpback SavedModel (see `load_humpback_model`)."""
 

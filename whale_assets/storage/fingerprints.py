@@ -4,7 +4,9 @@ Fingerprints sit beside the data (`<storage root>/_fingerprints/<asset>/<partiti
 any Dagster instance pointed at the same storage, local or S3, can reuse what is there. A
 fingerprint is removed before its partition is rewritten and recorded only after the write
 succeeded: a crash in between leaves no fingerprint, which means "recompute", never "reuse".
-Incomplete partitions (audio missing from the archive) get no fingerprint either.
+Incomplete partitions (audio missing from the archive) get no fingerprint either: they say so
+in their output metadata (`INCOMPLETE_KEY`), set by the asset or by the inner IO manager while
+it writes (lazily produced windows only know at the end).
 """
 
 from __future__ import annotations
@@ -17,15 +19,13 @@ from upath import UPath
 
 from whale_assets.core.fingerprint import output_fingerprint
 from whale_assets.storage.files import replace_bytes
-
-FINGERPRINT_KEY = "fingerprint"
-REUSED_KEY = "reused"
-# Set (as output metadata, or in WindowArrays.attributes) when a partition lacks data that may
-# still appear, such as a day file not yet in the archive: such a partition is never reused.
-INCOMPLETE_KEY = "incomplete"
-# Optional: a digest of the output itself, for assets whose inputs cannot predict it.
-CONTENT_KEY = "content_digest"
-OUTPUT_KEY = "output_fingerprint"
+from whale_assets.storage.metadata_keys import (
+    CONTENT_KEY,
+    FINGERPRINT_KEY,
+    INCOMPLETE_KEY,
+    OUTPUT_KEY,
+    REUSED_KEY,
+)
 
 
 class FingerprintRegistry:
@@ -66,7 +66,7 @@ class FingerprintRegistry:
 
 
 class FingerprintedIOManager(IOManager):
-    """Skips writing outputs marked reused; records the fingerprint of outputs it wrote."""
+    """Skips writing outputs marked reused; records the fingerprint of complete outputs it wrote."""
 
     def __init__(self, inner: IOManager, registry: FingerprintRegistry) -> None:
         self.inner = inner
@@ -82,7 +82,8 @@ class FingerprintedIOManager(IOManager):
         asset, partition = context.asset_key.to_user_string(), context.asset_partition_key
         self.registry.clear(asset, partition)
         self.inner.handle_output(context, obj)
-        if not (metadata.get(INCOMPLETE_KEY) or getattr(obj, "attributes", {}).get(INCOMPLETE_KEY)):
+        written = {k: getattr(v, "value", v) for k, v in context.get_logged_metadata().items()}
+        if not (metadata.get(INCOMPLETE_KEY) or written.get(INCOMPLETE_KEY)):
             self.registry.record(asset, partition, metadata[FINGERPRINT_KEY], metadata.get(CONTENT_KEY))
 
     def load_input(self, context: InputContext):

@@ -27,6 +27,12 @@ from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
 )
+from whale_assets.storage.metadata_keys import (
+    INCOMPLETE_KEY,
+    STORED_BYTES_KEY,
+    WINDOWS_KEY,
+    windows_with_status_key,
+)
 from whale_assets.storage.table_types import storage_types
 from whale_assets.storage.window_arrays import (
     StoredWindows,
@@ -49,9 +55,11 @@ class WindowArrayIOManager(UPathIOManager):
         stored = write_partition(path, obj)
         context.add_output_metadata(
             {
-                "windows": len(stored),
-                **{f"windows_{status}": n for status, n in sorted(status_counts(stored).items())},
-                "stored_bytes": sum(entry.get("nbytes", 0) for entry in stored),
+                WINDOWS_KEY: len(stored),
+                **{windows_with_status_key(s): n for s, n in sorted(status_counts(stored).items())},
+                STORED_BYTES_KEY: sum(r.array.nbytes for r in stored if r.array is not None),
+                # Known only now that every window has been produced (see WindowArrays.incomplete).
+                **({INCOMPLETE_KEY: True} if obj.incomplete else {}),
             }
         )
 

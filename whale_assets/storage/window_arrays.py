@@ -14,12 +14,18 @@ import struct
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from upath import UPath
 
+from whale_assets.core.windows import (
+    ArrayFile,
+    WindowRecord,
+    window_entry,
+    window_record,
+)
 from whale_assets.storage.files import is_local, replace_bytes, streamed_object
 
 INDEX_NAME = "index.json"
@@ -28,53 +34,57 @@ READ_CHUNK_BYTES = 16 * 2**20  # ranged reads of remote arrays: one chunk in fli
 HEADER_PROBE_BYTES = 4096  # an .npy header is a few hundred bytes; longer ones are read in full
 
 
-@dataclass
+@dataclass(frozen=True)
 class WindowArray:
-    """One window's array (None when there is no data, e.g. status `no_audio`) and its metadata."""
+    """One window's record and its array (None when there is no data, e.g. status `no_audio`)."""
 
-    window_id: str
-    metadata: dict[str, Any]
+    record: WindowRecord
     array: np.ndarray | None = None
 
 
 @dataclass
 class WindowArrays:
-    """What an array asset returns: windows produced lazily, so only one is in memory at a time."""
+    """What an array asset returns: windows produced lazily, so only one is in memory at a time.
+
+    `incomplete` may be set while the windows are produced (e.g. audio not yet in the archive):
+    the IO manager reports it as the output's `incomplete` metadata once every window is written.
+    """
 
     windows: Iterable[WindowArray]
     attributes: dict[str, Any] = field(default_factory=dict)
+    incomplete: bool = False
 
 
 @dataclass(frozen=True)
 class StoredWindows:
-    """A stored partition: the index in memory, each array loaded on demand."""
+    """A stored partition: the records in memory, each array loaded on demand."""
 
     directory: UPath
-    entries: tuple[dict[str, Any], ...]
+    records: tuple[WindowRecord, ...]
     attributes: dict[str, Any]
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.entries)
+    def __iter__(self) -> Iterator[WindowRecord]:
+        return iter(self.records)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.records)
 
-    def entry(self, window_id: str) -> dict[str, Any]:
-        for entry in self.entries:
-            if entry["window_id"] == window_id:
-                return entry
+    def record(self, window_id: str) -> WindowRecord:
+        for record in self.records:
+            if record.window_id == window_id:
+                return record
         raise KeyError(f"window {window_id!r} is not in {self.directory}")
 
     def array_path(self, window_id: str) -> str | None:
-        name = self.entry(window_id).get("file")
-        return None if name is None else str(self.directory / name)
+        stored = self.record(window_id).array
+        return None if stored is None else str(self.directory / stored.file)
 
     def load(self, window_id: str) -> np.ndarray | None:
         """The window's array: memory-mapped for local files, read by ranges into one array remotely."""
-        name = self.entry(window_id).get("file")
-        if name is None:
+        stored = self.record(window_id).array
+        if stored is None:
             return None
-        path = self.directory / name
+        path = self.directory / stored.file
         if is_local(path):
             return np.load(path.path, mmap_mode="r", allow_pickle=False)
         return read_remote_npy(path)
@@ -84,20 +94,20 @@ def write_partition(directory: UPath, arrays: WindowArrays) -> StoredWindows:
     """Write every window, then swap the index in, then remove files it no longer names."""
     directory.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex[:10]
-    entries = []
+    records = []
     for window in arrays.windows:
-        entry: dict[str, Any] = {"window_id": window.window_id, **window.metadata, "file": None}
+        record = replace(window.record, array=None)
         if window.array is not None:
-            entry["file"] = f"{window.window_id}.{token}.npy"
-            entry["dtype"] = str(window.array.dtype)
-            entry["shape"] = list(window.array.shape)
-            entry["nbytes"] = int(window.array.nbytes)
-            _write_npy(directory / entry["file"], window.array)
-        entries.append(entry)
+            name = f"{record.window_id}.{token}.npy"
+            _write_npy(directory / name, window.array)
+            stored = ArrayFile(name, str(window.array.dtype), tuple(window.array.shape), int(window.array.nbytes))
+            record = replace(record, array=stored)
+        records.append(record)
+    entries = [window_entry(record) for record in records]
     index = {"format": FORMAT_VERSION, "attributes": arrays.attributes, "windows": entries}
     replace_bytes(directory / INDEX_NAME, json.dumps(index, indent=1, default=str).encode())
-    _remove_unreferenced(directory, {e["file"] for e in entries if e["file"]})
-    return StoredWindows(directory, tuple(entries), dict(arrays.attributes))
+    _remove_unreferenced(directory, {r.array.file for r in records if r.array is not None})
+    return StoredWindows(directory, tuple(records), dict(arrays.attributes))
 
 
 def read_partition(directory: UPath) -> StoredWindows:
@@ -107,11 +117,12 @@ def read_partition(directory: UPath) -> StoredWindows:
             f"no stored partition at {directory} (missing {INDEX_NAME}): materialize the upstream asset first"
         )
     index = json.loads(index_path.read_bytes())
-    return StoredWindows(directory, tuple(index["windows"]), index.get("attributes", {}))
+    records = tuple(window_record(entry) for entry in index["windows"])
+    return StoredWindows(directory, records, index.get("attributes", {}))
 
 
 def status_counts(stored: StoredWindows) -> dict[str, int]:
-    return dict(Counter(entry.get("status", "ok") for entry in stored))
+    return dict(Counter(record.status.value for record in stored))
 
 
 def read_remote_npy(path: UPath, chunk_bytes: int = READ_CHUNK_BYTES) -> np.ndarray:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
-import yaml
-from dagster import DagsterInstance, instance_for_test
+from dagster import DagsterInstance
 
+from whale_assets_tests.support.instance import project_instance
 from whale_assets_tests.support.world import World
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
 
 
 @pytest.fixture
@@ -23,9 +17,5 @@ def world(tmp_path) -> World:
 @pytest.fixture
 def instance(tmp_path) -> DagsterInstance:
     """A persistent (SQLite) instance configured by the project's own dagster.yaml."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_DAGSTER_YAML, home / "dagster.yaml")
-    overrides = yaml.safe_load(PROJECT_DAGSTER_YAML.read_text())
-    with instance_for_test(overrides=overrides, temp_dir=str(home)) as dagster_instance:
+    with project_instance(tmp_path / "dagster_home") as dagster_instance:
         yield dagster_instance

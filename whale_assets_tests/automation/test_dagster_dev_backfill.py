@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,8 +27,10 @@ import duckdb
 import pytest
 
 from whale_assets.results_sql import ResultsUnavailable, run_query
-from whale_assets_tests.automation.conftest import PROJECT_DAGSTER_YAML
+from whale_assets_tests.support.instance import project_dagster_home
 from whale_assets_tests.support.world import World, export_row
+
+pytestmark = pytest.mark.slow  # several minutes: a real dagster dev with three backfilled days
 
 GRAPHQL_DAYS = ["2023-09-13", "2023-09-14", "2023-09-15"]
 CLI_DAYS = ["2023-09-16"]  # one day keeps the test short; the range syntax is the same
@@ -104,7 +105,7 @@ class DagsterDev:
                     return
                 if any(e["locationOrLoadError"]["__typename"] == "PythonError" for e in entries):
                     pytest.fail(f"the code location failed to load:\n{self.tail()}")
-            except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(1)
         pytest.fail(f"dagster dev did not serve the code location within {STARTUP_TIMEOUT_S} s:\n{self.tail()}")
@@ -182,9 +183,7 @@ def make_world(root: Path) -> World:
 @pytest.fixture
 def dagster_dev(tmp_path):
     world = make_world(tmp_path / "world")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_DAGSTER_YAML, home / "dagster.yaml")
+    home = project_dagster_home(tmp_path / "dagster_home")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("WHALE_", "DAGSTER_"))},
         "DAGSTER_HOME": str(home),

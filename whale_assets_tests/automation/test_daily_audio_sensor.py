@@ -15,7 +15,6 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
-
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from whale_assets.assets.partitions import daily_partitions
@@ -24,7 +23,7 @@ from whale_assets.automation.sensors import SENSOR_NAME, build_daily_audio_senso
 from whale_assets.definitions import build_definitions
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.resources import AudioArchiveResource, EncounterSource
-from whale_assets_tests.pipeline.conftest import run_day
+from whale_assets_tests.support.pipeline import run_day
 from whale_assets_tests.support.world import export_row
 
 NOW = dt.datetime(2023, 9, 20, 5, 0, tzinfo=dt.timezone.utc)  # lookback 7 -> 2023-09-13 .. 2023-09-19
@@ -144,6 +143,7 @@ def test_late_encounters_re_request_a_materialized_day_once(world, instance, arc
     assert not evaluate(world, instance).run_requests
 
 
+@pytest.mark.slow
 def test_the_late_re_request_runs_and_then_the_day_is_up_to_date(world, instance, archive_days):
     settings = week_with_one_encounter_on_the_14th(world, instance)
     world.encounters(export_row("early", "2023-09-14 10:00:00"), export_row("late", "2023-09-14 22:00:00"))

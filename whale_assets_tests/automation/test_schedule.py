@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dagster import DefaultScheduleStatus, build_schedule_context, build_schedule_from_partitioned_job, define_asset_job
+from dagster import DefaultScheduleStatus, build_schedule_context, build_schedule_from_partitioned_job
 
-from whale_assets.assets import PIPELINE_ASSETS
-from whale_assets.assets.partitions import daily_partitions
 from whale_assets.automation import SCHEDULES
 from whale_assets.definitions import defs
+from whale_assets.jobs import whale_pipeline_job
 
 UTC = dt.timezone.utc
 
@@ -51,8 +50,7 @@ def test_each_tick_requests_the_previous_complete_utc_day(schedule, when, partit
 
 
 def test_it_agrees_with_dagsters_schedule_built_from_the_partitioned_job(schedule):
-    job = define_asset_job("whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions)
-    built = build_schedule_from_partitioned_job(job, hour_of_day=2)
+    built = build_schedule_from_partitioned_job(whale_pipeline_job, hour_of_day=2)
     assert built.cron_schedule == schedule.cron_schedule
     assert built.execution_timezone == schedule.execution_timezone
     assert built.default_status == schedule.default_status

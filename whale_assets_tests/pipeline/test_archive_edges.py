@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from whale_assets.core.hydrophone import FIRST_RECORDING_DAY
-from whale_assets_tests.pipeline.conftest import query, run_day
+from whale_assets_tests.support.pipeline import query, run_day
 from whale_assets_tests.support.world import export_row
 
 BEFORE_RECORDING = "2015-07-20"

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
-from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.audio.resample import resample_exact, resampled_length
+from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.storage.window_arrays import read_partition
-from whale_assets_tests.pipeline.conftest import DAY, query, run_day
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
+from whale_assets_tests.support.pipeline import DAY, query, run_day
 from whale_assets_tests.support.world import export_row
 
 
@@ -24,14 +24,14 @@ def test_the_humpback_classifier_scores_windows_on_the_models_true_step(world, i
     row = query(settings, "select * from whale_results").iloc[0]
     assert row["model"] == str(humpback_savedmodel_dir)
     stored = read_partition(UPath(settings.data_dir / "classifications" / DAY))
-    [entry] = list(stored)
-    track = stored.load(entry["window_id"])
+    [record] = list(stored)
+    track = stored.load(record.window_id)
     sifted = read_partition(UPath(settings.data_dir / "sifted_audio" / DAY))
-    n_sifted = sifted.entry(entry["window_id"])["n_samples"]
+    n_sifted = sifted.record(record.window_id).n_samples
     assert track.size == row["n_scores"] == WindowGrid().n_windows(resampled_length(n_sifted, 16_000, 10_000))
     steps = np.diff(track["start_utc"]).astype("timedelta64[ms]").astype(int)
     assert set(steps) == {990}
-    assert track["start_utc"][0] == np.datetime64(pd.Timestamp(entry["start_utc"]).tz_localize(None), "ns")
+    assert track["start_utc"][0] == np.datetime64(record.start_utc.tz_localize(None), "ns")
 
 
 @requires_noaa

@@ -6,21 +6,8 @@ import json
 
 import pandas as pd
 
-from whale_assets_tests.pipeline.conftest import DAY, query, run_day
+from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day, run_day_result
 from whale_assets_tests.support.world import export_row
-
-
-def build_song_day(world):
-    world.encounters(
-        export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"),
-        export_row("quiet", "2023-09-14 20:00:00"),
-        export_row("far", "2023-09-14 12:00:00", latitude=34.4, longitude=-119.7),
-        export_row("blue", "2023-09-14 13:00:00", species="blue_whale"),
-        export_row("next-day", "2023-09-15 01:00:00"),
-    )
-    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
-    world.audio("2023-09-14 19:55:00", 12 * 60, seed=2)
-    world.write_archive()
 
 
 def test_a_day_with_song_is_detected_where_the_song_is(world, instance):
@@ -113,7 +100,6 @@ def _key(name: str):
 
 def test_a_corrupt_day_file_fails_the_run_naming_the_file_without_retrying(world, instance):
     from whale_assets.demo.archive_writer import archive_path
-    from whale_assets_tests.pipeline.conftest import run_day_result
 
     world.encounters(export_row("a", "2023-09-14 10:00:00"))
     path = archive_path(world.archive_dir, pd.Timestamp(DAY).date())

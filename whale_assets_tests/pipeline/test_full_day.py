@@ -22,8 +22,8 @@ from whale_assets.resources import ClassifierResource, FileStore
 from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets.sources.humpback_model import load_humpback_model
 from whale_assets.storage.score_checkpoints import ScoreCheckpoints
-from whale_assets_tests.pipeline.conftest import DAY, query
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
+from whale_assets_tests.support.pipeline import DAY, query
 
 GRID = WindowGrid.for_step(10_000)
 RATE = ARCHIVE_SAMPLE_RATE
@@ -75,6 +75,7 @@ def scores_between(scores: pd.DataFrame, start: str, end: str) -> pd.Series:
     return scores.loc[(t >= day + pd.Timedelta(start)) & (t < day + pd.Timedelta(end)), "score"]
 
 
+@pytest.mark.slow
 def test_a_sparse_full_day_is_scored_window_by_window_and_song_hours_are_present(world, instance):
     # Digital silence everywhere except three 20-minute recordings; song in two of them.
     write_day(
@@ -113,6 +114,7 @@ def test_a_sparse_full_day_is_scored_window_by_window_and_song_hours_are_present
     assert not (settings.data_dir / "checkpoints" / "daily_scores" / DAY).exists()  # removed after the write
 
 
+@pytest.mark.slow
 def test_a_missing_day_yields_no_rows_and_says_so_and_a_truncated_file_yields_what_exists(world, instance):
     settings = world.settings()
     assert run_full_day(settings, instance).success
@@ -240,6 +242,7 @@ def test_a_killed_materialization_resumes_from_its_checkpoints(world, instance, 
     assert hours(presence) == [0]
 
 
+@pytest.mark.slow
 @requires_noaa
 def test_real_noaa_song_in_a_full_day_file_is_found_in_its_hour(world, instance):
     import soundfile as sf

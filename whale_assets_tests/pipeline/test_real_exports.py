@@ -11,7 +11,7 @@ from dagster import AssetKey, materialize
 from whale_assets.assets.encounters import encounters
 from whale_assets.definitions import build_resources
 from whale_assets.demo.world import write_export
-from whale_assets_tests.pipeline.conftest import query
+from whale_assets_tests.support.pipeline import query
 
 DAY = "2023-07-04"
 

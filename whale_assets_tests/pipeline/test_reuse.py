@@ -6,11 +6,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
 import responses
 from dagster import AssetKey, instance_for_test
 
-from whale_assets_tests.pipeline.conftest import DAY, query, run_day
 from whale_assets_tests.support.happywhale_api import PYPI, hit, serve_hits
+from whale_assets_tests.support.pipeline import DAY, query, reused_flags, run_day
 from whale_assets_tests.support.world import export_row
 
 PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
@@ -31,14 +32,7 @@ def snapshot(directory: Path) -> dict[str, tuple[int, str]]:
     }
 
 
-def reused_flags(result) -> dict[str, bool]:
-    flags = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        flags[materialization.asset_key.path[-1]] = materialization.metadata["reused"].value
-    return flags
-
-
+@pytest.mark.slow
 def test_a_rerun_reuses_every_asset_without_sources_or_model_and_leaves_files_untouched(
     world, instance, humpback_savedmodel_dir, tmp_path
 ):
@@ -69,6 +63,7 @@ def test_a_rerun_reuses_every_asset_without_sources_or_model_and_leaves_files_un
     assert query(settings, "select * from whale_results order by encounter_id").equals(rows)
 
 
+@pytest.mark.slow
 def test_a_changed_parameter_recomputes_exactly_the_assets_downstream_of_it(world, instance):
     build_day(world)
     settings = world.settings()
@@ -85,6 +80,7 @@ def test_a_changed_parameter_recomputes_exactly_the_assets_downstream_of_it(worl
     assert all(reused_flags(again).values())
 
 
+@pytest.mark.slow
 def test_force_recomputes_and_replaces_one_asset(world, instance):
     build_day(world)
     settings = world.settings()
@@ -99,6 +95,7 @@ def test_force_recomputes_and_replaces_one_asset(world, instance):
     assert flags["sifted_audio"] is True and flags["whale_results"] is True
 
 
+@pytest.mark.slow
 def test_a_fresh_dagster_instance_pointed_at_existing_storage_reuses_it(world, instance):
     build_day(world)
     settings = world.settings()
@@ -108,6 +105,7 @@ def test_a_fresh_dagster_instance_pointed_at_existing_storage_reuses_it(world, i
         assert all(reused_flags(run_day(settings, fresh)).values())
 
 
+@pytest.mark.slow
 def test_changed_encounter_exports_recompute_from_the_start(world, instance):
     build_day(world)
     settings = world.settings()
@@ -118,6 +116,7 @@ def test_changed_encounter_exports_recompute_from_the_start(world, instance):
     assert list(query(settings, "select encounter_id from whale_results")["encounter_id"]) == ["sing"]
 
 
+@pytest.mark.slow
 def test_in_s3_mode_a_rerun_reuses_everything_and_leaves_every_object_untouched(world, monkeypatch):
     import boto3
 
@@ -148,6 +147,7 @@ def test_in_s3_mode_a_rerun_reuses_everything_and_leaves_every_object_untouched(
         assert objects() == before
 
 
+@pytest.mark.slow
 def test_a_day_whose_audio_was_missing_is_not_reused_once_the_audio_appears(world, instance):
     world.encounters(export_row("late-audio", "2023-09-14 16:00:00", "2023-09-14 16:02:00"))
     settings = world.settings()
@@ -163,6 +163,7 @@ def test_a_day_whose_audio_was_missing_is_not_reused_once_the_audio_appears(worl
     assert all(reused_flags(run_day(settings, instance)).values())  # complete now: reused from here on
 
 
+@pytest.mark.slow
 def test_everything_built_on_an_incomplete_partition_is_recomputed_until_it_is_complete(world, instance):
     # The first encounter has audio; the second's window runs into the next day, whose file is
     # not in the archive yet: raw_audio is incomplete.
@@ -178,6 +179,7 @@ def test_everything_built_on_an_incomplete_partition_is_recomputed_until_it_is_c
     assert statuses.values.tolist() == [["heard", "ok"], ["unheard", "no_audio"]]
 
 
+@pytest.mark.slow
 def test_a_forced_refetch_that_finds_late_encounters_recomputes_downstream(world, instance):
     build_day(world)
     settings = world.settings(encounters="happywhale")

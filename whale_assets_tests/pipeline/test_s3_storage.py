@@ -13,17 +13,16 @@ import tracemalloc
 
 import boto3
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from dagster import instance_for_test
 from upath import UPath
 
 from whale_assets.cli import main
+from whale_assets.core.windows import WindowRecord
 from whale_assets.settings import Settings
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
-from whale_assets_tests.pipeline.conftest import DAY, run_day
-from whale_assets_tests.pipeline.test_daily_pipeline import build_song_day
+from whale_assets_tests.support.pipeline import DAY, build_song_day, run_day
 from whale_assets_tests.support.s3_server import moto_server, object_keys, use_endpoint
 from whale_assets_tests.support.world import World
 
@@ -93,6 +92,7 @@ def s3_env(bucket: str) -> dict[str, str]:
 # --- layout -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_arrays_indexes_tables_and_figures_are_objects_in_the_documented_layout(song_day, aws):
     bucket = song_day["bucket"]
     keys = object_keys(bucket)
@@ -109,6 +109,7 @@ def test_arrays_indexes_tables_and_figures_are_objects_in_the_documented_layout(
     assert {f"{PREFIX}/images/{DAY}/sing.png", f"{PREFIX}/images/{DAY}/quiet.png"} <= set(keys)
 
 
+@pytest.mark.slow
 def test_results_point_at_objects_that_exist(song_day, aws):
     bucket = song_day["bucket"]
     key = f"{PREFIX}/tables/whale_results/date={DAY}/part-0.parquet"
@@ -120,6 +121,7 @@ def test_results_point_at_objects_that_exist(song_day, aws):
             assert url.startswith(f"s3://{bucket}/{PREFIX}/") and url.removeprefix(f"s3://{bucket}/") in keys
 
 
+@pytest.mark.slow
 def test_nothing_but_the_local_sources_is_on_local_disk_in_s3_mode(song_day):
     world = song_day["s3"]
     assert {p.name for p in world.root.iterdir()} <= {"encounters", "archive", "data"}
@@ -129,6 +131,7 @@ def test_nothing_but_the_local_sources_is_on_local_disk_in_s3_mode(song_day):
 # --- SQL --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "query",
     [
@@ -163,6 +166,7 @@ def test_sql_in_s3_mode_reports_an_unreachable_endpoint_clearly(aws, monkeypatch
 # --- replacing and streaming ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_materializing_again_replaces_the_partition_without_duplicates(aws, tmp_path, monkeypatch, capsys):
     world = World(tmp_path)
     build_song_day(world)
@@ -179,26 +183,26 @@ def test_materializing_again_replaces_the_partition_without_duplicates(aws, tmp_
     for asset in ARRAY_ASSETS:
         stored = read_partition(UPath(f"s3://{aws}/{PREFIX}/{asset}/{DAY}"))
         on_s3 = {k.rsplit("/", 1)[1] for k in keys if k.startswith(f"{PREFIX}/{asset}/{DAY}/")}
-        assert on_s3 == {e["file"] for e in stored if e["file"]} | {"index.json"}
+        assert on_s3 == {r.array.file for r in stored if r.array is not None} | {"index.json"}
 
 
 def test_a_failed_array_write_aborts_its_upload_and_keeps_the_previous_partition(aws):
     directory = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}")
-    write_partition(directory, WindowArrays(iter([WindowArray("w", {"v": 1}, np.ones(5, np.float32))])))
+    write_partition(directory, WindowArrays(iter([WindowArray(WindowRecord("w", n_samples=1), np.ones(5, np.float32))])))
     before = object_keys(aws)
 
     def windows():
-        yield WindowArray("w", {"v": 2}, np.zeros(1000, np.float32))
+        yield WindowArray(WindowRecord("w", n_samples=2), np.zeros(1000, np.float32))
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError, match="killed"):
         write_partition(directory, WindowArrays(windows()))
     stored = read_partition(directory)
-    assert stored.entry("w")["v"] == 1
+    assert stored.record("w").n_samples == 1
     np.testing.assert_array_equal(stored.load("w"), np.ones(5, np.float32))
     # The fully written array of the failed run is an unreferenced object, removed by the next write.
     assert set(before) <= set(object_keys(aws))
-    write_partition(directory, WindowArrays(iter([WindowArray("w", {"v": 3}, np.ones(2, np.float32))])))
+    write_partition(directory, WindowArrays(iter([WindowArray(WindowRecord("w", n_samples=3), np.ones(2, np.float32))])))
     assert len(object_keys(aws, f"{PREFIX}/raw_audio/")) == 2
     uploads = boto3.client("s3").list_multipart_uploads(Bucket=aws).get("Uploads", [])
     assert uploads == []
@@ -216,6 +220,7 @@ def test_an_interrupted_streamed_upload_leaves_no_object(aws):
     assert boto3.client("s3").list_multipart_uploads(Bucket=aws).get("Uploads", []) == []
 
 
+@pytest.mark.slow
 def test_a_one_hour_window_is_streamed_up_and_read_back_into_a_single_array(aws):
     audio = np.random.default_rng(0).standard_normal(ONE_HOUR, dtype=np.float32)
     directory = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}")
@@ -223,7 +228,7 @@ def test_a_one_hour_window_is_streamed_up_and_read_back_into_a_single_array(aws)
     try:
         tracemalloc.reset_peak()
         baseline = tracemalloc.get_traced_memory()[0]
-        write_partition(directory, WindowArrays(iter([WindowArray("hour", {"status": "ok"}, audio)])))
+        write_partition(directory, WindowArrays(iter([WindowArray(WindowRecord("hour"), audio)])))
         write_extra = tracemalloc.get_traced_memory()[1] - baseline
 
         stored = read_partition(directory)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from dagster import materialize
 from upath import UPath
 
@@ -16,8 +17,7 @@ from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.resources import ClassifierResource
 from whale_assets.settings import Settings
 from whale_assets.storage.window_arrays import read_partition
-from whale_assets_tests.pipeline.conftest import DAY, TEST_MARGIN_S, query
-from whale_assets_tests.pipeline.test_reuse import reused_flags
+from whale_assets_tests.support.pipeline import DAY, TEST_MARGIN_S, query, reused_flags
 from whale_assets_tests.support.world import export_row
 
 FROM_DAILY = {"classifications": {"score_source": "daily_scores"}}
@@ -72,6 +72,7 @@ def failure_message(result) -> str:
     return failure.event_specific_data.error.message
 
 
+@pytest.mark.slow
 def test_whale_results_detect_song_from_daily_scores_on_the_day_grid_without_loading_the_model(world, instance):
     settings = build_early_song_day(world)
     assert score_day(settings, instance).success
@@ -86,8 +87,8 @@ def test_whale_results_detect_song_from_daily_scores_on_the_day_grid_without_loa
 
     stored = read_partition(UPath(settings.data_dir / "classifications" / DAY))
     assert stored.attributes["score_source"] == "daily_scores"
-    entry = stored.entry(sing["window_id"])
-    assert entry["score_source"] == "daily_scores" and entry["model"] == "energy"
+    record = stored.record(sing["window_id"])
+    assert record.score_source == "daily_scores" and record.model == "energy"
     track = stored.load(sing["window_id"])
     offsets = track["start_utc"] - np.datetime64(DAY, "ns")
     assert (offsets % np.timedelta64(990, "ms") == np.timedelta64(0, "ns")).all()  # midnight + i x 0.99 s
@@ -106,6 +107,7 @@ def test_without_daily_scores_for_the_day_the_run_fails_saying_what_to_materiali
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
 
 
+@pytest.mark.slow
 def test_daily_scores_from_another_classifier_fail_the_run_naming_both(world, instance):
     settings = build_early_song_day(world)
     assert score_day(settings, instance).success  # scored by "energy"
@@ -115,6 +117,7 @@ def test_daily_scores_from_another_classifier_fail_the_run_naming_both(world, in
     assert "'energy'" in message and repr(handle) in message and "set score_source: model" in message
 
 
+@pytest.mark.slow
 def test_rematerialized_daily_scores_make_classifications_recompute(world, instance):
     settings = build_early_song_day(world)
     score_day(settings, instance)
@@ -133,6 +136,7 @@ def test_the_default_score_source_leaves_stored_fingerprints_as_they_were():
     assert ClassifyConfig(score_source="daily_scores").fingerprint_parameters()["score_source"] == "daily_scores"
 
 
+@pytest.mark.slow
 def test_switching_score_source_recomputes_classifications(world, instance):
     settings = build_early_song_day(world)
     score_day(settings, instance)
@@ -142,6 +146,7 @@ def test_switching_score_source_recomputes_classifications(world, instance):
     assert flags["sifted_audio"] is True and flags["classifications"] is False
 
 
+@pytest.mark.slow
 def test_an_incomplete_daily_scores_day_leaves_classifications_incomplete(world, instance):
     settings = build_early_song_day(world)
     score_day(settings, instance)

@@ -13,7 +13,7 @@ from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path
 from whale_assets.demo.synthetic_song import ocean_noise
-from whale_assets_tests.pipeline.conftest import DAY, run_day_result
+from whale_assets_tests.support.pipeline import DAY, run_day_result
 from whale_assets_tests.support.world import export_row
 
 

@@ -2,7 +2,11 @@ import pytest
 from dagster import DailyPartitionsDefinition, IOManager, build_output_context
 
 from whale_assets.core.fingerprint import fingerprint
-from whale_assets.storage.fingerprints import FingerprintedIOManager, FingerprintRegistry
+from whale_assets.storage.fingerprints import (
+    FingerprintedIOManager,
+    FingerprintRegistry,
+)
+from whale_assets.storage.metadata_keys import INCOMPLETE_KEY
 
 DAILY = DailyPartitionsDefinition(start_date="2023-01-01")
 
@@ -74,3 +78,23 @@ def test_content_digests_make_downstream_chain_on_what_was_stored(tmp_path):
     assert registry.get("encounters", "d") == "same-inputs"
     assert registry.get_output("encounters", "d") != first
     assert frame_digest(one) == frame_digest(one.copy())
+
+
+class ReportsIncomplete(Recording):
+    """An inner IO manager that learns while writing that data is missing (as window arrays do)."""
+
+    def handle_output(self, context, obj):
+        super().handle_output(context, obj)
+        context.add_output_metadata({INCOMPLETE_KEY: True})
+
+
+@pytest.mark.parametrize("reported_by", ["asset", "io_manager"])
+def test_an_incomplete_output_is_written_but_gets_no_fingerprint(tmp_path, reported_by):
+    registry = FingerprintRegistry(str(tmp_path))
+    registry.record("sifted_audio", "2023-09-14", "old")
+    if reported_by == "asset":
+        inner, context = Recording(), output_context(fingerprint="new", reused=False, incomplete=True)
+    else:
+        inner, context = ReportsIncomplete(), output_context(fingerprint="new", reused=False)
+    FingerprintedIOManager(inner, registry).handle_output(context, "data")
+    assert inner.written == ["data"] and registry.get("sifted_audio", "2023-09-14") is None

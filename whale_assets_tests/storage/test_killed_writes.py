@@ -15,16 +15,17 @@ WRITER = """
 import sys, time, pathlib
 import numpy as np
 from upath import UPath
+from whale_assets.core.windows import WindowRecord
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, write_partition
 
 directory, ready = UPath(sys.argv[1]), pathlib.Path(sys.argv[2])
-write_partition(directory, WindowArrays([WindowArray(f"w{i}", {"v": 1}, np.full(1000, 1.0, np.float32)) for i in range(3)]))
+write_partition(directory, WindowArrays([WindowArray(WindowRecord(f"w{i}", n_samples=1), np.full(1000, 1.0, np.float32)) for i in range(3)]))
 
 def second_version():
-    yield WindowArray("w0", {"v": 2}, np.full(1000, 2.0, np.float32))
+    yield WindowArray(WindowRecord("w0", n_samples=2), np.full(1000, 2.0, np.float32))
     ready.touch()
     time.sleep(60)  # killed here, half-way through the new version
-    yield WindowArray("w1", {"v": 2}, np.full(1000, 2.0, np.float32))
+    yield WindowArray(WindowRecord("w1", n_samples=2), np.full(1000, 2.0, np.float32))
 
 write_partition(directory, WindowArrays(second_version()))
 """
@@ -45,6 +46,6 @@ def test_a_writer_killed_mid_partition_leaves_the_previous_version_whole(tmp_pat
             writer.kill()
 
     stored = read_partition(UPath(directory))
-    assert [entry["v"] for entry in stored] == [1, 1, 1]
-    for entry in stored:
-        np.testing.assert_array_equal(stored.load(entry["window_id"]), np.full(1000, 1.0, np.float32))
+    assert [record.n_samples for record in stored] == [1, 1, 1]
+    for record in stored:
+        np.testing.assert_array_equal(stored.load(record.window_id), np.full(1000, 1.0, np.float32))

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
-from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
+from whale_assets.demo.mars_scene import (
+    MarsScene,
+    SongSession,
+    render,
+    song_units,
+)
+from whale_assets.demo.sparse_archive import SparseArchive, UtcInterval
 from whale_assets.demo.world import write_export
 from whale_assets.settings import Settings
 
@@ -43,10 +48,19 @@ def export_row(
     }
 
 
+
+
 @dataclass
 class World:
     root: Path
-    segments: dict[dt.date, list[tuple[float, np.ndarray]]] = field(default_factory=dict)
+    archive: SparseArchive = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.archive = SparseArchive(self.root / "archive")
+
+    @property
+    def segments(self) -> dict[dt.date, list[tuple[float, np.ndarray]]]:
+        return self.archive.segments
 
     @property
     def encounters_dir(self) -> Path:
@@ -64,25 +78,38 @@ class World:
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
         write_export(self.encounters_dir / "export.csv", list(rows))
 
-    def audio(self, start_utc: str, seconds: float, song_at_s: tuple[float, float] | None = None, seed: int = 1,
-              song: np.ndarray | None = None) -> None:
-        """Background noise from `start_utc`, with synthetic (or given) song at offsets in seconds."""
-        rng = np.random.default_rng(seed)
-        audio = ocean_noise(int(seconds * ARCHIVE_SAMPLE_RATE), ARCHIVE_SAMPLE_RATE, rng)
-        if song_at_s is not None:
-            first = int(song_at_s[0] * ARCHIVE_SAMPLE_RATE)
-            if song is None:
-                song = humpback_like_song(song_at_s[1] - song_at_s[0], ARCHIVE_SAMPLE_RATE, rng)
+    def audio(
+        self,
+        start_utc: str,
+        seconds: float,
+        song_at_s: tuple[float, float] | None = None,
+        seed: int = 1,
+        song: np.ndarray | None = None,
+        snr_db: float = 10.0,
+    ) -> list[UtcInterval]:
+        """MARS-like audio from `start_utc` (DC offset, quiet reddish noise), held in memory.
+
+        With `song_at_s` (offsets in seconds), humpback song plays there at an in-band SNR of
+        `snr_db`, or the given `song` samples (at their own level) are added there instead.
+        Returns the song units' UTC intervals (empty for a given `song`, whose units are unknown).
+        """
+        session = () if song_at_s is None or song is not None else (SongSession(song_at_s[0], song_at_s[1] - song_at_s[0], snr_db),)
+        scene = MarsScene(seconds, seed=seed, song=session)
+        audio = render(scene)
+        if song is not None and song_at_s is not None:
+            first = round(song_at_s[0] * ARCHIVE_SAMPLE_RATE)
             audio[first : first + song.size] += song[: audio.size - first]
         start = pd.Timestamp(start_utc)
-        self.segments.setdefault(start.date(), []).append(
-            ((start - start.normalize()).total_seconds(), audio)
-        )
+        self.archive.add(start, audio)
+        return _utc(start, song_units(scene))
+
+    def scene(self, start_utc: str, scene: MarsScene) -> list[UtcInterval]:
+        """Place a (possibly hours-long, multi-day) scene from `start_utc`; it is rendered piece by
+        piece only when the archive is written. Returns the song units' UTC intervals."""
+        return self.archive.place(start_utc, scene)
 
     def write_archive(self) -> None:
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
-        for day, segments in self.segments.items():
-            write_day_file(archive_path(self.archive_dir, day), segments)
+        self.archive.write()
 
     def settings(self, classifier: str = "energy", model: str | None = None, encounters: str | None = None) -> Settings:
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +123,10 @@ class World:
         if model:
             env["WHALE_MODEL"] = model
         return Settings.from_env(env)
+
+
+def _utc(start: pd.Timestamp, intervals: list[tuple[float, float]]) -> list[UtcInterval]:
+    return [(start + pd.Timedelta(seconds=a), start + pd.Timedelta(seconds=b)) for a, b in intervals]
 
 
 def _offset(timezone: str) -> pd.Timedelta:

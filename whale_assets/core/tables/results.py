@@ -8,11 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.utc import naive_utc
-
 from whale_assets.core.scoring.pooling import detect, pool_scores
-
-STATUSES = ("ok", "no_audio", "no_signal")
+from whale_assets.core.utc import naive_utc
+from whale_assets.core.windows import WindowStatus
 
 RESULT_DTYPES: dict[str, str] = {
     "date": "datetime64[us]",
@@ -45,7 +43,7 @@ class WindowOutcome:
 
     window_id: str
     encounter_ids: tuple[str, ...]
-    status: str
+    status: WindowStatus
     score_times_utc: np.ndarray  # datetime64[ns], start of each model window
     scores: np.ndarray
     sifted_start_utc: pd.Timestamp | None = None
@@ -91,7 +89,7 @@ def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, im
         "end_utc": _naive(encounter.end_utc),
         "encounter_img_url": encounter.encounter_img_url,
         "img_path": img_paths.get(str(encounter.encounter_id)),
-        "status": "no_audio",
+        "status": WindowStatus.NO_AUDIO.value,
         "n_scores": 0,
         "pooled_score": np.nan,
         "max_score": np.nan,
@@ -101,7 +99,7 @@ def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, im
         return row
     row.update(
         window_id=outcome.window_id,
-        status=outcome.status,
+        status=WindowStatus(outcome.status).value,
         model=outcome.model,
         audio_path=outcome.audio_path,
         classification_path=outcome.classification_path,
@@ -109,9 +107,9 @@ def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, im
         sifted_end_utc=_naive(outcome.sifted_end_utc),
     )
     scores = np.asarray(outcome.scores, dtype=np.float64)
-    if outcome.status == "ok" and scores.size == 0:
-        row["status"] = "no_signal"
-    if row["status"] != "ok":
+    if outcome.status == WindowStatus.OK and scores.size == 0:
+        row["status"] = WindowStatus.NO_SIGNAL.value
+    if row["status"] != WindowStatus.OK.value:
         return row
     detection = detect(scores, labelling.threshold, labelling.median_filter_windows)
     peak = int(np.argmax(scores))

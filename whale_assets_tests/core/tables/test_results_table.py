@@ -1,8 +1,14 @@
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.tables.results import RESULT_DTYPES, Labelling, WindowOutcome, build_results
 from whale_assets.core.scoring.track import score_track
+from whale_assets.core.tables.results import (
+    RESULT_DTYPES,
+    Labelling,
+    WindowOutcome,
+    build_results,
+)
+from whale_assets.core.windows import WindowStatus
 
 DAY = pd.Timestamp("2023-09-14", tz="UTC")
 
@@ -21,7 +27,7 @@ def encounters(*ids):
     )
 
 
-def outcome(ids, scores, status="ok"):
+def outcome(ids, scores, status=WindowStatus.OK):
     track = score_track(pd.Timestamp("2023-09-14 11:55:00", tz="UTC"), np.asarray(scores, np.float32), 0.99)
     return WindowOutcome(
         "w1", tuple(ids), status, track["start_utc"], track["score"],
@@ -57,7 +63,7 @@ def test_windows_without_audio_or_scores_keep_their_encounters_with_a_status():
     results = build_results(
         DAY,
         encounters("silent", "missing", "orphan"),
-        [outcome(["silent"], []), outcome(["missing"], [], status="no_audio")],
+        [outcome(["silent"], []), outcome(["missing"], [], status=WindowStatus.NO_AUDIO)],
         Labelling(),
     )
     assert list(results["status"]) == ["no_signal", "no_audio", "no_audio"]

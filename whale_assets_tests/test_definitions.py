@@ -1,17 +1,14 @@
-"""The code location as `dagster dev` loads it, and the SQL command over its results."""
+"""The code location (`whale_assets.definitions`) as `dagster dev` loads it."""
 
 from __future__ import annotations
 
 import importlib
 import subprocess
 import sys
+from itertools import pairwise
 
 import pytest
 from dagster import AssetKey
-
-from whale_assets.cli import main
-from whale_assets_tests.pipeline.conftest import run_day
-from whale_assets_tests.support.world import export_row
 
 PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
 FULL_DAY = ["daily_scores", "hourly_presence"]
@@ -31,7 +28,7 @@ def test_the_code_location_has_the_daily_partitioned_assets_in_pipeline_order(mo
     graph = defs.resolve_asset_graph()
     assert {key.path[-1] for key in graph.get_all_asset_keys()} == set(PIPELINE + FULL_DAY)
     for chain in (PIPELINE, FULL_DAY):
-        for upstream, downstream in zip(chain, chain[1:]):
+        for upstream, downstream in pairwise(chain):
             assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
     for key in graph.get_all_asset_keys():
         assert defs.resolve_assets_def(key).partitions_def.get_first_partition_key() == "2015-07-01"
@@ -56,27 +53,3 @@ def test_the_dagster_cli_lists_the_assets_from_the_repository_root(tmp_path):
     dagster = [sys.executable, "-m", "dagster", "asset", "list", "-m", "whale_assets.definitions"]
     out = subprocess.run(dagster, capture_output=True, text=True, env=env, check=True)
     assert set(out.stdout.split()) >= set(PIPELINE + FULL_DAY)
-
-
-def test_sql_answers_over_materialized_results_as_table_and_csv(world, instance, capsys):
-    world.encounters(export_row("lonely", "2023-09-14 10:00:00"))
-    settings = world.settings()
-    run_day(settings, instance)
-    database = str(settings.database)
-    assert main(["sql", "select encounter_id, status from whale_results", "--database", database]) == 0
-    assert "lonely" in capsys.readouterr().out
-    assert main(["sql", "select encounter_id, status from whale_results", "--format", "csv", "--database", database]) == 0
-    assert capsys.readouterr().out.splitlines() == ["encounter_id,status", "lonely,no_audio"]
-
-
-def test_sql_without_results_says_what_to_do(tmp_path, capsys):
-    assert main(["sql", "select 1", "--database", str(tmp_path / "none.duckdb")]) == 2
-    assert "materialize whale_results first" in capsys.readouterr().err
-
-
-def test_a_bad_query_is_reported_not_raised(world, instance, capsys):
-    world.encounters()
-    settings = world.settings()
-    run_day(settings, instance)
-    assert main(["sql", "select nope from whale_results", "--database", str(settings.database)]) == 2
-    assert "query failed" in capsys.readouterr().err

@@ -1,0 +1,12 @@
+"""The jobs: the daily pipeline (what the sensor and schedule run) and the full-day scoring branch."""
+
+from dagster import define_asset_job
+
+from whale_assets.assets import DAY_SCORE_ASSETS, PIPELINE_ASSETS
+from whale_assets.assets.partitions import daily_partitions
+
+whale_pipeline_job = define_asset_job("whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions)
+full_day_scoring_job = define_asset_job(
+    "full_day_scoring", selection=DAY_SCORE_ASSETS, partitions_def=daily_partitions
+)
+JOBS = [whale_pipeline_job, full_day_scoring_job]

@@ -1,0 +1,55 @@
+"""`whale-assets`: `sql` over materialized results, and the arguments of `sql` and `demo`."""
+
+from __future__ import annotations
+
+import pytest
+
+from whale_assets.cli import main
+from whale_assets_tests.support.pipeline import run_day
+from whale_assets_tests.support.world import export_row
+
+
+def test_sql_answers_over_materialized_results_as_table_and_csv(world, instance, capsys):
+    world.encounters(export_row("lonely", "2023-09-14 10:00:00"))
+    settings = world.settings()
+    run_day(settings, instance)
+    database = str(settings.database)
+    assert main(["sql", "select encounter_id, status from whale_results", "--database", database]) == 0
+    assert "lonely" in capsys.readouterr().out
+    assert main(["sql", "select encounter_id, status from whale_results", "--format", "csv", "--database", database]) == 0
+    assert capsys.readouterr().out.splitlines() == ["encounter_id,status", "lonely,no_audio"]
+
+
+def test_sql_without_results_says_what_to_do(tmp_path, capsys):
+    assert main(["sql", "select 1", "--database", str(tmp_path / "none.duckdb")]) == 2
+    assert "materialize whale_results first" in capsys.readouterr().err
+
+
+def test_a_bad_query_is_reported_not_raised(world, instance, capsys):
+    world.encounters()
+    settings = world.settings()
+    run_day(settings, instance)
+    assert main(["sql", "select nope from whale_results", "--database", str(settings.database)]) == 2
+    assert "query failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["sql"], ["sql", "select 1", "--format", "json"], ["report"]],
+    ids=["no command", "sql without a query", "unknown format", "unknown command"],
+)
+def test_bad_arguments_exit_with_usage_before_doing_anything(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "usage: whale-assets" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "directory"), [(["demo"], "demo-data"), (["demo", "--dir", "elsewhere"], "elsewhere")])
+def test_demo_runs_in_the_directory_given_or_demo_data(argv, directory, monkeypatch):
+    import whale_assets.demo.run
+
+    called_with = []
+    monkeypatch.setattr(whale_assets.demo.run, "run_demo", lambda d: called_with.append(d) or 0)
+    assert main(argv) == 0
+    assert called_with == [directory]
