@@ -51,6 +51,12 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+def is_duckdb_lock(error: BaseException) -> bool:
+    """A DuckDB error saying another process holds the database file's lock."""
+    message = str(error)
+    return _is_instance(error, "duckdb", "IOException") and ("Could not set lock" in message or "Conflicting lock" in message)
+
+
 def _cause_chain(error: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     link: BaseException | None = error
@@ -65,6 +71,8 @@ def _explicit_verdict(error: BaseException) -> bool | None:
     flag = getattr(error, "transient", None)
     if isinstance(flag, bool):
         return flag
+    if _is_instance(error, "duckdb", "Error"):
+        return is_duckdb_lock(error)  # another process holds the file for a while; the rest stays
     response = getattr(error, "response", None)
     if isinstance(response, dict) and "Error" in response:  # botocore ClientError
         code = str(response["Error"].get("Code", ""))

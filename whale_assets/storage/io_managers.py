@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
 from dagster import (
     ConfigurableIOManagerFactory,
+    Failure,
     InputContext,
     IOManager,
     OutputContext,
@@ -23,6 +26,7 @@ from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
 
+from whale_assets.sources.errors import is_duckdb_lock, is_transient
 from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
@@ -44,6 +48,11 @@ from whale_assets.storage.window_arrays import (
 
 if TYPE_CHECKING:
     from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+
+
+# Another process writing or reading the DuckDB file holds its lock for seconds: as long as
+# dagster-duckdb waited (0.1 s doubling, ~100 s in all), but only for a lock.
+WRITER_LOCK_WAITS_S = tuple(0.1 * 2**n for n in range(10))
 
 
 class WindowArrayIOManager(UPathIOManager):
@@ -115,13 +124,27 @@ class ReplacingDuckDbClient(DuckDbClient):
     @staticmethod
     @contextmanager
     def connect(context, table_slice) -> Iterator:
-        # The stock client closes only when the block succeeds; a failed write would keep the
-        # file open (and locked against readers) until garbage collection.
-        with DuckDbClient.connect(context, table_slice) as connection:
-            try:
-                yield connection
-            finally:
-                connection.close()
+        # The stock client retries every IOException for ~100 s (a directory or an unwritable
+        # path where the file should be included), and closes only when the block succeeds, so
+        # a failed write kept the file open and locked until garbage collection.
+        config = {"custom_user_agent": "dagster", **context.resource_config["connection_config"]}
+        connection = connect_writer(context.resource_config["database"], config)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+def connect_writer(database: str, config: dict, waits_s: Sequence[float] = WRITER_LOCK_WAITS_S) -> duckdb.DuckDBPyConnection:
+    """A read-write connection, waiting out (only) another process's lock on the file."""
+    for wait_s in waits_s:
+        try:
+            return duckdb.connect(database, read_only=False, config=config)
+        except duckdb.IOException as error:
+            if not is_duckdb_lock(error):
+                raise
+            time.sleep(wait_s)
+    return duckdb.connect(database, read_only=False, config=config)
 
 
 class WhaleDuckDBIOManager(DuckDBIOManager):
@@ -150,10 +173,45 @@ class WhaleDuckDBIOManager(DuckDBIOManager):
 
 
 def with_fingerprints(io_manager: IOManager, fingerprint_root: str | None) -> IOManager:
-    """Wrap `io_manager` so partitions carry fingerprints (see storage/fingerprints.py)."""
-    if fingerprint_root is None:
-        return io_manager
-    return FingerprintedIOManager(io_manager, FingerprintRegistry(fingerprint_root))
+    """Wrap `io_manager` so partitions carry fingerprints (see storage/fingerprints.py).
+
+    Also so that a store failing in a way retrying cannot fix fails the step at once.
+    """
+    if fingerprint_root is not None:
+        io_manager = FingerprintedIOManager(io_manager, FingerprintRegistry(fingerprint_root))
+    return FailuresClassifiedIOManager(io_manager)
+
+
+class FailuresClassifiedIOManager(IOManager):
+    """Lets only transient store errors (`sources.errors.is_transient`) reach a retry policy.
+
+    A directory where the DuckDB file should be, a read-only or full data directory, a missing
+    bucket or denied access: the step fails at once, without the retries' minutes of backoff.
+    """
+
+    WHAT_TO_DO = "check the data directory or bucket (WHALE_DATA_DIR, WHALE_S3_BUCKET); retrying will not help"
+
+    def __init__(self, inner: IOManager) -> None:
+        self.inner = inner
+
+    def handle_output(self, context: OutputContext, obj) -> None:
+        with self._classified():
+            self.inner.handle_output(context, obj)
+
+    def load_input(self, context: InputContext):
+        with self._classified():
+            return self.inner.load_input(context)
+
+    @contextmanager
+    def _classified(self) -> Iterator[None]:
+        try:
+            yield
+        except Failure:
+            raise
+        except Exception as error:
+            if is_transient(error):
+                raise
+            raise Failure(description=f"{error} — {self.WHAT_TO_DO}", allow_retries=False) from error
 
 
 def add_missing_columns(connection, table: str, frame: pd.DataFrame) -> list[str]:

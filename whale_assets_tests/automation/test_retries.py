@@ -247,3 +247,14 @@ def pd_date(day: str):
     import datetime as dt
 
     return dt.date.fromisoformat(day)
+
+
+def test_a_directory_where_the_duckdb_file_should_be_fails_the_table_write_at_once(settings, instance):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.database.mkdir()
+    fast = with_fast_retry(encounters, "table_io_manager", partition_expr="date")
+    started = time.monotonic()
+    result = run([fast], settings, instance)
+    assert_failed_without_retry(result, "encounters", str(settings.database))
+    assert time.monotonic() - started < 30  # no lock-wait backoff either: it is not a lock
+

@@ -101,3 +101,15 @@ def test_an_error_raised_while_handling_another_is_judged_by_both():
             raise RuntimeError("cleanup failed") from None
     except RuntimeError as suppressed:
         assert not is_transient(suppressed)  # no cause, nothing known: permanent
+
+
+def test_a_duckdb_lock_is_transient_and_other_duckdb_io_errors_are_not(tmp_path):
+    import duckdb
+
+    (tmp_path / "whale.duckdb").mkdir()
+    with pytest.raises(duckdb.IOException) as directory:
+        duckdb.connect(str(tmp_path / "whale.duckdb"))
+    assert not is_transient(directory.value)
+    lock = duckdb.IOException('IO Error: Could not set lock on file "whale.duckdb": Conflicting lock is held')
+    assert is_transient(lock)
+    assert not is_transient(duckdb.ConversionException("Could not convert string 'x' to TIMESTAMP"))
