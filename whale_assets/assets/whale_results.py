@@ -18,6 +18,7 @@ from whale_assets.core.tables.results import Labelling, WindowOutcome, build_res
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore
 from whale_assets.storage.metadata_keys import rows_with_status_key
+from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.window_arrays import StoredWindows
 
 
@@ -116,5 +117,5 @@ def _write_figures(
                 title=f"encounter {encounter_id}, window {window.window_id}",
                 threshold=config.threshold,
             )
-            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{encounter_id}.png", png)
+            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{safe_file_name(str(encounter_id))}.png", png)
     return paths

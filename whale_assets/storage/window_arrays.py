@@ -26,7 +26,7 @@ from whale_assets.core.windows import (
     window_entry,
     window_record,
 )
-from whale_assets.storage.files import is_local, replace_bytes, streamed_object
+from whale_assets.storage.files import is_local, path_under, replace_bytes, streamed_object
 
 INDEX_NAME = "index.json"
 FORMAT_VERSION = 1
@@ -99,7 +99,7 @@ def write_partition(directory: UPath, arrays: WindowArrays) -> StoredWindows:
         record = replace(window.record, array=None)
         if window.array is not None:
             name = f"{record.window_id}.{token}.npy"
-            _write_npy(directory / name, window.array)
+            _write_npy(path_under(directory, name), window.array)
             stored = ArrayFile(name, str(window.array.dtype), tuple(window.array.shape), int(window.array.nbytes))
             record = replace(record, array=stored)
         records.append(record)

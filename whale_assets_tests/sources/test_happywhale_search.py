@@ -72,7 +72,7 @@ def test_search_result_feeds_select_encounters_end_to_end(api):
     assert str(table["end_utc"][0]) == "2023-06-01 04:00:00"
     assert table["encounter_img_url"][0] == "https://img.example/1.jpg"
     assert selection.counts["outside_day"] == 1 and selection.counts["outside_radius"] == 1
-    assert selection.counts["rows_read"] == 5 and selection.counts["kept"] == 3
+    assert selection.counts["read"] == 5 and selection.counts["kept"] == 3
 
 
 def test_a_failed_encounter_detail_is_reported_in_row_errors_not_dropped_silently(api):

@@ -16,6 +16,7 @@ from whale_assets.sources.humpback_model import (
     grid_from_metadata,
     load_humpback_model,
 )
+from whale_assets_tests.support import realistic_audio as realistic
 
 RATE = 10_000
 
@@ -155,3 +156,51 @@ def test_metadata_with_another_context_width_is_rejected_naming_the_handle() -> 
     meta = {"input_sample_rate": 10_000, "context_width_samples": 40_000, "class_names": [b"Mn"]}
     with pytest.raises(ModelLoadError, match="some/handle.*context_width_samples=40000"):
         grid_from_metadata(meta, "some/handle", 10_000)
+
+
+# Level robustness, on archive-like audio (GUIDE §1): noise RMS 8e-5 with a DC offset of -0.0034.
+
+
+def _windows_within(model: HumpbackModel, n_scores: int, start_s: float, end_s: float) -> np.ndarray:
+    starts = model.grid.window_offsets_s(n_scores)
+    return (starts >= start_s) & (starts + model.grid.context_s <= end_s)
+
+
+def test_quiet_song_at_archive_level_scores_high_and_its_background_low(model: HumpbackModel) -> None:
+    noise = realistic.ambient(240, seed=21)
+    audio = noise.copy()
+    realistic.add(audio, 80, realistic.song_units(90, 10.0, realistic.ambient_band_power(noise), seed=5))
+
+    scores = model.score(audio.astype(np.float32))
+
+    song = _windows_within(model, scores.size, 80, 170)
+    background = _windows_within(model, scores.size, 0, 78) | _windows_within(model, scores.size, 172, 240)
+    assert np.median(scores[song]) > 0.9
+    assert np.max(scores[background]) < 0.1
+
+
+def test_scores_do_not_depend_on_level(model: HumpbackModel) -> None:
+    noise = realistic.ambient(120, seed=22, dc=0.0)
+    audio = noise.copy()
+    realistic.add(audio, 40, realistic.song_units(40, 6.0, realistic.ambient_band_power(noise), seed=6))
+
+    quiet = model.score(audio.astype(np.float32))
+    loud = model.score((audio * 300.0).astype(np.float32))
+
+    np.testing.assert_allclose(loud, quiet, atol=1e-3)
+    assert np.ptp(quiet) > 0.5  # the comparison is not between constants
+
+
+def test_ships_baleen_whales_and_earthquakes_score_low(model: HumpbackModel) -> None:
+    noise = realistic.ambient(300, seed=23)
+    audio = noise + realistic.ship(300, seed=3, peak_db=25.0)
+    blue_power = realistic.band_power(noise, *realistic.BLUE_BAND_HZ)
+    fin = realistic.fin_pulse(20.0, realistic.band_power(noise, *realistic.FIN_BAND_HZ))
+    for k, at in enumerate(range(10, 280, 60)):
+        realistic.add(audio, at, realistic.blue_call(20.0, blue_power, seed=k))
+        realistic.add(audio, at + 35, fin)
+        realistic.add(audio, at + 45, realistic.earthquake(30.0, seed=k))
+
+    scores = model.score(audio.astype(np.float32))
+
+    assert np.max(scores) < 0.1

@@ -12,6 +12,7 @@ from upath import UPath
 
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.day_chunks import plan_day_chunks
+from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore
 from whale_assets.storage.io_managers import WindowArrayStorage
 from whale_assets.storage.layout import (
@@ -32,7 +33,7 @@ def test_a_window_array_partition_is_stored_where_the_layout_says(tmp_path):
 
     @asset(partitions_def=partitions, io_manager_key="arrays")
     def window_audio() -> WindowArrays:
-        return WindowArrays([WindowArray("w1", {"status": "ok"}, window)])
+        return WindowArrays([WindowArray(WindowRecord("w1"), window)])
 
     storage = WindowArrayStorage(base_path=str(tmp_path))
     assert materialize([window_audio], partition_key=DAY.isoformat(), resources={"arrays": storage}).success

@@ -8,7 +8,9 @@ exactly one chunk. To score them a chunk reads, from the archive:
 
 - the audio of its windows, i.e. up to one context beyond the start of its last window;
 - `margin_windows` extra windows each side, for classifiers whose score depends on neighbours
-  (the energy detector's running noise floor); those scores are computed and thrown away;
+  (the energy detector's running noise floor); those scores are computed and thrown away. A
+  chunk at either end of the file scores at least 2 * margin - 1 windows (when the file has
+  them), since there a neighbourhood is shifted inward rather than centred;
 - a resampling guard of `guard_samples` archive samples each side, starting on a multiple of
   the polyphase `down` factor, so the resampled chunk is the whole-day resampled signal sample for
   sample (bitwise: `resample_exact` has ~10-sample edge transients at 16 -> 10 kHz; 128 guard
@@ -24,9 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from whale_assets.core.audio.resample import (
+    polyphase_ratio,
+    resample_exact,
+    resampled_length,
+)
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.utc import NS_PER_S
-from whale_assets.core.audio.resample import polyphase_ratio, resample_exact, resampled_length
 
 GUARD_SAMPLES = 256
 """Archive samples read beyond each end of a chunk so resampling edge effects stay outside it."""
@@ -130,6 +136,12 @@ def plan_day_chunks(
         if stop > first:
             scored_first = max(0, first - margin_windows)
             scored_stop = min(n_windows, stop + margin_windows)
+            if margin_windows:
+                # Near the file's ends a centred neighbourhood of 2 * margin - 1 windows is shifted
+                # inward: score at least that many, so a short first or last chunk sees it whole.
+                span = 2 * margin_windows - 1
+                scored_stop = max(scored_stop, min(n_windows, scored_first + span))
+                scored_first = min(scored_first, max(0, scored_stop - span))
             m0 = scored_first * step
             m1 = (scored_stop - 1) * step + grid.context_samples
             read_start = max(0, (m0 // up) * down - guard)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
+from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.day_chunks import chunk_waveform, plan_day_chunks
 from whale_assets.core.scoring.day_scoring import (
     gap_intervals,
@@ -14,8 +18,6 @@ from whale_assets.core.scoring.day_scoring import (
     silent_blocks,
     windows_with_audio,
 )
-from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.audio.resample import resample_exact
 
 GRID = WindowGrid.for_step(10_000)
 DAY = 86_400 * 16_000
@@ -27,7 +29,7 @@ def test_a_full_day_has_87_269_windows_in_24_hourly_chunks_on_the_099_s_step():
     assert plan.n_windows == GRID.n_windows(864_000_000) == 87_269
     assert [c.index for c in plan.chunks] == list(range(24))
     assert plan.chunks[0].first_window == 0 and plan.chunks[-1].stop_window == plan.n_windows
-    for before, after in zip(plan.chunks, plan.chunks[1:]):
+    for before, after in pairwise(plan.chunks):
         assert before.stop_window == after.first_window  # no window lost, none counted twice
     offsets = plan.window_offsets_ns()
     assert offsets[1] == 990_000_000 and offsets[-1] == 87_268 * 990_000_000
@@ -158,3 +160,12 @@ def test_a_gap_reaches_to_its_exact_first_and_last_zero_sample():
     assert gap_intervals(audio).tolist() == [[1000, 5555]]
     assert gap_intervals(np.zeros(3000, np.float32)).tolist() == [[0, 3000]]
     assert gap_intervals(np.ones(3000, np.float32)).shape == (0, 2)
+
+
+def test_a_short_last_chunk_scores_a_whole_neighbourhood_of_windows():
+    # 25 minutes in 170 s chunks: the last chunk owns fewer windows than a floor neighbourhood.
+    plan = plan_day_chunks(1500 * 16_000, GRID, chunk_s=170.0, margin_windows=152)
+    last = plan.chunks[-1]
+    assert last.n_windows < 152 and last.scored_stop == plan.n_windows
+    assert last.n_scored == 2 * 152 - 1
+    assert all(c.n_scored >= 2 * 152 - 1 for c in plan.chunks)

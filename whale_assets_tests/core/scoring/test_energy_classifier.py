@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from whale_assets.core.scoring.classifier import Classifier
+from whale_assets.core.scoring.classifier import Classifier, WindowGrid
 from whale_assets.core.scoring.energy import EnergyClassifier, running_floor_db
-from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets_tests.support import realistic_audio as realistic
 
 RATE = 10_000
 GRID = WindowGrid()
@@ -115,13 +115,13 @@ def test_scores_do_not_depend_on_overall_gain() -> None:
     np.testing.assert_allclose(classifier.score(audio * 100.0), classifier.score(audio), atol=1e-5)
 
 
-def test_scores_are_deterministic_and_independent_of_the_stft_block_size() -> None:
+def test_scores_are_deterministic_and_independent_of_the_block_size() -> None:
     audio = coloured_noise(RATE * 90, 5e-4, seed=5)
     audio[RATE * 30 : RATE * 45] += song_like(15.0, 1e-3)
 
     reference = EnergyClassifier().score(audio)
     np.testing.assert_array_equal(EnergyClassifier().score(audio), reference)
-    np.testing.assert_allclose(EnergyClassifier(block_frames=7).score(audio), reference, atol=1e-5)
+    np.testing.assert_allclose(EnergyClassifier(block_windows=3).score(audio), reference, atol=1e-5)
 
 
 def test_out_of_band_energy_is_ignored() -> None:
@@ -149,3 +149,99 @@ def test_running_floor_follows_a_slow_change_and_ignores_a_short_loud_stretch() 
 def test_bad_parameters_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         EnergyClassifier(**kwargs)
+
+
+# Archive-like audio (GUIDE §1): noise RMS 8e-5 with a DC offset of -0.0034, reddish.
+
+
+def _scores_and_times(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    scores = EnergyClassifier().score(audio.astype(np.float32))
+    start, end = window_times(len(scores))
+    return scores, start, end
+
+
+@pytest.mark.parametrize("snr_db", [6.0, 10.0, 15.0])
+def test_quiet_song_units_with_gaps_score_high_on_archive_level_noise(snr_db: float) -> None:
+    noise = realistic.ambient(420, seed=11)
+    audio = noise.copy()
+    song_start, song_end = 150.0, 270.0
+    units = realistic.song_units(song_end - song_start, snr_db, realistic.ambient_band_power(noise), seed=int(snr_db))
+    realistic.add(audio, song_start, units)
+
+    scores, start, end = _scores_and_times(audio)
+
+    inside = (start >= song_start) & (end <= song_end)
+    far = (end < song_start - 5.0) | (start > song_end + 5.0)
+    assert np.median(scores[inside]) > 0.9
+    assert np.mean(scores[inside] >= 0.5) > 0.7
+    assert np.max(scores[far]) < 0.1
+
+
+@pytest.mark.parametrize("peak_db", [10.0, 20.0, 30.0])
+def test_a_ship_passage_scores_low_however_loud(peak_db: float) -> None:
+    audio = realistic.ambient(480, seed=12) + realistic.ship(480, seed=int(peak_db), peak_db=peak_db)
+
+    scores, _, _ = _scores_and_times(audio)
+
+    assert np.max(scores) < 0.1
+
+
+@pytest.mark.parametrize("kind", ["blue", "fin", "earthquake"])
+def test_baleen_calls_and_earthquakes_score_low(kind: str) -> None:
+    noise = realistic.ambient(480, seed=13)
+    audio = noise.copy()
+    if kind == "blue":
+        power = realistic.band_power(noise, *realistic.BLUE_BAND_HZ)
+        for k, at in enumerate(range(30, 450, 75)):
+            realistic.add(audio, at, realistic.blue_call(20.0, power, seed=k))
+    elif kind == "fin":
+        pulse = realistic.fin_pulse(20.0, realistic.band_power(noise, *realistic.FIN_BAND_HZ))
+        for at in range(10, 470, 15):
+            realistic.add(audio, at, pulse)
+    else:
+        for k, at in enumerate(range(50, 450, 100)):
+            realistic.add(audio, at, realistic.earthquake(30.0, seed=k))
+
+    scores, _, _ = _scores_and_times(audio)
+
+    assert np.max(scores) < 0.1
+
+
+def test_song_under_fin_whale_pulses_is_still_found() -> None:
+    noise = realistic.ambient(600, seed=14)
+    audio = noise.copy()
+    pulse = realistic.fin_pulse(10.0, realistic.band_power(noise, *realistic.FIN_BAND_HZ))
+    for at in range(20, 580, 17):
+        realistic.add(audio, at, pulse)
+    realistic.add(audio, 200, realistic.song_units(120, 10.0, realistic.ambient_band_power(noise), seed=3))
+
+    scores, start, end = _scores_and_times(audio)
+
+    assert np.median(scores[(start >= 200) & (end <= 320)]) > 0.9
+    assert np.max(scores[(end < 195) | (start > 325)]) < 0.1
+
+
+def test_the_dc_offset_changes_no_score() -> None:
+    noise = realistic.ambient(300, seed=15, dc=0.0)
+    audio = noise.copy()
+    realistic.add(audio, 100, realistic.song_units(60, 6.0, realistic.ambient_band_power(noise), seed=4))
+    classifier = EnergyClassifier()
+
+    without = classifier.score(audio.astype(np.float32))
+    with_offset = classifier.score((audio + realistic.DC_OFFSET).astype(np.float32))
+
+    np.testing.assert_allclose(with_offset, without, atol=1e-4)
+    assert np.ptp(without) > 0.5  # the comparison is not between constants
+
+
+def test_running_floor_is_the_low_order_statistic_of_each_centred_neighbourhood() -> None:
+    level = np.random.default_rng(9).standard_normal(500)
+
+    floor = running_floor_db(level, 31, 10.0)
+
+    for i in (15, 16, 200, 484):  # full neighbourhoods
+        assert floor[i] == np.sort(level[i - 15 : i + 16])[3]
+    assert np.all(floor[:15] == np.sort(level[:31])[3])  # shifted inward at the edges
+    assert np.all(floor[-15:] == np.sort(level[-31:])[3])
+    # Where the input starts does not matter once a window's neighbourhood is inside it.
+    np.testing.assert_array_equal(running_floor_db(level[100:], 31, 10.0)[15:], floor[115:])
