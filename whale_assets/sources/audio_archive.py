@@ -35,6 +35,7 @@ from whale_assets.core.hydrophone import (
 )
 from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silent_blocks
 from whale_assets.core.utc import NS_PER_S
+from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
 __all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
 
@@ -77,7 +78,9 @@ class AudioArchive:
                 options["endpoint_url"] = endpoint_url
             elif public:
                 options["client_kwargs"] = {"region_name": "us-west-2"}
-            self.fs = fsspec.filesystem("s3", **options)
+            # Bounded in time: a silent endpoint fails the read instead of holding the run.
+            options.update(s3fs_options(network_timeouts_from_env()))
+            self.fs = bounded_s3fs(fsspec.filesystem("s3", **options))
         elif "://" in root:
             raise ValueError(f"unsupported archive root {root!r}: use a local directory or s3://bucket[/prefix]")
         else:

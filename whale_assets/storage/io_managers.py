@@ -37,6 +37,7 @@ from whale_assets.storage.metadata_keys import (
     WINDOWS_KEY,
     windows_with_status_key,
 )
+from whale_assets.storage.s3 import storage_path
 from whale_assets.storage.table_types import storage_types
 from whale_assets.storage.window_arrays import (
     StoredWindows,
@@ -83,7 +84,7 @@ class WindowArrayStorage(ConfigurableIOManagerFactory):
     fingerprint_root: str | None = None
 
     def create_io_manager(self, context) -> IOManager:
-        return with_fingerprints(WindowArrayIOManager(base_path=UPath(self.base_path)), self.fingerprint_root)
+        return with_fingerprints(WindowArrayIOManager(base_path=storage_path(self.base_path)), self.fingerprint_root)
 
 
 class StableTypesPandasHandler(DuckDBPandasTypeHandler):
