@@ -7,7 +7,7 @@ import inspect
 from contextlib import ContextDecorator
 from types import TracebackType
 
-from dagster import Backoff, Failure, Jitter, RetryPolicy
+from dagster import Backoff, DagsterExecutionInterruptedError, Failure, Jitter, RetryPolicy
 
 from whale_assets.sources.errors import is_transient
 
@@ -28,7 +28,8 @@ def permanent_failure(error: Exception, what_to_do: str) -> Failure:
 class failures_classified(ContextDecorator):  # noqa: N801 - used like contextlib's lower-case helpers
     """Let only transient errors (`sources.errors.is_transient`) reach the retry policy.
 
-    Anything else leaves as `permanent_failure(error, what_to_do)`, failing the step at once.
+    Anything else leaves as `permanent_failure(error, what_to_do)`, failing the step at once;
+    an interrupt (the run terminated) fails it too, instead of becoming a retry.
     A `with` block, or a decorator (generator functions included) under `@asset`.
     """
 
@@ -41,6 +42,10 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> bool:
+        if isinstance(error, (DagsterExecutionInterruptedError, KeyboardInterrupt)):
+            # Dagster turns an interrupt inside a step with a retry policy into a retry, so a
+            # terminated run (SIGTERM) would wait out the backoff and start the step again.
+            raise Failure(description="interrupted (the run was terminated): not retried", allow_retries=False) from error
         if not isinstance(error, Exception) or isinstance(error, Failure) or is_transient(error):
             return False
         described = error if str(error) else RuntimeError(type(error).__name__)  # MemoryError() says nothing

@@ -258,3 +258,23 @@ def test_a_directory_where_the_duckdb_file_should_be_fails_the_table_write_at_on
     assert_failed_without_retry(result, "encounters", str(settings.database))
     assert time.monotonic() - started < 30  # no lock-wait backoff either: it is not a lock
 
+
+
+class InterruptedArchiveResource(AudioArchiveResource):
+    """Every opened archive is interrupted on read, as a terminated run's step is (SIGTERM)."""
+
+    counter: str
+
+    def open(self):
+        from dagster import DagsterExecutionInterruptedError
+
+        next_call(self.counter)
+        return _FlakyArchive(super().open(), fail=True, error=DagsterExecutionInterruptedError)
+
+
+def test_an_interrupted_step_stops_instead_of_waiting_for_a_retry(settings, instance, tmp_path):
+    archive = InterruptedArchiveResource(source=str(settings.audio_source), counter=str(tmp_path / "opens"))
+    fast = with_fast_retry(raw_audio, "array_io_manager")
+    result = run([encounters, fast], settings, instance, audio_archive=archive)
+    assert_failed_without_retry(result, "raw_audio", "interrupted")
+    assert (tmp_path / "opens").read_text() == "1"
