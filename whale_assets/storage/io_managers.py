@@ -196,15 +196,15 @@ class FailuresClassifiedIOManager(IOManager):
         self.inner = inner
 
     def handle_output(self, context: OutputContext, obj) -> None:
-        with self._classified():
+        with self._classified("storing", context):
             self.inner.handle_output(context, obj)
 
     def load_input(self, context: InputContext):
-        with self._classified():
+        with self._classified("loading", context):
             return self.inner.load_input(context)
 
     @contextmanager
-    def _classified(self) -> Iterator[None]:
+    def _classified(self, doing: str, context: OutputContext | InputContext) -> Iterator[None]:
         try:
             yield
         except Failure:
@@ -212,7 +212,13 @@ class FailuresClassifiedIOManager(IOManager):
         except Exception as error:
             if is_transient(error):
                 raise
-            raise Failure(description=f"{error} — {self.WHAT_TO_DO}", allow_retries=False) from error
+            what = context.asset_key.to_user_string() if context.has_asset_key else "an output"
+            if isinstance(context, OutputContext) and context.has_asset_partitions:  # an input may span days
+                what += f" {context.asset_partition_key}"
+            raise Failure(
+                description=f"{doing} {what} failed: {type(error).__name__}: {error} — {self.WHAT_TO_DO}",
+                allow_retries=False,
+            ) from error
 
 
 def add_missing_columns(connection, table: str, frame: pd.DataFrame) -> list[str]:
