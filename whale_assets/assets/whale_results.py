@@ -86,6 +86,7 @@ def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, sc
         scores=track["score"] if track is not None else np.array([], np.float32),
         sifted_start_utc=kept.start_utc if score.ok else None,
         sifted_end_utc=kept.end_utc if score.ok else None,
+        sifted_seconds=kept.sifted_seconds if score.ok else None,
         model=score.model,
         audio_path=raw.array_path(window_id),
         classification_path=scored.array_path(window_id),

@@ -16,7 +16,8 @@ from whale_assets.settings import Settings
 
 SUMMARY_SQL = """
 select date::date as date, encounter_id, status, window_id, round(pooled_score, 3) as pooled,
-       round(max_score, 3) as max, detected, strftime(peak_score_utc, '%H:%M:%S') as peak_utc
+       round(max_score, 3) as max, detected, strftime(peak_score_utc, '%H:%M:%S') as peak_utc,
+       round(sifted_seconds) as sifted_s
 from whale_results order by start_utc
 """
 # The repository's instance config (`make dev` uses it): run queue, pools, telemetry off.

@@ -12,8 +12,8 @@ import sys
 import pytest
 import responses
 
-from whale_assets.core.encounters.table import EXPORT_COLUMNS, select_encounters
 from whale_assets.core.encounters.geo import circle_polygon
+from whale_assets.core.encounters.table import EXPORT_COLUMNS, select_encounters
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 from whale_assets.sources.happywhale import HappywhaleError, search_happywhale
 from whale_assets_tests.support.happywhale_api import API, CONFIG, PYPI, SEARCH, SPECIES_LIST, hit, serve_hits
