@@ -6,6 +6,7 @@ same settings and a short delay; the production policy itself is checked separat
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import shutil
 import time
@@ -215,7 +216,7 @@ def test_a_permanent_encounter_source_error_fails_at_once(settings, instance, tm
 
 
 def test_a_directory_where_the_day_file_should_be_fails_raw_audio_at_once(settings, instance):
-    day_file = archive_path(settings.audio_source, pd_date(DAY))
+    day_file = archive_path(settings.audio_source, dt.date.fromisoformat(DAY))
     day_file.unlink()
     day_file.mkdir()
     fast = with_fast_retry(raw_audio, "array_io_manager")
@@ -232,7 +233,7 @@ def test_memory_running_out_while_reading_fails_raw_audio_at_once(settings, inst
 
 
 def test_a_directory_where_the_day_file_should_be_fails_daily_scores_at_once(settings, instance):
-    day_file = archive_path(settings.audio_source, pd_date(DAY))
+    day_file = archive_path(settings.audio_source, dt.date.fromisoformat(DAY))
     shutil.rmtree(day_file, ignore_errors=True)
     day_file.unlink(missing_ok=True)
     day_file.mkdir()
@@ -241,12 +242,6 @@ def test_a_directory_where_the_day_file_should_be_fails_daily_scores_at_once(set
     result = run([fast], settings, instance)
     assert_failed_without_retry(result, "daily_scores", str(day_file))
     assert time.monotonic() - started < 60
-
-
-def pd_date(day: str):
-    import datetime as dt
-
-    return dt.date.fromisoformat(day)
 
 
 def test_a_directory_where_the_duckdb_file_should_be_fails_the_table_write_at_once(settings, instance):
