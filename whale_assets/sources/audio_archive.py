@@ -35,16 +35,25 @@ from whale_assets.core.hydrophone import (
 )
 from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silent_blocks
 from whale_assets.core.utc import NS_PER_S
+from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
-__all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader"]
+__all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
 
 
 class AudioUnavailable(Exception):
-    """The archive has no usable audio for a window (missing day, wrong format, too short)."""
+    """The archive has no audio for a window (missing day, before recording began, too short)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class UnsupportedAudioFormat(CorruptWavHeader):
+    """A valid WAV file in a format the archive never uses (16-bit, stereo, 48 kHz, ...).
+
+    A `CorruptWavHeader`: the file will not change by retrying, so the step fails permanently
+    instead of recording the window as `no_audio` and going green.
+    """
 
 
 class AudioArchive:
@@ -69,7 +78,9 @@ class AudioArchive:
                 options["endpoint_url"] = endpoint_url
             elif public:
                 options["client_kwargs"] = {"region_name": "us-west-2"}
-            self.fs = fsspec.filesystem("s3", **options)
+            # Bounded in time: a silent endpoint fails the read instead of holding the run.
+            options.update(s3fs_options(network_timeouts_from_env()))
+            self.fs = bounded_s3fs(fsspec.filesystem("s3", **options))
         elif "://" in root:
             raise ValueError(f"unsupported archive root {root!r}: use a local directory or s3://bucket[/prefix]")
         else:
@@ -149,10 +160,11 @@ class AudioArchive:
     def available_samples(self, day: dt.date) -> tuple[int, str | None]:
         """Samples of the day's file that can be read, and why that is fewer than its header says (or None).
 
-        Raises `AudioUnavailable` when there is no file; a truncated file counts up to its last
+        Raises `AudioUnavailable` when there is no file, `UnsupportedAudioFormat` when it is not
+        the archive's format; a truncated file counts up to its last
         whole sample, so the part that exists can still be scored.
         """
-        layout = self.layout(day)
+        layout = self._checked_layout(day)
         declared = layout.n_samples
         path = self.day_path(day)
         try:
@@ -205,9 +217,11 @@ class AudioArchive:
         want = (self.sample_rate, self.channels, self.bits_per_sample)
         have = (layout.sample_rate, layout.channels, layout.bits_per_sample)
         if have != want:
-            raise AudioUnavailable(
-                f"{self.day_path(day)} is {have[0]} Hz, {have[1]} channel(s), {have[2]}-bit; "
-                f"the archive reader expects {want[0]} Hz, {want[1]} channel(s), {want[2]}-bit"
+            raise UnsupportedAudioFormat(
+                self.day_path(day),
+                f"the file is {have[0]} Hz, {have[1]} channel(s), {have[2]}-bit PCM; "
+                f"the archive reader expects {want[0]} Hz, {want[1]} channel(s), {want[2]}-bit",
+                "Replace it with the archive's format or remove it.",
             )
         return layout
 
