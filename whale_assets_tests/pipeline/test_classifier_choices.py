@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from upath import UPath
 
 from whale_assets.core.audio.resample import resample_exact, resampled_length
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.storage.window_arrays import read_partition
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
-from whale_assets_tests.support.pipeline import DAY, query, run_day
+from whale_assets_tests.support.pipeline import DAY, SNRS_DB, SONG_UTC, build_song_day, query, run_day
 from whale_assets_tests.support.world import export_row
 
 
-def test_the_humpback_classifier_scores_windows_on_the_models_true_step(world, instance, humpback_savedmodel_dir):
-    world.encounters(export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"))
-    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
-    world.write_archive()
+@pytest.mark.parametrize("snr_db", SNRS_DB)
+def test_the_humpback_classifier_finds_song_at_every_snr_and_scores_on_the_models_true_step(
+    world, instance, humpback_savedmodel_dir, snr_db
+):
+    build_song_day(world, snr_db)
     settings = world.settings(classifier="humpback", model=str(humpback_savedmodel_dir))
     assert run_day(settings, instance).success
 
-    row = query(settings, "select * from whale_results").iloc[0]
+    results = query(settings, "select * from whale_results order by start_utc")
+    row, quiet = results.iloc[0], results.iloc[1]
     assert row["model"] == str(humpback_savedmodel_dir)
+    assert list(results["status"]) == ["ok", "no_signal"] and not bool(quiet["detected"])
+    assert bool(row["detected"])
+    assert SONG_UTC[0] - pd.Timedelta(seconds=3.92) <= row["peak_score_utc"] <= SONG_UTC[1]
+    # The song's own stretch is scored, so its pooled score is undiluted (measured 0.77-0.84).
+    assert row["pooled_score"] > 0.7
+    assert 55 <= row["sifted_seconds"] <= 60 + 2 * 3.92 + 5
     stored = read_partition(UPath(settings.data_dir / "classifications" / DAY))
-    [record] = list(stored)
+    [record] = [r for r in stored if "sing" in r.encounter_ids]
     track = stored.load(record.window_id)
     sifted = read_partition(UPath(settings.data_dir / "sifted_audio" / DAY)).record(record.window_id)
     segments = [(end - start).total_seconds() for start, end in sifted.segments_utc]
