@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from upath import UPath
 
-from whale_assets.core.audio.resample import resample_exact, resampled_length
+from whale_assets.core.audio.resample import resampled_length
 from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.demo.mars_scene import MarsScene, SongSession, load_song_recording
 from whale_assets.storage.window_arrays import read_partition
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
 from whale_assets_tests.support.pipeline import DAY, SNRS_DB, SONG_UTC, build_song_day, query, run_day
@@ -48,19 +49,23 @@ def test_the_humpback_classifier_finds_song_at_every_snr_and_scores_on_the_model
 
 
 @requires_noaa
-def test_real_noaa_song_in_a_day_file_is_kept_by_the_sift_and_detected_at_its_time(world, instance):
-    import soundfile as sf
-
-    song, rate = sf.read(SONG_WAV, dtype="float32")
-    song16 = resample_exact(song - song.mean(), rate, 16_000)
-    song16 *= 0.003 / song16.std()
-    song_start = pd.Timestamp("2023-09-14 16:01:00")
-    song_end = song_start + pd.Timedelta(seconds=song16.size / 16_000)
+@pytest.mark.parametrize("classifier", ["energy", "humpback"])
+@pytest.mark.parametrize("snr_db", SNRS_DB)
+def test_real_noaa_song_in_a_day_file_is_kept_by_the_sift_and_detected_at_its_time(
+    world, instance, humpback_savedmodel_dir, classifier, snr_db
+):
+    # Real Cross Seamount song units voicing 75 s of song at a MARS in-band SNR (the segment's
+    # RMS is then ~1e-4 to 2e-4 with the noise, not the 0.003 of the model's training clips, which
+    # would stand ~30 dB over MARS background), 6 minutes into 14 minutes of MARS-like audio.
+    recording = load_song_recording(SONG_WAV)
     world.encounters(export_row("noaa", "2023-09-14 16:00:00", "2023-09-14 16:02:00"))
-    # 14 minutes of background with the song 6 minutes in; the encounter window is 15:59-16:03.
-    world.audio("2023-09-14 15:55:00", 14 * 60, song_at_s=(6 * 60, 6 * 60 + song16.size / 16_000), song=song16)
+    start = pd.Timestamp("2023-09-14 15:55:00")
+    scene = MarsScene(14 * 60.0, seed=8, song=(SongSession(6 * 60.0, 75.0, snr_db),), song_recording=recording)
+    units = world.scene(str(start), scene)
     world.write_archive()
-    settings = world.settings()
+    song_start, song_end = units[0][0], units[-1][1]
+    model = str(humpback_savedmodel_dir) if classifier == "humpback" else None
+    settings = world.settings(classifier=classifier, model=model)
     assert run_day(settings, instance, raw_audio={"margin_s": 240.0}).success
 
     row = query(settings, "select * from whale_results").iloc[0]
