@@ -213,13 +213,14 @@ class _FlakyClassifierResource(ClassifierResource):
         return wrapped
 
 
-def test_a_killed_materialization_resumes_from_its_checkpoints(world, instance, humpback_savedmodel_dir):
+@pytest.mark.parametrize("snr_db", SNRS_DB)
+def test_a_killed_materialization_resumes_from_its_checkpoints(world, instance, humpback_savedmodel_dir, snr_db):
     # A 90-minute day file in 30-minute chunks (the stand-in model over a whole day would be too
     # slow here): five minutes of audio at the start of each chunk, song at 00:31:40.
     write_day(
         world,
         [
-            (start, mars_audio(300, song, seed=7))
+            (start, mars_audio(300, song, seed=7, snr_db=snr_db))
             for start, song in ((0, None), (1800, (100, 160)), (3600, None))
         ],
         duration_s=5400,
