@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.demo.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
 from whale_assets.sources.humpback_model import (
     HumpbackModel,
     ModelLoadError,
     grid_from_metadata,
     load_humpback_model,
 )
-from whale_assets_tests.support import realistic_audio as realistic
 
 RATE = 10_000
 
@@ -167,11 +167,9 @@ def _windows_within(model: HumpbackModel, n_scores: int, start_s: float, end_s: 
 
 
 def test_quiet_song_at_archive_level_scores_high_and_its_background_low(model: HumpbackModel) -> None:
-    noise = realistic.ambient(240, seed=21)
-    audio = noise.copy()
-    realistic.add(audio, 80, realistic.song_units(90, 10.0, realistic.ambient_band_power(noise), seed=5))
+    audio = render(MarsScene(240, seed=21, song=(SongSession(80.0, 90.0, 10.0),), sample_rate=RATE))
 
-    scores = model.score(audio.astype(np.float32))
+    scores = model.score(audio)
 
     song = _windows_within(model, scores.size, 80, 170)
     background = _windows_within(model, scores.size, 0, 78) | _windows_within(model, scores.size, 172, 240)
@@ -180,11 +178,9 @@ def test_quiet_song_at_archive_level_scores_high_and_its_background_low(model: H
 
 
 def test_scores_do_not_depend_on_level(model: HumpbackModel) -> None:
-    noise = realistic.ambient(120, seed=22, dc=0.0)
-    audio = noise.copy()
-    realistic.add(audio, 40, realistic.song_units(40, 6.0, realistic.ambient_band_power(noise), seed=6))
+    audio = render(MarsScene(120, seed=22, dc_offset=0.0, song=(SongSession(40.0, 40.0, 6.0),), sample_rate=RATE))
 
-    quiet = model.score(audio.astype(np.float32))
+    quiet = model.score(audio)
     loud = model.score((audio * 300.0).astype(np.float32))
 
     np.testing.assert_allclose(loud, quiet, atol=1e-3)
@@ -192,15 +188,15 @@ def test_scores_do_not_depend_on_level(model: HumpbackModel) -> None:
 
 
 def test_ships_baleen_whales_and_earthquakes_score_low(model: HumpbackModel) -> None:
-    noise = realistic.ambient(300, seed=23)
-    audio = noise + realistic.ship(300, seed=3, peak_db=25.0)
-    blue_power = realistic.band_power(noise, *realistic.BLUE_BAND_HZ)
-    fin = realistic.fin_pulse(20.0, realistic.band_power(noise, *realistic.FIN_BAND_HZ))
-    for k, at in enumerate(range(10, 280, 60)):
-        realistic.add(audio, at, realistic.blue_call(20.0, blue_power, seed=k))
-        realistic.add(audio, at + 35, fin)
-        realistic.add(audio, at + 45, realistic.earthquake(30.0, seed=k))
+    scene = MarsScene(
+        300,
+        seed=23,
+        ships=(ShipPassage(150.0, 300.0, 25.0),),
+        baleen=(BaleenCalls("blue", 0.0, 300.0, 20.0), BaleenCalls("fin", 0.0, 300.0, 20.0)),
+        earthquakes=tuple(Earthquake(at + 45.0, 30.0) for at in range(10, 280, 60)),
+        sample_rate=RATE,
+    )
 
-    scores = model.score(audio.astype(np.float32))
+    scores = model.score(render(scene))
 
     assert np.max(scores) < 0.1

@@ -15,8 +15,15 @@ DAY = "2023-09-14"
 TEST_MARGIN_S = 60.0
 
 
-def build_song_day(world: World) -> None:
-    """2023-09-14 with song at one encounter, a quiet one, and three the encounter filters drop."""
+SNRS_DB = (6.0, 10.0, 15.0)
+"""In-band SNRs of song the behaviour tests run at: weak, typical and strong MARS song."""
+SONG_UTC = (pd.Timestamp("2023-09-14 16:00:30"), pd.Timestamp("2023-09-14 16:01:30"))
+"""Where `build_song_day` puts its minute of song (inside the 'sing' encounter's window)."""
+
+
+def build_song_day(world: World, snr_db: float = 10.0) -> None:
+    """2023-09-14 with song (at `snr_db` in-band) at one encounter, a quiet one, and three the
+    encounter filters drop."""
     world.encounters(
         export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"),
         export_row("quiet", "2023-09-14 20:00:00"),
@@ -24,7 +31,7 @@ def build_song_day(world: World) -> None:
         export_row("blue", "2023-09-14 13:00:00", species="blue_whale"),
         export_row("next-day", "2023-09-15 01:00:00"),
     )
-    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
+    world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30), snr_db=snr_db)
     world.audio("2023-09-14 19:55:00", 12 * 60, seed=2)
     world.write_archive()
 

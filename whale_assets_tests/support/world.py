@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.demo.mars_scene import (
     MarsScene,
     SongSession,
@@ -84,23 +83,18 @@ class World:
         seconds: float,
         song_at_s: tuple[float, float] | None = None,
         seed: int = 1,
-        song: np.ndarray | None = None,
         snr_db: float = 10.0,
     ) -> list[UtcInterval]:
         """MARS-like audio from `start_utc` (DC offset, quiet reddish noise), held in memory.
 
         With `song_at_s` (offsets in seconds), humpback song plays there at an in-band SNR of
-        `snr_db`, or the given `song` samples (at their own level) are added there instead.
-        Returns the song units' UTC intervals (empty for a given `song`, whose units are unknown).
+        `snr_db`. Returns the song units' UTC intervals. (Real song: `scene` with a `MarsScene`
+        whose `song_recording` is `load_song_recording(...)`.)
         """
-        session = () if song_at_s is None or song is not None else (SongSession(song_at_s[0], song_at_s[1] - song_at_s[0], snr_db),)
+        session = () if song_at_s is None else (SongSession(song_at_s[0], song_at_s[1] - song_at_s[0], snr_db),)
         scene = MarsScene(seconds, seed=seed, song=session)
-        audio = render(scene)
-        if song is not None and song_at_s is not None:
-            first = round(song_at_s[0] * ARCHIVE_SAMPLE_RATE)
-            audio[first : first + song.size] += song[: audio.size - first]
         start = pd.Timestamp(start_utc)
-        self.archive.add(start, audio)
+        self.archive.add(start, render(scene))
         return _utc(start, song_units(scene))
 
     def scene(self, start_utc: str, scene: MarsScene) -> list[UtcInterval]:

@@ -15,10 +15,16 @@ from whale_assets.demo.mars_scene import (
     render,
     song_units,
 )
-from whale_assets_tests.support.mars_like import DC_OFFSET, add_song, mars_noise
 
 RATE = 16_000
 FRAME = 512
+DC_OFFSET = -0.0034
+
+
+def _mars(seconds: float, seed: int, *song: SongSession, drift_db: float = 3.0) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """MARS-like audio with `song`, and the song units' sample ranges."""
+    scene = MarsScene(seconds, seed=seed, song=song, drift_db=drift_db)
+    return render(scene), [(round(a * RATE), round(b * RATE)) for a, b in song_units(scene)]
 
 
 def _fractions_kept(regions: list[tuple[int, int]], units: list[tuple[int, int]], n: int) -> tuple[float, float]:
@@ -33,7 +39,7 @@ def _fractions_kept(regions: list[tuple[int, int]], units: list[tuple[int, int]]
 
 @pytest.mark.parametrize("mode", list(SiftMode))
 def test_dc_offset_does_not_make_the_first_frames_the_loudest(mode: SiftMode) -> None:
-    audio = mars_noise(RATE * 60, RATE, np.random.default_rng(21))
+    audio, _ = _mars(60, 21)
     assert abs(np.mean(audio) - DC_OFFSET) < 1e-4  # the offset is ~40x the signal
 
     result = sift(audio, RATE, mode=mode)
@@ -46,7 +52,7 @@ def test_dc_offset_does_not_make_the_first_frames_the_loudest(mode: SiftMode) ->
 
 
 def test_dc_offset_gives_the_same_frames_whatever_the_chunk_size() -> None:
-    audio = mars_noise(RATE * 20 + 123, RATE, np.random.default_rng(22))
+    audio, _ = _mars(20 + 123 / RATE, 22)
 
     whole = sift(audio, RATE, chunk_frames=10**6)
     chunked = sift(audio, RATE, chunk_frames=7)
@@ -56,9 +62,7 @@ def test_dc_offset_gives_the_same_frames_whatever_the_chunk_size() -> None:
 
 
 def test_noise_floor_keeps_song_units_at_10_db_and_little_else() -> None:
-    rng = np.random.default_rng(23)
-    audio = mars_noise(RATE * 600, RATE, rng)
-    units = add_song(audio, RATE, rng, start_s=200.0, duration_s=240.0, snr_db=10.0)
+    audio, units = _mars(600, 23, SongSession(200.0, 240.0, 10.0))
 
     result = sift(audio, RATE)
 
@@ -69,9 +73,8 @@ def test_noise_floor_keeps_song_units_at_10_db_and_little_else() -> None:
 
 
 def test_dense_song_filling_most_of_the_floor_window_is_still_kept() -> None:
-    rng = np.random.default_rng(29)
-    audio = mars_noise(RATE * 600, RATE, rng)
-    units = add_song(audio, RATE, rng, start_s=100.0, duration_s=400.0, snr_db=10.0, gap_s=(0.1, 0.4))
+    # Two singers over the same 400 s: units sound most of the time, little floor is left to see.
+    audio, units = _mars(600, 29, SongSession(100.0, 400.0, 10.0), SongSession(100.0, 400.0, 10.0))
 
     result = sift(audio, RATE)
 
@@ -80,7 +83,7 @@ def test_dense_song_filling_most_of_the_floor_window_is_still_kept() -> None:
 
 
 def test_noise_only_window_keeps_almost_nothing() -> None:
-    audio = mars_noise(RATE * 600, RATE, np.random.default_rng(24))
+    audio, _ = _mars(600, 24)
 
     result = sift(audio, RATE)
 
@@ -88,8 +91,8 @@ def test_noise_only_window_keeps_almost_nothing() -> None:
 
 
 def test_a_slow_rise_in_noise_like_a_passing_ship_is_not_kept() -> None:
-    rng = np.random.default_rng(25)
-    audio = mars_noise(RATE * 600, RATE, rng, drift_db=0.0) - DC_OFFSET
+    audio, _ = _mars(600, 25, drift_db=0.0)
+    audio = audio - DC_OFFSET
     minutes = np.arange(audio.size) / RATE / 60.0
     gain_db = 12.0 * np.exp(-(((minutes - 5.0) / 3.0) ** 2))  # +12 dB at the closest approach
     audio = (audio * 10 ** (gain_db / 20) + DC_OFFSET).astype(np.float32)
@@ -101,9 +104,7 @@ def test_a_slow_rise_in_noise_like_a_passing_ship_is_not_kept() -> None:
 
 def test_max_relative_rule_keeps_the_whole_noisy_window_around_song() -> None:
     """Why the default changed: one loud unit sets the scale and the drifting noise passes 1.5 % of it."""
-    rng = np.random.default_rng(26)
-    audio = mars_noise(RATE * 300, RATE, rng)
-    add_song(audio, RATE, rng, start_s=100.0, duration_s=60.0, snr_db=10.0)
+    audio, _ = _mars(300, 26, SongSession(100.0, 60.0, 10.0))
 
     old = sift(audio, RATE, mode="max_relative")
     new = sift(audio, RATE)
@@ -112,8 +113,8 @@ def test_max_relative_rule_keeps_the_whole_noisy_window_around_song() -> None:
     assert kept_seconds(new.regions, RATE) < 70.0
 
 
-def _tone_bursts(n: int, bursts: list[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
-    audio = mars_noise(n, RATE, rng, drift_db=0.0)
+def _tone_bursts(seconds: float, bursts: list[tuple[float, float]], seed: int) -> np.ndarray:
+    audio, _ = _mars(seconds, seed, drift_db=0.0)
     for start_s, length_s in bursts:
         start, length = int(start_s * RATE), int(length_s * RATE)
         audio[start : start + length] += (1e-3 * np.sin(2 * np.pi * 400.0 * np.arange(length) / RATE)).astype(
@@ -123,7 +124,7 @@ def _tone_bursts(n: int, bursts: list[tuple[float, float]], rng: np.random.Gener
 
 
 def test_events_shorter_than_min_event_are_dropped() -> None:
-    audio = _tone_bursts(RATE * 30, [(5.0, 0.08), (15.0, 1.0)], np.random.default_rng(27))
+    audio = _tone_bursts(30, [(5.0, 0.08), (15.0, 1.0)], 27)
 
     result = sift(audio, RATE, min_event_s=0.2)
 
@@ -132,7 +133,7 @@ def test_events_shorter_than_min_event_are_dropped() -> None:
 
 
 def test_events_closer_than_merge_gap_are_merged() -> None:
-    audio = _tone_bursts(RATE * 30, [(10.0, 1.0), (11.3, 1.0), (20.0, 1.0)], np.random.default_rng(28))
+    audio = _tone_bursts(30, [(10.0, 1.0), (11.3, 1.0), (20.0, 1.0)], 28)
 
     merged = sift(audio, RATE, merge_gap_s=0.5)
     separate = sift(audio, RATE, merge_gap_s=0.1)

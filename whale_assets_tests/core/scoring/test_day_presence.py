@@ -8,17 +8,13 @@ a day scored chunk by chunk equal one call over the whole resampled signal, DC o
 
 from __future__ import annotations
 
-import datetime as dt
-from functools import lru_cache
-
 import numpy as np
 
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.scoring.day_chunks import DayChunk, plan_day_chunks
+from whale_assets.core.scoring.day_chunks import plan_day_chunks
 from whale_assets.core.scoring.day_scoring import neighbourhood_windows, score_day
 from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.core.tables.hourly_presence import hourly_presence
 from whale_assets.demo.mars_scene import (
     BaleenCalls,
     Earthquake,
@@ -27,18 +23,12 @@ from whale_assets.demo.mars_scene import (
     SongSession,
     render,
 )
+from whale_assets.demo.sparse_day import SparseDay, present_hours, score_sparse_day
+from whale_assets.demo.sparse_day import at as _at
 
 RATE = 16_000
-DAY = dt.date(2016, 12, 21)
-RECORDED_S = (1200.0, 1380.0)
-"""Minutes 20-23 of every hour hold audio; the rest of the day is digital silence."""
 
-
-def _at(hour: int, second_of_hour: float) -> float:
-    return hour * 3600.0 + second_of_hour
-
-
-# Everything but song, placed so that every event falls in a recorded stretch.
+# Everything but song, placed so that every event falls in a recorded stretch (minutes 20-23).
 SHIPS = tuple(ShipPassage(_at(h, 1320.0), duration, peak) for h, duration, peak in [
     (1, 1800.0, 12.0), (5, 1200.0, 20.0), (8, 2400.0, 25.0), (13, 900.0, 15.0), (17, 1800.0, 30.0), (22, 3600.0, 18.0),
 ])
@@ -54,51 +44,28 @@ SONG = (
 )
 
 
-def scene(song: tuple[SongSession, ...]) -> MarsScene:
-    return MarsScene(
-        86_400.0, seed=7, ships=(*SHIPS, LONG_SHIP), baleen=BALEEN, earthquakes=QUAKES, song=song, sample_rate=RATE
+def sparse_day(song: tuple[SongSession, ...]) -> SparseDay:
+    return SparseDay(
+        MarsScene(86_400.0, seed=7, ships=(*SHIPS, LONG_SHIP), baleen=BALEEN, earthquakes=QUAKES, song=song, sample_rate=RATE)
     )
 
 
-SONG_HOURS = (3, 10, 20, 21)
+SONG_HOURS = [3, 10, 20, 21]
 
 
-@lru_cache(maxsize=32)
-def recorded_hour(with_song: bool, hour: int) -> np.ndarray:
-    if with_song and hour not in SONG_HOURS:
-        # A scene renders each block from its seed and position alone, so hours without song
-        # sound the same with or without the sessions: render them once for both days.
-        return recorded_hour(False, hour)
-    return render(scene(SONG if with_song else ()), _at(hour, RECORDED_S[0]), _at(hour, RECORDED_S[1]))
-
-
-def read_sparse_day(with_song: bool, chunk: DayChunk) -> np.ndarray:
-    """Archive samples [read_start, read_stop): the recorded stretches, zeros between them."""
-    out = np.zeros(chunk.n_read, np.float32)
-    for hour in range(24):
-        first, stop = (round(_at(hour, s) * RATE) for s in RECORDED_S)
-        a, b = max(first, chunk.read_start), min(stop, chunk.read_stop)
-        if a < b:
-            out[a - chunk.read_start : b - chunk.read_start] = recorded_hour(with_song, hour)[a - first : b - first]
-    return out
-
-
-def present_hours(with_song: bool) -> list[int]:
-    classifier = EnergyClassifier()
-    plan = plan_day_chunks(86_400 * RATE, classifier.grid, RATE, margin_windows=neighbourhood_windows(classifier))
-    day = score_day(plan, classifier, lambda chunk: read_sparse_day(with_song, chunk), prefetch=False)
-    times = plan.window_times(np.datetime64(DAY.isoformat()))
-    presence = hourly_presence(DAY, times, day.scores)
+def present(with_song: bool) -> list[int]:
+    presence = score_sparse_day(sparse_day(SONG if with_song else ()), EnergyClassifier())
     assert (presence["n_scores"] > 150).all()  # every hour was recorded and scored
-    return [int(t.hour) for t in presence.loc[presence["present"], "hour_utc"]]
+    return present_hours(presence)
 
 
 def test_a_day_of_ships_baleen_whales_and_earthquakes_has_no_hour_with_song() -> None:
-    assert present_hours(with_song=False) == []
+    assert present(with_song=False) == []
 
 
 def test_a_song_session_and_two_short_bouts_are_present_in_exactly_their_hours() -> None:
-    assert present_hours(with_song=True) == list(SONG_HOURS)
+    assert sparse_day(SONG).song_hours() == SONG_HOURS
+    assert present(with_song=True) == SONG_HOURS
 
 
 def test_chunked_energy_scores_equal_one_call_on_archive_like_audio_with_its_dc_offset() -> None:

@@ -8,7 +8,15 @@ from scipy import signal
 
 from whale_assets.core.scoring.classifier import Classifier, WindowGrid
 from whale_assets.core.scoring.energy import EnergyClassifier, running_floor_db
-from whale_assets_tests.support import realistic_audio as realistic
+from whale_assets.demo.mars_scene import (
+    BaleenCalls,
+    Earthquake,
+    MarsScene,
+    ShipPassage,
+    SongSession,
+    render,
+    song_units,
+)
 
 RATE = 10_000
 GRID = WindowGrid()
@@ -151,7 +159,11 @@ def test_bad_parameters_are_refused(kwargs: dict) -> None:
         EnergyClassifier(**kwargs)
 
 
-# Archive-like audio (GUIDE §1): noise RMS 8e-5 with a DC offset of -0.0034, reddish.
+# Archive-like audio (GUIDE §1): `MarsScene` at the model's 10 kHz, noise RMS 8e-5, DC offset -0.0034.
+
+
+def _scene(seconds: float, seed: int, **events) -> MarsScene:
+    return MarsScene(seconds, seed=seed, sample_rate=RATE, **events)
 
 
 def _scores_and_times(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,26 +172,31 @@ def _scores_and_times(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return scores, start, end
 
 
+def _voiced(scene: MarsScene, start: np.ndarray, end: np.ndarray, min_s: float = 1.0) -> np.ndarray:
+    """Windows holding at least `min_s` of song units (a window wholly in a pause holds no song)."""
+    sounding = np.zeros(start.size)
+    for a, b in song_units(scene):
+        sounding += np.clip(np.minimum(end, b) - np.maximum(start, a), 0.0, None)
+    return sounding >= min_s
+
+
 @pytest.mark.parametrize("snr_db", [6.0, 10.0, 15.0])
 def test_quiet_song_units_with_gaps_score_high_on_archive_level_noise(snr_db: float) -> None:
-    noise = realistic.ambient(420, seed=11)
-    audio = noise.copy()
     song_start, song_end = 150.0, 270.0
-    units = realistic.song_units(song_end - song_start, snr_db, realistic.ambient_band_power(noise), seed=int(snr_db))
-    realistic.add(audio, song_start, units)
+    scene = _scene(420, 11, song=(SongSession(song_start, song_end - song_start, snr_db),))
 
-    scores, start, end = _scores_and_times(audio)
+    scores, start, end = _scores_and_times(render(scene))
 
     inside = (start >= song_start) & (end <= song_end)
     far = (end < song_start - 5.0) | (start > song_end + 5.0)
     assert np.median(scores[inside]) > 0.9
-    assert np.mean(scores[inside] >= 0.5) > 0.7
+    assert np.mean(scores[inside & _voiced(scene, start, end)] >= 0.5) > 0.7
     assert np.max(scores[far]) < 0.1
 
 
 @pytest.mark.parametrize("peak_db", [10.0, 20.0, 30.0])
 def test_a_ship_passage_scores_low_however_loud(peak_db: float) -> None:
-    audio = realistic.ambient(480, seed=12) + realistic.ship(480, seed=int(peak_db), peak_db=peak_db)
+    audio = render(_scene(480, 12, ships=(ShipPassage(240.0, 480.0, peak_db),)))
 
     scores, _, _ = _scores_and_times(audio)
 
@@ -188,47 +205,31 @@ def test_a_ship_passage_scores_low_however_loud(peak_db: float) -> None:
 
 @pytest.mark.parametrize("kind", ["blue", "fin", "earthquake"])
 def test_baleen_calls_and_earthquakes_score_low(kind: str) -> None:
-    noise = realistic.ambient(480, seed=13)
-    audio = noise.copy()
-    if kind == "blue":
-        power = realistic.band_power(noise, *realistic.BLUE_BAND_HZ)
-        for k, at in enumerate(range(30, 450, 75)):
-            realistic.add(audio, at, realistic.blue_call(20.0, power, seed=k))
-    elif kind == "fin":
-        pulse = realistic.fin_pulse(20.0, realistic.band_power(noise, *realistic.FIN_BAND_HZ))
-        for at in range(10, 470, 15):
-            realistic.add(audio, at, pulse)
+    if kind == "earthquake":
+        scene = _scene(480, 13, earthquakes=tuple(Earthquake(float(at), 30.0) for at in range(50, 450, 100)))
     else:
-        for k, at in enumerate(range(50, 450, 100)):
-            realistic.add(audio, at, realistic.earthquake(30.0, seed=k))
+        scene = _scene(480, 13, baleen=(BaleenCalls(kind, 0.0, 480.0, 20.0),))
 
-    scores, _, _ = _scores_and_times(audio)
+    scores, _, _ = _scores_and_times(render(scene))
 
     assert np.max(scores) < 0.1
 
 
 def test_song_under_fin_whale_pulses_is_still_found() -> None:
-    noise = realistic.ambient(600, seed=14)
-    audio = noise.copy()
-    pulse = realistic.fin_pulse(10.0, realistic.band_power(noise, *realistic.FIN_BAND_HZ))
-    for at in range(20, 580, 17):
-        realistic.add(audio, at, pulse)
-    realistic.add(audio, 200, realistic.song_units(120, 10.0, realistic.ambient_band_power(noise), seed=3))
+    scene = _scene(600, 14, baleen=(BaleenCalls("fin", 0.0, 600.0, 10.0),), song=(SongSession(200.0, 120.0, 10.0),))
 
-    scores, start, end = _scores_and_times(audio)
+    scores, start, end = _scores_and_times(render(scene))
 
     assert np.median(scores[(start >= 200) & (end <= 320)]) > 0.9
     assert np.max(scores[(end < 195) | (start > 325)]) < 0.1
 
 
 def test_the_dc_offset_changes_no_score() -> None:
-    noise = realistic.ambient(300, seed=15, dc=0.0)
-    audio = noise.copy()
-    realistic.add(audio, 100, realistic.song_units(60, 6.0, realistic.ambient_band_power(noise), seed=4))
+    audio = render(_scene(300, 15, dc_offset=0.0, song=(SongSession(100.0, 60.0, 6.0),)))
     classifier = EnergyClassifier()
 
-    without = classifier.score(audio.astype(np.float32))
-    with_offset = classifier.score((audio + realistic.DC_OFFSET).astype(np.float32))
+    without = classifier.score(audio)
+    with_offset = classifier.score((audio + np.float32(-0.0034)).astype(np.float32))
 
     np.testing.assert_allclose(with_offset, without, atol=1e-4)
     assert np.ptp(without) > 0.5  # the comparison is not between constants
