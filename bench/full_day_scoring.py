@@ -132,23 +132,16 @@ def run_child(mode: str, model: Path, archive: Path, minutes: float, work: Path)
 
 
 def write_archive(root: Path, minutes: float) -> None:
-    """Ten minutes at a time, so this process never holds the day (its RSS is inherited by the
-    children whose peak RSS is measured)."""
-    from whale_assets.demo.archive_writer import archive_path, write_day_file
-    from whale_assets.demo.synthetic_song import humpback_like_song, ocean_noise
+    """MARS-like audio (DC offset, real levels, a 2-minute song bout every ten minutes at 10 dB),
+    rendered ten minutes at a time, so this process never holds the day (its RSS is inherited by
+    the children whose peak RSS is measured)."""
+    from whale_assets.demo.archive_writer import archive_path, stream_segment, write_day_file
+    from whale_assets.demo.mars_scene import MarsScene, SongSession, render_pieces
 
-    rng = np.random.default_rng(1)
-    piece = 600
-
-    def segments():
-        for start in range(0, int(minutes * 60), piece):
-            length = min(piece, int(minutes * 60) - start)
-            audio = ocean_noise(length * RATE, RATE, rng)
-            song = humpback_like_song(120, RATE, rng)[: max(0, audio.size - 60 * RATE)]
-            audio[60 * RATE : 60 * RATE + song.size] += song
-            yield float(start), audio
-
-    write_day_file(archive_path(root, DAY), segments(), duration_s=minutes * 60)
+    duration_s = minutes * 60
+    bouts = tuple(SongSession(start + 60.0, 120.0, 10.0) for start in range(0, int(duration_s) - 180, 600))
+    scene = MarsScene(duration_s, seed=1, song=bouts)
+    write_day_file(archive_path(root, DAY), stream_segment(0.0, render_pieces(scene)), duration_s=duration_s)
 
 
 def main(argv: list[str] | None = None) -> int:

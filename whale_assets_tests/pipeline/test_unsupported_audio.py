@@ -12,14 +12,14 @@ from whale_assets.assets import DAY_SCORE_ASSETS
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path
-from whale_assets.demo.synthetic_song import ocean_noise
+from whale_assets.demo.mars_scene import MarsScene, render
 from whale_assets_tests.support.pipeline import DAY, run_day_result
 from whale_assets_tests.support.world import export_row
 
 
 def write_day_as(world, subtype: str, channels: int = 1, rate: int = ARCHIVE_SAMPLE_RATE) -> str:
     """A ten-minute day file of archive-like noise, in a format the archive reader does not take."""
-    noise = ocean_noise(10 * 60 * rate, rate, np.random.default_rng(3))
+    noise = render(MarsScene(10 * 60, seed=3))
     path = archive_path(world.archive_dir, pd.Timestamp(DAY).date())
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, np.column_stack([noise] * channels) if channels > 1 else noise, rate, subtype=subtype)
