@@ -127,6 +127,17 @@ class FingerprintStore(ConfigurableResource):
 
         return FingerprintRegistry(self.root).get_output(asset, partition)
 
+    def missing_array_files(self, asset: str, partition: str) -> list[str]:
+        """Files a stored window-array partition names but lacks (arrays live beside the fingerprints)."""
+        from upath import UPath
+
+        from whale_assets.storage.window_arrays import INDEX_NAME, read_partition
+
+        try:
+            return read_partition(UPath(self.root) / asset / partition).missing_files()
+        except FileNotFoundError:
+            return [INDEX_NAME]
+
 
 class StoredTables(ConfigurableResource):
     """Read access to stored daily table partitions without declaring them as asset inputs.
