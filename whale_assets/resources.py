@@ -111,6 +111,19 @@ class FileStore(ConfigurableResource):
         path = self.path(relative_path)
         return path.read_bytes() if path.exists() else None
 
+    def names(self, relative_dir: str) -> list[str]:
+        """The names of the files directly in `relative_dir` (none when it does not exist)."""
+        from whale_assets.storage.partition_files import present_files
+
+        return sorted(present_files(self.path(relative_dir)))
+
+    def remove(self, relative_path: str) -> None:
+        """Remove a file; one already gone is fine."""
+        from whale_assets.storage.partition_files import remove_files
+
+        path = self.path(relative_path)
+        remove_files(path.parent, [path.name])
+
 
 class FingerprintStore(ConfigurableResource):
     """Read access to the fingerprints that the IO managers record beside the stored partitions."""

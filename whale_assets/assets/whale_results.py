@@ -1,5 +1,7 @@
 """`whale_results`: one labelled row per encounter, with a figure of its window."""
 
+import uuid
+from pathlib import PurePosixPath
 from typing import Literal
 
 import numpy as np
@@ -16,7 +18,7 @@ from whale_assets.core.reports.window_figure import (
 )
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord
-from whale_assets.resources import FileStore, FingerprintStore
+from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
 from whale_assets.storage.window_arrays import StoredWindows
 
@@ -43,8 +45,10 @@ def whale_results(
     classifications: StoredWindows,
     images: FileStore,
     fingerprints: FingerprintStore,
+    stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+    _remove_orphan_figures(context, images, stored_tables)
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
     if (reuse := check_reuse(context, fingerprints, config, upstream)).reused:
         return reuse.placeholder
@@ -99,6 +103,32 @@ def _write_figures(
     config: ResultsConfig,
     images: FileStore,
 ) -> dict[str, str]:
+    """One PNG per encounter, named per write (`<day>/<encounter>.<token>.png`).
+
+    The stored table keeps naming the previous write's PNGs until the new table is committed, so
+    a committed table only names PNGs that exist; a failed write removes its own PNGs, and the
+    ones a killed run left go at the start of the next run (`_remove_orphan_figures`).
+    """
+    token = uuid.uuid4().hex[:10]
+    written: list[str] = []
+    try:
+        return _render_figures(context, encounters, raw, scored, config, images, token, written)
+    except BaseException:
+        for relative_path in written:
+            images.remove(relative_path)
+        raise
+
+
+def _render_figures(
+    context: AssetExecutionContext,
+    encounters: pd.DataFrame,
+    raw: StoredWindows,
+    scored: StoredWindows,
+    config: ResultsConfig,
+    images: FileStore,
+    token: str,
+    written: list[str],
+) -> dict[str, str]:
     by_id = encounters.set_index(encounters["encounter_id"].astype(str))
     paths: dict[str, str] = {}
     for window in raw:
@@ -116,5 +146,28 @@ def _write_figures(
                 title=f"encounter {encounter_id}, window {window.window_id}",
                 threshold=config.threshold,
             )
-            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{encounter_id}.png", png)
+            relative_path = f"{context.partition_key}/{encounter_id}.{token}.png"
+            written.append(relative_path)
+            paths[str(encounter_id)] = images.write(relative_path, png)
     return paths
+
+
+def _remove_orphan_figures(context: AssetExecutionContext, images: FileStore, stored_tables: StoredTables) -> None:
+    """Remove the day's PNGs that the stored results do not name: a replaced or killed run's.
+
+    Safe because whale_results runs of one day never overlap (the `duckdb_writers` pool): PNGs
+    of a write in progress would otherwise be unnamed too.
+    """
+    day = partition_day(context)
+    try:
+        stored = stored_tables.read_day("whale_results", day)
+    except Exception as unreadable:  # e.g. tables locked by another writer: next run tries again
+        context.log.warning(f"figures of {day} not cleaned up: stored results unreadable ({unreadable})")
+        return
+    paths = [] if stored is None or "img_path" not in stored else stored["img_path"].dropna()
+    named = {PurePosixPath(str(path)).name for path in paths}
+    orphans = [name for name in images.names(day.isoformat()) if name.endswith(".png") and name not in named]
+    for name in orphans:
+        images.remove(f"{day.isoformat()}/{name}")
+    if orphans:
+        context.log.info(f"removed {len(orphans)} figures of {day} that no stored result names")
