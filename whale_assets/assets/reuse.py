@@ -58,11 +58,14 @@ def check_reuse(
     config: ReusableConfig,
     upstream: Sequence[Upstream],
     extra: Mapping[str, Any] | None = None,
+    missing_files: Callable[[], list[str]] | None = None,
 ) -> Reuse:
     """Fingerprint this partition from its config, `extra` (e.g. the model) and its upstream partitions.
 
     When the stored partition has the same fingerprint (and `force` is off), the asset returns
-    without touching any outside service and the IO manager leaves the stored files alone.
+    without touching any outside service and the IO manager leaves the stored files alone; unless
+    files it needs are gone: a window-array partition's own (checked here), or what
+    `missing_files` reports (e.g. a table's rows naming files an upstream rewrite removed).
     """
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
@@ -75,7 +78,7 @@ def check_reuse(
     reused = stored == digest and upstream_final and not config.force
     # A fingerprint over a partition that lost files (an old clean-up race, a manual delete) is
     # no reason to reuse it: every later run would fail reading it.
-    reused = reused and _stored_whole(context, store, asset, partition)
+    reused = reused and _stored_whole(context, store, asset, partition, missing_files)
     if not upstream_final:
         # Built on an incomplete partition, this one is incomplete too: downstream must not reuse it.
         context.add_output_metadata({INCOMPLETE_KEY: True})
@@ -88,11 +91,17 @@ def check_reuse(
     return Reuse(digest, reused, _placeholder(context) if reused else None)
 
 
-def _stored_whole(context: AssetExecutionContext, store: FingerprintStore, asset: str, partition: str) -> bool:
-    """Whether every file a stored window-array partition names exists (tables are always whole)."""
-    if _io_manager(context) != ARRAY_IO_MANAGER:
-        return True
-    missing = store.missing_array_files(asset, partition)
+def _stored_whole(
+    context: AssetExecutionContext,
+    store: FingerprintStore,
+    asset: str,
+    partition: str,
+    missing_files: Callable[[], list[str]] | None,
+) -> bool:
+    """Whether every file the stored partition names exists."""
+    missing = store.missing_array_files(asset, partition) if _io_manager(context) == ARRAY_IO_MANAGER else []
+    if not missing and missing_files is not None:
+        missing = missing_files()
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         context.log.warning(f"{asset} {partition}: stored partition lacks {shown}; recomputing instead of reusing")

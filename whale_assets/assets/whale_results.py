@@ -1,6 +1,7 @@
 """`whale_results`: one labelled row per encounter, with a figure of its window."""
 
 import uuid
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Literal
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
+from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
@@ -20,7 +22,11 @@ from whale_assets.core.tables.results import Labelling, WindowOutcome, build_res
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
+from whale_assets.storage.partition_files import present_files
 from whale_assets.storage.window_arrays import StoredWindows
+
+# The columns naming stored files: a row is only as good as the files it names.
+PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
 
 
 class ResultsConfig(ReusableConfig):
@@ -48,9 +54,11 @@ def whale_results(
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
-    _remove_orphan_figures(context, images, stored_tables)
+    stored = _stored_results(context, stored_tables)
+    _remove_orphan_figures(context, images, stored)
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
-    if (reuse := check_reuse(context, fingerprints, config, upstream)).reused:
+    rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
+    if (reuse := check_reuse(context, fingerprints, config, upstream, missing_files=rows_files_missing)).reused:
         return reuse.placeholder
     day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
@@ -152,22 +160,43 @@ def _render_figures(
     return paths
 
 
-def _remove_orphan_figures(context: AssetExecutionContext, images: FileStore, stored_tables: StoredTables) -> None:
+def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables) -> pd.DataFrame | None:
+    """The day's stored rows (empty when none are), or None when they cannot be read now."""
+    day = partition_day(context)
+    try:
+        stored = stored_tables.read_day("whale_results", day)
+    except Exception as unreadable:  # the next run tries again
+        context.log.warning(f"stored whale_results of {day} unreadable, figures not cleaned up: {unreadable}")
+        return None
+    return pd.DataFrame() if stored is None else stored
+
+
+def _remove_orphan_figures(context: AssetExecutionContext, images: FileStore, stored: pd.DataFrame | None) -> None:
     """Remove the day's PNGs that the stored results do not name: a replaced or killed run's.
 
     Safe because whale_results runs of one day never overlap (the `duckdb_writers` pool): PNGs
     of a write in progress would otherwise be unnamed too.
     """
-    day = partition_day(context)
-    try:
-        stored = stored_tables.read_day("whale_results", day)
-    except Exception as unreadable:  # e.g. tables locked by another writer: next run tries again
-        context.log.warning(f"figures of {day} not cleaned up: stored results unreadable ({unreadable})")
+    if stored is None:  # unknown: every figure might be named
         return
-    paths = [] if stored is None or "img_path" not in stored else stored["img_path"].dropna()
+    paths = stored["img_path"].dropna() if "img_path" in stored else []
     named = {PurePosixPath(str(path)).name for path in paths}
-    orphans = [name for name in images.names(day.isoformat()) if name.endswith(".png") and name not in named]
+    day = context.partition_key
+    orphans = [name for name in images.names(day) if name.endswith(".png") and name not in named]
     for name in orphans:
-        images.remove(f"{day.isoformat()}/{name}")
+        images.remove(f"{day}/{name}")
     if orphans:
         context.log.info(f"removed {len(orphans)} figures of {day} that no stored result names")
+
+
+def _missing_files(stored: pd.DataFrame | None) -> list[str]:
+    """The files the stored rows name that are gone (e.g. raw_audio rewritten since): one listing per folder."""
+    if stored is None:
+        return []
+    named = [str(p) for column in PATH_COLUMNS if column in stored for p in stored[column].dropna()]
+    folders: dict[str, set[str]] = {}
+    for path in named:
+        folder = str(UPath(path).parent)
+        if folder not in folders:
+            folders[folder] = present_files(UPath(folder))
+    return [path for path in named if UPath(path).name not in folders[str(UPath(path).parent)]]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from whale_assets.settings import Settings
-from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day, run_day_result
+from whale_assets_tests.support.pipeline import DAY, build_song_day, query, reused_flags, run_day, run_day_result
 
 whale_results = importlib.import_module("whale_assets.assets.whale_results")  # the module, not the asset
 
@@ -45,13 +45,31 @@ def figures(settings: Settings) -> set[str]:
     return {path.name for path in (settings.data_dir / "images" / DAY).glob("*.png")}
 
 
-def assert_consistent(settings: Settings) -> None:
-    """Every stored row names files that exist, and every figure of the day is named by a row."""
+def assert_rows_name_existing_files(settings: Settings) -> None:
     rows = query(settings, "select * from whale_results")
     for column in ("audio_path", "classification_path", "img_path"):
         for path in rows[column].dropna():
             assert Path(path).exists(), f"{column} {path} is missing"
+
+
+def assert_consistent(settings: Settings) -> None:
+    """Every stored row names files that exist, and every figure of the day is named by a row."""
+    assert_rows_name_existing_files(settings)
+    rows = query(settings, "select img_path from whale_results")
     assert figures(settings) == {Path(path).name for path in rows["img_path"].dropna()}
+
+
+@pytest.mark.slow
+def test_results_built_on_array_files_since_replaced_are_recomputed(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    forced = run_day(settings, instance, raw_audio={"force": True})  # new raw_audio files, old ones removed
+    assert reused_flags(forced)["whale_results"] is False
+    assert reused_flags(forced)["classifications"] is True  # only the table that names the files
+    assert_rows_name_existing_files(settings)
+    run_day(settings, instance)
+    assert_consistent(settings)
 
 
 def test_a_run_failing_mid_figures_leaves_the_stored_results_and_their_figures_whole(world, instance, monkeypatch):
