@@ -30,9 +30,9 @@ from scipy import signal  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from whale_assets.core.scoring.energy import EnergyClassifier  # noqa: E402
 from whale_assets.core.audio.resample import resample_exact  # noqa: E402
 from whale_assets.core.audio.sift import sift  # noqa: E402
+from whale_assets.core.scoring.energy import EnergyClassifier  # noqa: E402
 
 RATE = 16_000
 LOWCUT, HIGHCUT, ORDER, THRESHOLD, FRAME = 50.0, 1500.0, 5, 0.015, 512
@@ -105,7 +105,9 @@ def main() -> None:
     print(f"input: {seconds:.0f} s of 16 kHz float32 ({audio.nbytes / 2**20:.0f} MiB), one core, best of {args.repeats}")
 
     run_base = lambda: baseline_sift(audio)  # noqa: E731
-    run_ours = lambda: sift(audio, RATE, LOWCUT, HIGHCUT, ORDER, THRESHOLD, FRAME)  # noqa: E731
+    run_ours = lambda: sift(  # noqa: E731
+        audio, RATE, mode="max_relative", lowcut_hz=LOWCUT, highcut_hz=HIGHCUT, order=ORDER, threshold=THRESHOLD
+    )
     (t_base, t_ours), ((base_regions, base_kept), ours) = best_times([run_base, run_ours], args.repeats)
     ours_kept = ours.frame_energy > THRESHOLD
     print(f"baseline (float64 ba + lfilter): {t_base:7.3f} s  {seconds / t_base:8.0f}x real time")

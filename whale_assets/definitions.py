@@ -1,10 +1,11 @@
-"""The code location: `dagster dev` (or `dg dev`) in the repository root loads `defs` from here."""
+"""The code location `whale_assets`: `dagster dev` (or `dg dev`) in the repository root loads `defs` from here."""
 
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
 from whale_assets.assets import ALL_ASSETS
+from whale_assets.assets.checks import ALL_CHECKS
 from whale_assets.automation import SCHEDULES, SENSORS
 from whale_assets.jobs import JOBS
 from whale_assets.resources import (
@@ -15,7 +16,7 @@ from whale_assets.resources import (
     FingerprintStore,
     StoredTables,
 )
-from whale_assets.settings import Settings
+from whale_assets.settings import Settings, prepare_data_dir
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
 from whale_assets.storage.layout import DUCKDB_SCHEMA, tables_url
 
@@ -41,7 +42,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         tables: object = ParquetTableStorage(base_path=tables_url(root), fingerprint_root=root)
         stored_tables = StoredTables(storage="s3", location=tables_url(root))
     else:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)  # DuckDB needs the folder to exist
+        prepare_data_dir(settings.data_dir)  # DuckDB needs the folder to exist and be writable
         tables = WhaleDuckDBIOManager(database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root)
         stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {
@@ -58,6 +59,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,  # the jobs run the checks of the assets they select
         jobs=JOBS,
         sensors=SENSORS,
         schedules=SCHEDULES,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from pydantic import PrivateAttr
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
@@ -53,8 +53,15 @@ class AudioArchiveResource(ConfigurableResource):
     endpoint_url: str | None = None
 
     def open(self):
+        """The archive; a local folder that is gone fails here, naming the variable (retrying won't help)."""
         from whale_assets.sources.audio_archive import AudioArchive
 
+        if "://" not in self.source and not Path(self.source).is_dir():
+            raise Failure(
+                description=f"WHALE_AUDIO_SOURCE={self.source} is not an existing directory (moved, renamed or "
+                "unmounted?): restore the archive folder or point WHALE_AUDIO_SOURCE at it, then run again",
+                allow_retries=False,
+            )
         return AudioArchive(self.source, endpoint_url=self.endpoint_url)
 
 
@@ -94,9 +101,12 @@ class FileStore(ConfigurableResource):
     base_path: str
 
     def path(self, relative_path: str):
+        """The full path; a relative path that would land outside `base_path` raises UnsafePathError."""
         from upath import UPath
 
-        return UPath(self.base_path) / relative_path
+        from whale_assets.storage.files import path_under
+
+        return path_under(UPath(self.base_path), relative_path)
 
     def write(self, relative_path: str, data: bytes) -> str:
         """Write atomically (readers see the old file or the new one) and return the full path."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,29 @@ def lookback_days_from_env(env: Mapping[str, str] | None = None) -> int:
         raise LookbackError(
             f"{LOOKBACK_ENV}={raw!r} is not valid; use a positive integer number of days "
             f"(1, 2, 3, ...; default {DEFAULT_LOOKBACK_DAYS})"
+        )
+    return value
+
+
+STALE_RUN_ENV = "WHALE_SENSOR_STALE_RUN_HOURS"
+# Far beyond any real run (a day's pipeline takes minutes, full-day scoring under an hour) and
+# beyond dagster.yaml's run_monitoring max_runtime_seconds, which ends hung runs first.
+DEFAULT_STALE_RUN_HOURS = 12.0
+
+
+def stale_run_hours_from_env(env: Mapping[str, str] | None = None) -> float:
+    """`WHALE_SENSOR_STALE_RUN_HOURS` (default 12): a run STARTED longer ago is taken for dead by the sensor."""
+    env = os.environ if env is None else env
+    raw = env.get(STALE_RUN_ENV, "").strip()
+    if not raw:
+        return DEFAULT_STALE_RUN_HOURS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and math.isfinite(value)):
+        raise SettingsError(
+            f"{STALE_RUN_ENV}={raw!r} is not valid; use a positive number of hours (default {DEFAULT_STALE_RUN_HOURS:g})"
         )
     return value
 
@@ -89,6 +114,39 @@ def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("WHALE_DATA_DIR", "./data")).expanduser().resolve()
 
 
+DATA_DIR_HELP = "point WHALE_DATA_DIR at a writable directory (it is created if missing; default ./data)"
+
+
+def prepare_data_dir(data_dir: Path) -> Path:
+    """Create the local data directory if needed and prove it writable, else SettingsError.
+
+    Checked when the code location loads, so a bad folder is one clear message there instead of
+    a traceback or a DuckDB failure at the end of a long run.
+    """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SettingsError(f"WHALE_DATA_DIR={data_dir} is a file, not a directory; {DATA_DIR_HELP}")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"WHALE_DATA_DIR={data_dir} cannot be created ({_why(error)}); {DATA_DIR_HELP}") from error
+    try:
+        _prove_writable(data_dir)
+    except OSError as error:
+        raise SettingsError(f"WHALE_DATA_DIR={data_dir} is not writable ({_why(error)}); {DATA_DIR_HELP}") from error
+    return data_dir
+
+
+def _prove_writable(directory: Path) -> None:
+    # A real write: permission bits say nothing for root, and a read-only mount shows only on writing.
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".whale-write-check-"):
+        pass
+
+
+def _why(error: OSError) -> str:
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
+
+
 def database_path(data_dir: Path) -> Path:
     return data_dir / "whale.duckdb"
 
@@ -111,9 +169,10 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
 def _encounter_source(value: str) -> str:
     if value == HAPPYWHALE:
         return value
-    return _existing_directory(
-        "WHALE_ENCOUNTERS", value, f"{HAPPYWHALE!r} (search the Happywhale API), or an existing directory of CSV exports"
-    )
+    valid = f"{HAPPYWHALE!r} (search the Happywhale API), or a directory of CSV exports"
+    if "://" in value:
+        raise SettingsError(f"WHALE_ENCOUNTERS={value!r} is not valid; use one of: {valid}")
+    return _local_directory("WHALE_ENCOUNTERS", value, valid)
 
 
 def _audio_source(value: str) -> str:
@@ -122,11 +181,12 @@ def _audio_source(value: str) -> str:
         return value.rstrip("/")
     if "://" in value:
         raise SettingsError(f"WHALE_AUDIO_SOURCE={value!r} is not valid; use one of: {valid}")
-    return _existing_directory("WHALE_AUDIO_SOURCE", value, valid)
+    return _local_directory("WHALE_AUDIO_SOURCE", value, valid)
 
 
-def _existing_directory(name: str, value: str, valid: str) -> str:
-    directory = Path(value).expanduser().resolve()
-    if not directory.is_dir():
-        raise SettingsError(f"{name}={value!r} is not an existing directory; use one of: {valid}")
-    return str(directory)
+def _local_directory(name: str, value: str, valid: str) -> str:
+    """The absolute path. Whether the folder exists is checked when a run or the sensor reads it:
+    a folder that is unmounted or moved must not take the UI and the sensor down with it."""
+    if not value.strip():
+        raise SettingsError(f"{name} is empty; use one of: {valid}")
+    return str(Path(value).expanduser().resolve())

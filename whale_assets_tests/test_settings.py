@@ -1,6 +1,15 @@
+import errno
+
 import pytest
 
-from whale_assets.settings import LookbackError, Settings, SettingsError, lookback_days_from_env
+from whale_assets.settings import (
+    LookbackError,
+    Settings,
+    SettingsError,
+    lookback_days_from_env,
+    prepare_data_dir,
+    stale_run_hours_from_env,
+)
 
 
 def test_defaults_point_at_the_real_services(tmp_path):
@@ -21,9 +30,9 @@ def test_the_data_dir_is_made_absolute_once(tmp_path, monkeypatch):
     "variable, value, listed",
     [
         ("WHALE_CLASSIFIER", "cnn", "humpback, energy"),
-        ("WHALE_ENCOUNTERS", "/no/such/dir", "'happywhale'"),
+        ("WHALE_ENCOUNTERS", "ftp://x", "'happywhale'"),
         ("WHALE_AUDIO_SOURCE", "gs://bucket", "s3://bucket[/prefix]"),
-        ("WHALE_AUDIO_SOURCE", "/no/such/archive", "s3://bucket[/prefix]"),
+        ("WHALE_AUDIO_SOURCE", "ftp://x", "s3://bucket[/prefix]"),
     ],
 )
 def test_an_unknown_value_fails_naming_the_variable_and_the_valid_ones(variable, value, listed):
@@ -60,3 +69,68 @@ def test_lookback_from_env(value, expected):
 def test_a_bad_lookback_names_the_variable_and_the_valid_values(value):
     with pytest.raises(LookbackError, match="WHALE_SENSOR_LOOKBACK_DAYS=.*positive integer"):
         lookback_days_from_env({"WHALE_SENSOR_LOOKBACK_DAYS": value})
+
+
+# Issue 14, finding 10: an unusable WHALE_DATA_DIR fails at load, saying what to do.
+
+
+def test_a_data_dir_that_is_a_file_fails_naming_the_variable(tmp_path):
+    (tmp_path / "data").write_text("not a folder")
+    with pytest.raises(SettingsError, match=r"WHALE_DATA_DIR=.*data is a file.*directory"):
+        prepare_data_dir(tmp_path / "data")
+
+
+def test_a_data_dir_that_cannot_be_created_fails_naming_the_variable(tmp_path):
+    (tmp_path / "file").write_text("")  # a parent that is a file stops even root
+    with pytest.raises(SettingsError, match=r"WHALE_DATA_DIR=.*file/data cannot be created"):
+        prepare_data_dir(tmp_path / "file" / "data")
+
+
+def test_a_read_only_data_dir_fails_naming_the_variable(tmp_path, monkeypatch):
+    def read_only(directory):
+        raise OSError(errno.EROFS, "Read-only file system", str(directory))
+
+    monkeypatch.setattr("whale_assets.settings._prove_writable", read_only)
+    with pytest.raises(SettingsError, match=r"WHALE_DATA_DIR=.* is not writable \(Read-only file system"):
+        prepare_data_dir(tmp_path)
+
+
+def test_a_usable_data_dir_is_created_and_left_without_probe_files(tmp_path):
+    assert prepare_data_dir(tmp_path / "new" / "data") == tmp_path / "new" / "data"
+    assert list((tmp_path / "new" / "data").iterdir()) == []
+
+
+def test_the_code_location_does_not_load_with_a_data_dir_that_is_a_file(tmp_path):
+    from whale_assets.definitions import build_definitions
+
+    (tmp_path / "data").write_text("")
+    with pytest.raises(SettingsError, match="WHALE_DATA_DIR"):
+        build_definitions(Settings.from_env({"WHALE_DATA_DIR": str(tmp_path / "data")}))
+
+
+# Issue 14, finding 11: a local folder that vanished must not stop the code location from loading.
+
+
+def test_local_sources_that_do_not_exist_still_load_as_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"WHALE_ENCOUNTERS": "gone/exports", "WHALE_AUDIO_SOURCE": "gone/archive"})
+    assert settings.encounters == str(tmp_path / "gone" / "exports")
+    assert settings.audio_source == str(tmp_path / "gone" / "archive")
+
+
+@pytest.mark.parametrize("variable", ["WHALE_ENCOUNTERS", "WHALE_AUDIO_SOURCE"])
+def test_an_empty_source_is_malformed_and_fails_at_load(variable):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: " "})
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 12.0), ("", 12.0), ("6", 6.0), (" 1.5 ", 1.5)])
+def test_stale_run_hours_from_env(value, expected):
+    env = {} if value is None else {"WHALE_SENSOR_STALE_RUN_HOURS": value}
+    assert stale_run_hours_from_env(env) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "twelve", "nan", "inf"])
+def test_a_bad_stale_run_limit_names_the_variable(value):
+    with pytest.raises(SettingsError, match="WHALE_SENSOR_STALE_RUN_HOURS=.*positive number of hours"):
+        stale_run_hours_from_env({"WHALE_SENSOR_STALE_RUN_HOURS": value})

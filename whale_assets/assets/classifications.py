@@ -1,4 +1,4 @@
-"""`classifications`: model scores over each sifted span, every score stamped with its UTC time."""
+"""`classifications`: model scores over each sifted stretch, every score stamped with its UTC time."""
 
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,10 +12,9 @@ from whale_assets.assets.daily_score_tracks import tracks_from_daily_scores
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, model_load_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.classifier import Classifier
-from whale_assets.core.scoring.track import score_track
-from whale_assets.core.windows import WindowRecord
+from whale_assets.core.scoring.track import score_segments
+from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
@@ -90,15 +89,14 @@ def _classify_window(
     record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
     if not window.ok or model is None:
         return WindowArray(record)
-    audio = resample_exact(sifted.load(window.window_id), int(window.sample_rate), model.grid.sample_rate)
-    scores = model.score(audio)
-    track = score_track(window.start_utc, scores, model.grid.step_s)
+    track = score_segments(model, sifted.load(window.window_id), int(window.sample_rate), stored_segments(window))
+    scores = track["score"]
     context.log.debug(f"window {window.window_id}: {scores.size} scores")
     scored = replace(
         record,
         score_source="model",
         model=model.name,
-        start_utc=window.start_utc,
+        start_utc=stored_segments(window)[0][0],  # the first score's window start
         step_s=model.grid.step_s,
         context_s=model.grid.context_s,
         n_scores=int(scores.size),

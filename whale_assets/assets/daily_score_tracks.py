@@ -1,7 +1,7 @@
 """`classifications` with `score_source: daily_scores`: tracks cut from the stored full-day scores.
 
-Each `ok` sifted span gets the `daily_scores` rows whose whole model context lies inside it, on
-the day's 0.99 s grid. The model is never loaded. Days read:
+Each stored stretch of an `ok` sifted window (a region padded by one model context) gets the
+`daily_scores` rows whose whole model context lies inside it, on the day's 0.99 s grid. The model is never loaded. Days read:
 - the partition's own day must have rows, else the run fails saying what to materialize;
 - a neighbouring day (a span across midnight) is used when it has rows; when it has none the
   span keeps only its scores on the days that have them, a warning says so, and the partition
@@ -19,16 +19,14 @@ from dagster import AssetExecutionContext, MetadataValue
 from whale_assets.assets.partitions import partition_day
 from whale_assets.assets.policies import permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, Upstream, check_reuse
-from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.scoring.track import days_touched, infer_step_ns, span_track
-from whale_assets.core.windows import WindowRecord
+from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 DAILY_SCORES = "daily_scores"
-# The context is the model's fixed framing (128 frames of 300-sample hops + 1024): the same for
-# both classifiers and every step, so it is known without loading the model.
-CONTEXT_S = WindowGrid().context_s
+CONTEXT_S = MODEL_CONTEXT_S
 
 
 def tracks_from_daily_scores(
@@ -41,7 +39,7 @@ def tracks_from_daily_scores(
 ) -> WindowArrays:
     """The classifications partition built from `daily_scores` instead of the classifier."""
     day = partition_day(context)
-    spans = [(window.start_utc, window.end_utc) for window in sifted if window.ok]
+    spans = [segment for window in sifted if window.ok for segment in stored_segments(window)]
     days = sorted({d for start, end in spans for d in days_touched(start, end, CONTEXT_S)})
     # Every day read is an upstream: re-materialized daily_scores recompute this partition, and a
     # day without a fingerprint (incomplete or not yet written) makes it incomplete too.
@@ -119,7 +117,9 @@ def _window_track(
     record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
     if not window.ok:
         return WindowArray(record)
-    track = span_track(times, scores, window.start_utc, window.end_utc, CONTEXT_S)
+    track = np.concatenate(
+        [span_track(times, scores, start, end, CONTEXT_S) for start, end in stored_segments(window)]
+    )
     scored = replace(
         record,
         score_source=DAILY_SCORES,

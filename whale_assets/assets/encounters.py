@@ -11,7 +11,7 @@ from whale_assets.assets.policies import (
     permanent_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.encounters.table import select_encounters
+from whale_assets.core.encounters.table import DEFAULT_MAX_DURATION_S, select_encounters
 from whale_assets.core.fingerprint import frame_digest
 from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
@@ -24,6 +24,10 @@ from whale_assets.storage.metadata_keys import (
 
 class EncountersConfig(ReusableConfig):
     radius_km: float = Field(20.0, gt=0, description="Keep encounters within this great-circle distance of MARS")
+    max_duration_h: float = Field(
+        DEFAULT_MAX_DURATION_S / 3600, gt=0, le=48,
+        description="Longer encounters (an end date typed late) end at start + this; counted in rows_duration_clipped",
+    )
 
 
 @asset(
@@ -52,7 +56,9 @@ def encounters(
         raise permanent_failure(error, "check the Happywhale request above; retrying will not help") from error
     except (FileNotFoundError, ValueError) as error:
         raise permanent_failure(error, "fix or re-export the export files in WHALE_ENCOUNTERS") from error
-    selection = select_encounters(fetched.table, day, radius_km=config.radius_km)
+    selection = select_encounters(
+        fetched.table, day, radius_km=config.radius_km, max_duration_s=config.max_duration_h * 3600
+    )
     for error in fetched.row_errors:
         context.log.warning(f"Happywhale dropped a row: {error}")
     dropped = {k: v for k, v in selection.counts.items() if k.startswith("dropped_") and v}

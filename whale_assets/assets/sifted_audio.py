@@ -1,7 +1,9 @@
-"""`sifted_audio`: the part of each window where band-limited energy stands out."""
+"""`sifted_audio`: the stretches of each window where band-limited energy stands out."""
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -10,21 +12,35 @@ from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.audio.sift import sift, widen
+from whale_assets.core.audio.sift import SiftParameters, pad_regions, sift
+from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
+DEFAULTS = SiftParameters()
+
 
 class SiftConfig(ReusableConfig):
-    lowcut_hz: float = Field(50.0, gt=0, description="Band-pass low edge (Hz)")
-    highcut_hz: float = Field(1500.0, gt=0, description="Band-pass high edge (Hz)")
-    order: int = Field(5, ge=1, le=12, description="Butterworth order")
-    threshold: float = Field(0.015, ge=0, le=1, description="Keep frames whose energy / max energy exceeds this")
-    frame_samples: int = Field(512, ge=16, description="Energy frame length in samples")
-    min_span_s: float = Field(
-        4.0, ge=0, description="Widen shorter kept spans to this (one humpback model context is 3.9124 s)"
+    mode: Literal["noise_floor", "max_relative"] = Field(
+        DEFAULTS.mode.value,
+        description="`noise_floor`: band level against a running low percentile of itself (BLED-like). "
+        "`max_relative`: band energy / the window's loudest frame > `threshold` (the first rule)",
     )
+    lowcut_hz: float = Field(DEFAULTS.lowcut_hz, gt=0, description="Band-pass low edge (Hz)")
+    highcut_hz: float = Field(DEFAULTS.highcut_hz, gt=0, lt=8000, description="Band-pass high edge (Hz)")
+    order: int = Field(DEFAULTS.order, ge=1, le=12, description="Butterworth order")
+    frame_samples: int = Field(DEFAULTS.frame_samples, ge=16, description="Energy frame length in samples")
+    start_db: float = Field(DEFAULTS.start_db, ge=0, description="noise_floor: dB above the floor that start an event")
+    end_db: float = Field(DEFAULTS.end_db, ge=0, description="noise_floor: dB above the floor an event lasts (<= start_db)")
+    floor_percentile: float = Field(DEFAULTS.floor_percentile, ge=0, le=100, description="noise_floor: percentile")
+    floor_window_s: float = Field(DEFAULTS.floor_window_s, gt=0, description="noise_floor: seconds the floor spans")
+    min_event_s: float = Field(DEFAULTS.min_event_s, ge=0, description="noise_floor: drop shorter events")
+    merge_gap_s: float = Field(DEFAULTS.merge_gap_s, ge=0, description="noise_floor: merge events this close")
+    threshold: float = Field(DEFAULTS.threshold, ge=0, lt=1, description="max_relative: fraction of the loudest frame")
+
+    def parameters(self) -> SiftParameters:
+        return SiftParameters(**self.model_dump(exclude={"force"}))
 
 
 @asset(
@@ -35,21 +51,25 @@ class SiftConfig(ReusableConfig):
 def sifted_audio(
     context: AssetExecutionContext, config: SiftConfig, raw_audio: StoredWindows, fingerprints: FingerprintStore
 ) -> WindowArrays:
-    """The unfiltered audio between the first and last frame whose band energy passes `threshold`.
+    """The regions of each window whose band energy stands out, each padded by one model context.
 
-    The band-pass only decides what to keep: the classifiers get broadband audio, as they were built for.
+    The stored array is the padded regions one after another (overlaps merged, so no audio is
+    kept twice); the band-pass only decides what to keep: classifiers get broadband audio.
     """
     if (reuse := check_reuse(context, fingerprints, config, upstream=["raw_audio"])).reused:
         return reuse.placeholder
+    parameters = config.parameters()
 
     def sift_windows() -> Iterator[WindowArray]:
         for window in raw_audio:
-            yield _sift_window(context, config, raw_audio, window)
+            yield _sift_window(context, parameters, raw_audio, window)
 
     return WindowArrays(sift_windows(), attributes=config.model_dump(exclude={"force"}))
 
 
-def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, window: WindowRecord) -> WindowArray:
+def _sift_window(
+    context: AssetExecutionContext, parameters: SiftParameters, raw_audio: StoredWindows, window: WindowRecord
+) -> WindowArray:
     carried = WindowRecord(
         window.window_id, window.status, encounter_ids=window.encounter_ids, sample_rate=window.sample_rate
     )
@@ -57,29 +77,25 @@ def _sift_window(context, config: SiftConfig, raw_audio: StoredWindows, window: 
         return WindowArray(carried)
     audio = raw_audio.load(window.window_id)
     rate = int(window.sample_rate)
-    result = sift(
-        audio,
-        rate,
-        lowcut_hz=config.lowcut_hz,
-        highcut_hz=config.highcut_hz,
-        order=config.order,
-        threshold=config.threshold,
-        frame_samples=config.frame_samples,
-    )
-    if result.span is None:
-        context.log.info(f"window {window.window_id}: nothing above the sift threshold")
+    regions = sift(audio, rate, parameters).regions
+    if not regions:
+        context.log.info(f"window {window.window_id}: no band energy above the sift's threshold")
         return WindowArray(replace(carried, status=WindowStatus.NO_SIGNAL))
-    first, last = widen(result.span, int(config.min_span_s * rate), audio.size)
+    # One model context each side, so every window of the model that overlaps a region is scored.
+    segments = pad_regions(regions, math.ceil(MODEL_CONTEXT_S * rate), audio.size)
+    kept = np.concatenate([audio[start:stop] for start, stop in segments]).astype(np.float32, copy=False)
 
     def to_utc(sample: int) -> pd.Timestamp:
         return window.start_utc + pd.Timedelta(seconds=sample / rate)
 
-    kept = replace(
+    record = replace(
         carried,
-        n_samples=last - first,
-        start_utc=to_utc(first),
-        end_utc=to_utc(last),
-        regions_utc=tuple((to_utc(a), to_utc(b)) for a, b in result.regions),
-        kept_fraction=round((last - first) / max(audio.size, 1), 4),
+        n_samples=int(kept.size),
+        start_utc=to_utc(regions[0][0]),
+        end_utc=to_utc(regions[-1][1]),
+        regions_utc=tuple((to_utc(a), to_utc(b)) for a, b in regions),
+        segments_utc=tuple((to_utc(a), to_utc(b)) for a, b in segments),
+        sifted_seconds=kept.size / rate,
+        kept_fraction=round(kept.size / max(audio.size, 1), 4),
     )
-    return WindowArray(kept, np.array(audio[first:last], dtype=np.float32))
+    return WindowArray(record, kept)

@@ -22,6 +22,7 @@ from whale_assets.core.tables.results import Labelling, WindowOutcome, build_res
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
+from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.partition_files import present_files
 from whale_assets.storage.window_arrays import StoredWindows
 
@@ -97,6 +98,7 @@ def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, sc
         scores=track["score"] if track is not None else np.array([], np.float32),
         sifted_start_utc=kept.start_utc if score.ok else None,
         sifted_end_utc=kept.end_utc if score.ok else None,
+        sifted_seconds=kept.sifted_seconds if score.ok else None,
         model=score.model,
         audio_path=raw.array_path(window_id),
         classification_path=scored.array_path(window_id),
@@ -154,7 +156,7 @@ def _render_figures(
                 title=f"encounter {encounter_id}, window {window.window_id}",
                 threshold=config.threshold,
             )
-            relative_path = f"{context.partition_key}/{encounter_id}.{token}.png"
+            relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"
             written.append(relative_path)
             paths[str(encounter_id)] = images.write(relative_path, png)
     return paths

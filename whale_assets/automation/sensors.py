@@ -33,12 +33,13 @@ from whale_assets.core.automation.backfill_days import (
     completed_days,
     decide,
     needs_source_count,
+    stale_runs,
     summarize,
 )
 from whale_assets.core.encounters.table import select_encounters
 from whale_assets.jobs import whale_pipeline_job
 from whale_assets.resources import AudioArchiveResource, EncounterSource
-from whale_assets.settings import lookback_days_from_env
+from whale_assets.settings import lookback_days_from_env, stale_run_hours_from_env
 from whale_assets.storage.metadata_keys import ROWS_KEPT_KEY
 
 SENSOR_NAME = "daily_audio_sensor"
@@ -69,9 +70,12 @@ def build_daily_audio_sensor(
     lookback_days: int | None = None,
     now: Callable[[], dt.datetime] = utc_now,
     name: str = SENSOR_NAME,
+    stale_run_hours: float | None = None,
 ) -> SensorDefinition:
-    """The sensor; `lookback_days` defaults to WHALE_SENSOR_LOOKBACK_DAYS (read now, at load)."""
+    """The sensor; `lookback_days` and `stale_run_hours` default to WHALE_SENSOR_LOOKBACK_DAYS and
+    WHALE_SENSOR_STALE_RUN_HOURS (read now, at load)."""
     lookback = lookback_days_from_env() if lookback_days is None else lookback_days
+    stale_after = dt.timedelta(hours=stale_run_hours_from_env() if stale_run_hours is None else stale_run_hours)
     first_day = dt.date.fromisoformat(ARCHIVE_START)
 
     @sensor(
@@ -90,11 +94,12 @@ def build_daily_audio_sensor(
         audio_archive: AudioArchiveResource,
         encounter_source: EncounterSource,
     ):
-        days = completed_days(now(), lookback, first_day)
+        now_utc = now()
+        days = completed_days(now_utc, lookback, first_day)
         if not days:
             return SkipReason("no completed UTC day in the lookback is a partition yet")
-        facts = gather_facts(context.instance, days, audio_archive, encounter_source, name)
-        decisions = [decide(f) for f in facts]
+        facts = gather_facts(context.instance, days, audio_archive, encounter_source, name, now_utc, stale_after)
+        decisions = [decide(f, stale_after) for f in facts]
         for decision in decisions:
             context.log.info(f"{decision.day}: {'requesting' if decision.requested else 'not requesting'} - {decision.reason}")
         requests = [_run_request(d, f) for d, f in zip(decisions, facts, strict=True) if d.requested]
@@ -111,6 +116,8 @@ def gather_facts(
     audio_archive: AudioArchiveResource,
     encounter_source: EncounterSource,
     sensor_name: str = SENSOR_NAME,
+    now_utc: dt.datetime | None = None,
+    stale_after: dt.timedelta | None = None,
 ) -> list[DayFacts]:
     keys = [day.isoformat() for day in days]
     statuses = instance.get_status_by_partition(RESULTS, keys, daily_partitions) or {}
@@ -122,16 +129,17 @@ def gather_facts(
     for day, key in zip(days, keys, strict=True):
         has_audio, problem = _has_audio(archive, day) if archive is not None else (None, archive_problem)
         state = _state(statuses.get(key))
-        in_progress = tuple(
-            run.run_id for run in instance.get_runs(RunsFilter(tags={PARTITION_TAG: key}, statuses=WAITING_OR_RUNNING))
-        )
+        records = instance.get_run_records(RunsFilter(tags={PARTITION_TAG: key}, statuses=WAITING_OR_RUNNING))
+        in_progress = tuple(record.dagster_run.run_id for record in records)
+        started = _started_utc(records)
+        dead = stale_runs(in_progress, started, now_utc, stale_after)
         used_keys = frozenset(
             run.tags[RUN_KEY_TAG]
             for run in instance.get_runs(RunsFilter(tags={SENSOR_TAG: sensor_name, PARTITION_TAG: key}))
             if RUN_KEY_TAG in run.tags
         )
         stored = source = radius = None
-        if needs_source_count(state, has_audio, in_progress):
+        if needs_source_count(state, has_audio, [run for run in in_progress if run not in dead]):
             stored, radius = _materialized_encounters(instance, key)
             if stored is not None:
                 source, problem = _source_count(encounter_source, day, radius)
@@ -141,6 +149,8 @@ def gather_facts(
                 has_audio=has_audio,
                 state=state,
                 runs_in_progress=in_progress,
+                run_started_utc=started,
+                now_utc=now_utc,
                 materialized_encounters=stored,
                 source_encounters=source,
                 radius_km=radius,
@@ -149,6 +159,15 @@ def gather_facts(
             )
         )
     return facts
+
+
+def _started_utc(records) -> dict[str, dt.datetime]:
+    """Start times of the STARTED runs (a run killed without a word stays STARTED)."""
+    return {
+        record.dagster_run.run_id: dt.datetime.fromtimestamp(record.start_time, dt.timezone.utc)
+        for record in records
+        if record.dagster_run.status == DagsterRunStatus.STARTED and record.start_time is not None
+    }
 
 
 def _has_audio(archive, day: dt.date) -> tuple[bool | None, str | None]:

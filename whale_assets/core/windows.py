@@ -53,8 +53,13 @@ class WindowRecord:
     sample_rate: int | None = None
     n_samples: int | None = None
     reason: str | None = None  # why there is no audio
-    # sifted_audio: the spans whose band energy passed the threshold, in time order.
+    # sifted_audio: the spans whose band energy passed the threshold, in time order ...
     regions_utc: tuple[Region, ...] = ()
+    # ... and the stretches stored and scored: each region padded by one model context, overlaps
+    # merged; the window's array is these stretches one after another. Empty in stores written
+    # before regions were scored: there the array is the one stretch [start_utc, end_utc).
+    segments_utc: tuple[Region, ...] = ()
+    sifted_seconds: float | None = None  # total length of segments_utc
     kept_fraction: float | None = None
     # classifications
     score_source: str | None = None
@@ -76,7 +81,7 @@ _ALWAYS_WRITTEN = frozenset({"max_score"})
 _ARRAY_KEYS = ("file", "dtype", "shape", "nbytes")
 _TIMES = ("start_utc", "end_utc")
 _INTS = ("sample_rate", "n_samples", "n_scores")
-_FLOATS = ("kept_fraction", "step_s", "context_s", "max_score")
+_FLOATS = ("sifted_seconds", "kept_fraction", "step_s", "context_s", "max_score")
 _TEXTS = ("reason", "score_source", "model")
 _CONVERTERS = {
     **dict.fromkeys(_TIMES, as_utc),
@@ -93,7 +98,8 @@ def window_record(entry: Mapping[str, Any]) -> WindowRecord:
         "window_id": str(entry["window_id"]),
         "status": WindowStatus(entry.get("status", WindowStatus.OK.value)),
         "encounter_ids": tuple(str(i) for i in entry.get("encounter_ids", ())),
-        "regions_utc": tuple((as_utc(a), as_utc(b)) for a, b in entry.get("regions_utc", ())),
+        "regions_utc": _intervals(entry.get("regions_utc", ())),
+        "segments_utc": _intervals(entry.get("segments_utc", ())),
         "extra": {k: v for k, v in entry.items() if k not in _KNOWN},
     }
     for name, convert in _CONVERTERS.items():
@@ -117,11 +123,23 @@ def window_entry(record: WindowRecord) -> dict[str, Any]:
             entry[name] = as_utc(value).isoformat() if name in _TIMES else convert(value)
         elif name in _ALWAYS_WRITTEN and record.n_scores is not None:
             entry[name] = None
-    if record.regions_utc:
-        entry["regions_utc"] = [[as_utc(a).isoformat(), as_utc(b).isoformat()] for a, b in record.regions_utc]
+    for name in ("regions_utc", "segments_utc"):
+        if getattr(record, name):
+            entry[name] = [[as_utc(a).isoformat(), as_utc(b).isoformat()] for a, b in getattr(record, name)]
     entry.update({k: v for k, v in record.extra.items() if k not in entry})
     entry["file"] = None
     if record.array is not None:
         array = record.array
         entry.update(file=array.file, dtype=array.dtype, shape=list(array.shape), nbytes=array.nbytes)
     return entry
+
+
+def stored_segments(record: WindowRecord) -> tuple[Region, ...]:
+    """The stretches a sifted window's array holds, in order (one for stores from before regions)."""
+    if record.segments_utc:
+        return record.segments_utc
+    return ((record.start_utc, record.end_utc),) if record.start_utc is not None else ()
+
+
+def _intervals(pairs: Any) -> tuple[Region, ...]:
+    return tuple((as_utc(a), as_utc(b)) for a, b in pairs)

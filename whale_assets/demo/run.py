@@ -1,23 +1,43 @@
-"""`make demo`: build the offline world, materialize two days through Dagster, print results."""
+"""`make demo`: build the offline world, run `whale_pipeline` for two days on the project's instance settings."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from pathlib import Path
 
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance
 
-from whale_assets.assets import PIPELINE_ASSETS
-from whale_assets.definitions import build_resources
+from whale_assets.definitions import build_definitions
 from whale_assets.demo.world import DEMO_DAYS, DEMO_MARGIN_S, build_world
 from whale_assets.results_sql import run_query
 from whale_assets.settings import Settings
 
 SUMMARY_SQL = """
 select date::date as date, encounter_id, status, window_id, round(pooled_score, 3) as pooled,
-       round(max_score, 3) as max, detected, strftime(peak_score_utc, '%H:%M:%S') as peak_utc
+       round(max_score, 3) as max, detected, strftime(peak_score_utc, '%H:%M:%S') as peak_utc,
+       round(sifted_seconds) as sifted_s
 from whale_results order by start_utc
 """
+# The repository's instance config (`make dev` uses it): run queue, pools, telemetry off.
+PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+# Used when the package is installed without the repository around it.
+FALLBACK_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+JOB = "whale_pipeline"
+# What the demo changes from the launchpad defaults, recorded on each run as this tag.
+DEMO_CONFIG_TAG = "whale_assets/demo_config"
+DEMO_CONFIG = {"ops": {"raw_audio": {"config": {"margin_s": DEMO_MARGIN_S}}}}
+
+
+def demo_dagster_home(home: Path) -> Path:
+    """`home` as a DAGSTER_HOME with the project's dagster.yaml (so `dagster dev` there starts clean)."""
+    home.mkdir(parents=True, exist_ok=True)
+    if PROJECT_DAGSTER_YAML.exists():
+        shutil.copy(PROJECT_DAGSTER_YAML, home / "dagster.yaml")
+    else:
+        (home / "dagster.yaml").write_text(FALLBACK_DAGSTER_YAML)
+    return home
 
 
 def run_demo(directory: str) -> int:
@@ -32,30 +52,41 @@ def run_demo(directory: str) -> int:
         "WHALE_CLASSIFIER": "energy",
     }
     settings = Settings.from_env(env)
-    home = root / "dagster_home"
-    home.mkdir(exist_ok=True)
-    instance = DagsterInstance.from_config(str(home))
-    run_config = {
-        "ops": {"raw_audio": {"config": {"margin_s": DEMO_MARGIN_S}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    }
-    for day in DEMO_DAYS:
-        result = materialize(
-            PIPELINE_ASSETS,
-            partition_key=day.isoformat(),
-            resources=build_resources(settings),
-            instance=instance,
-            run_config=run_config,
-            raise_on_error=False,
-        )
-        print(f"  {day}: {'materialized' if result.success else 'FAILED'} (run {result.run_id})")
-        if not result.success:
-            return 1
+    home = demo_dagster_home(root / "dagster_home")
+    job = build_definitions(settings).resolve_job_def(JOB)
+    # The demo's margin is the runs' own config (and tag): launched again with it, a day is reused;
+    # the launchpad's defaults would recompute it. In-process runs have no code location, so the
+    # UI cannot re-execute them; the printout says how to launch the same config instead.
+    run_config = {**DEMO_CONFIG, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    with DagsterInstance.from_config(str(home)) as instance:
+        for day in DEMO_DAYS:
+            result = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                run_config=run_config,
+                tags={DEMO_CONFIG_TAG: json.dumps(DEMO_CONFIG)},
+                raise_on_error=False,
+            )
+            print(f"  {day}: {'materialized' if result.success else 'FAILED'} (run {result.run_id})")
+            for check in result.get_asset_check_evaluations():
+                if not check.passed:
+                    print(f"    check {check.check_name} ({check.severity.value.lower()}): {check.description}")
+            if not result.success:
+                return 1
     print()
     print(run_query(SUMMARY_SQL, settings.database).to_string(index=False))
     encounters = run_query("select count(*) as n from encounters", settings.database)["n"][0]
     print(f"\n{encounters} encounters kept, results in {settings.database} ({time.perf_counter() - started:.0f} s)")
     print("Figures:", settings.data_dir / "images")
-    print("Browse the runs:", " ".join(f"{k}={v}" for k, v in env.items()), f"DAGSTER_HOME={home} dagster dev")
+    settings_env = " ".join(f"{k}={v}" for k, v in env.items())
+    print(f"Browse the runs (in the repository root): {settings_env} DAGSTER_HOME={home} dagster dev")
+    config = json.dumps(DEMO_CONFIG)
+    print(
+        f"The demo ran {JOB} with margin_s {DEMO_MARGIN_S:g} (the launchpad's default is 1800, which recomputes a "
+        f"day). To re-run a day and reuse what is stored, launch {JOB} for it with this config: {config}\n"
+        f"  UI: Jobs -> {JOB} -> Launchpad, pick the partition, paste the config; or, with dagster dev running, "
+        f"in the repository root: {settings_env} DAGSTER_HOME={home} dagster job launch -w workspace.yaml "
+        f"-l whale_assets -j {JOB} --tags '{{\"dagster/partition\": \"{DEMO_DAYS[0]}\"}}' --config-json '{config}'"
+    )
     print(f'Query: WHALE_DATA_DIR={env["WHALE_DATA_DIR"]} whale-assets sql "select * from whale_results"')
     return 0

@@ -24,10 +24,10 @@ from types import ModuleType
 
 import pandas as pd
 
-from whale_assets.core.encounters.table import read_export_csv
 from whale_assets.core.encounters.geo import circle_polygon
-from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 from whale_assets.core.encounters.local_time import local_dates_to_search
+from whale_assets.core.encounters.table import read_export_csv
+from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 
 SPECIES = "humpback_whale"
 _log = logging.getLogger(__name__)

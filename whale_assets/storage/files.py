@@ -11,6 +11,8 @@ from typing import BinaryIO
 from fsspec import AbstractFileSystem
 from upath import UPath
 
+from whale_assets.storage.names import UnsafePathError, checked_relative_path
+
 # Multipart part size for streamed object writes: memory held per open upload is about this much
 # (S3 wants parts of at least 5 MiB; 10 000 parts of 16 MiB allow objects up to ~156 GiB).
 WRITE_BLOCK_BYTES = 16 * 2**20
@@ -59,3 +61,13 @@ def streamed_object(path: UPath, block_size: int = WRITE_BLOCK_BYTES) -> Iterato
         stream.closed = True  # and keeps __del__ from committing what was buffered
         raise
     stream.close()
+
+
+def path_under(base: UPath, relative_path: str) -> UPath:
+    """`base / relative_path`, refused (UnsafePathError) when it would land outside `base`."""
+    path = base / checked_relative_path(relative_path)
+    if is_local(path):
+        root = os.path.realpath(base.path)
+        if os.path.commonpath([root, os.path.realpath(path.path)]) != root:
+            raise UnsafePathError(f"refusing {relative_path!r}: it resolves outside {root}")
+    return path

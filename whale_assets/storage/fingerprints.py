@@ -18,7 +18,7 @@ from dagster import InputContext, IOManager, OutputContext
 from upath import UPath
 
 from whale_assets.core.fingerprint import output_fingerprint
-from whale_assets.storage.files import replace_bytes
+from whale_assets.storage.files import path_under, replace_bytes
 from whale_assets.storage.metadata_keys import (
     CONTENT_KEY,
     FINGERPRINT_KEY,
@@ -33,7 +33,7 @@ class FingerprintRegistry:
         self.root = UPath(root) / "_fingerprints"
 
     def _path(self, asset: str, partition: str) -> UPath:
-        return self.root / asset / f"{partition}.json"
+        return path_under(self.root, f"{asset}/{partition}.json")
 
     def _entry(self, asset: str, partition: str) -> dict | None:
         path = self._path(asset, partition)

@@ -25,7 +25,7 @@ from whale_assets.core.windows import (
     window_entry,
     window_record,
 )
-from whale_assets.storage.files import is_local, replace_bytes
+from whale_assets.storage.files import is_local, path_under, replace_bytes
 from whale_assets.storage.npy_files import StreamedArray, read_remote_npy, write_npy
 from whale_assets.storage.partition_files import (
     ORPHAN_AGE_S,
@@ -131,8 +131,9 @@ def _write_window(directory: UPath, token: str, window: WindowArray, written: li
     if array is None:
         return record
     name = f"{record.window_id}.{token}.npy"
+    path = path_under(directory, name)  # refused before anything is written or cleaned up
     written.append(name)  # before writing: a half-written file is removed on failure too
-    write_npy(directory / name, array)
+    write_npy(path, array)
     return replace(record, array=ArrayFile(name, str(np.dtype(array.dtype)), tuple(array.shape), int(array.nbytes)))
 
 

@@ -1,9 +1,9 @@
 """A real `dagster dev` (webserver + daemon) on loopback: backfills from GraphQL and the CLI, readers alongside.
 
-The test starts `dagster dev` on a free port with a temporary DAGSTER_HOME holding the project's
-dagster.yaml and an offline world (CSV exports, sparse local archive, energy classifier). It
+The test starts `dagster dev` as `make dev` does (support/dagster_dev.py) on a free port with a
+temporary DAGSTER_HOME holding the project's dagster.yaml and an offline world (CSV exports, sparse local archive, energy classifier). It
 launches a three-day asset backfill through the GraphQL API the UI uses and a job backfill
-with `dagster job backfill --from ... --to ...`, while two readers query the results over and over
+with the README's `dagster job backfill -w workspace.yaml ... --from ... --to ...`, while two readers query the results over and over
 (`run_query` in a thread, `whale-assets sql` as a process). Every run must succeed, every day must
 have its rows, and every read must answer or say clearly to retry. Every wait is bounded and the
 process group is killed at the end, pass or fail.
@@ -11,23 +11,22 @@ process group is killed at the end, pass or fail.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from whale_assets.results_sql import ResultsUnavailable, run_query
-from whale_assets_tests.support.instance import project_dagster_home
+from whale_assets_tests.support.dagster_dev import (
+    FINISHED_RUN,
+    LOCATION,
+    partition_of,
+    running_dagster_dev,
+)
 from whale_assets_tests.support.world import World, export_row
 
 pytestmark = pytest.mark.slow  # several minutes: a real dagster dev with three backfilled days
@@ -35,80 +34,13 @@ pytestmark = pytest.mark.slow  # several minutes: a real dagster dev with three 
 GRAPHQL_DAYS = ["2023-09-13", "2023-09-14", "2023-09-15"]
 CLI_DAYS = ["2023-09-16"]  # one day keeps the test short; the range syntax is the same
 PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
-STARTUP_TIMEOUT_S = 180
 BACKFILL_TIMEOUT_S = 420
-BIN = Path(sys.executable).parent
 # What a reader may be told instead of an answer: all say what is going on and what to do.
 CLEAR_MESSAGES = (
     "is being written by a running materialization",  # a writer holds the DuckDB lock: retry
     "no results database",  # before the first write
     "does not exist",  # before the first whale_results partition creates its table
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class DagsterDev:
-    def __init__(self, port: int, env: dict[str, str], log: Path):
-        self.url = f"http://127.0.0.1:{port}/graphql"
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self, cwd: Path) -> None:
-        command = [str(BIN / "dagster"), "dev", "-m", "whale_assets.definitions", "-h", "127.0.0.1", "-p", self.url.split(":")[2].split("/")[0]]
-        self._log_file = self.log.open("wb")
-        self.process = subprocess.Popen(
-            command, cwd=cwd, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # run workers and code servers live in the same group; make sure none is left
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=30)
-        self._log_file.close()
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def graphql(self, query: str, variables: dict | None = None, timeout: float = 30) -> dict:
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer = json.load(response)
-        assert "errors" not in answer, answer
-        return answer["data"]
-
-    def wait_until_loaded(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"dagster dev exited:\n{self.tail()}"
-            try:
-                nodes = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name "
-                                     "locationOrLoadError { __typename } } } } }", timeout=5)
-                entries = nodes["workspaceOrError"]["locationEntries"]
-                if entries and all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries):
-                    return
-                if any(e["locationOrLoadError"]["__typename"] == "PythonError" for e in entries):
-                    pytest.fail(f"the code location failed to load:\n{self.tail()}")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(1)
-        pytest.fail(f"dagster dev did not serve the code location within {STARTUP_TIMEOUT_S} s:\n{self.tail()}")
 
 
 class Readers:
@@ -182,25 +114,8 @@ def make_world(root: Path) -> World:
 
 @pytest.fixture
 def dagster_dev(tmp_path):
-    world = make_world(tmp_path / "world")
-    home = project_dagster_home(tmp_path / "dagster_home")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("WHALE_", "DAGSTER_"))},
-        "DAGSTER_HOME": str(home),
-        "WHALE_DATA_DIR": str(world.data_dir),
-        "WHALE_ENCOUNTERS": str(world.encounters_dir),
-        "WHALE_AUDIO_SOURCE": str(world.archive_dir),
-        "WHALE_CLASSIFIER": "energy",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    server = DagsterDev(free_port(), env, tmp_path / "dagster-dev.log")
-    server.world = world
-    try:
-        server.start(cwd=tmp_path)
-        server.wait_until_loaded()
+    with running_dagster_dev(make_world(tmp_path / "world"), tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 LAUNCH = """
@@ -223,38 +138,15 @@ query($id: String!) {
   }
 }"""
 
-RUNS = """
-query($tags: [ExecutionTag!]) {
-  runsOrError(filter: {tags: $tags}) {
-    ... on Runs { results { runId status tags { key value } } }
-  }
-}"""
-
-SENSOR = """
-query {
-  workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError { ... on RepositoryLocation {
-    repositories { sensors { name sensorState { status } } schedules { name scheduleState { status } } }
-  } } } } }
-}"""
-
 FINISHED_BACKFILL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED", "FAILING"}
-FINISHED_RUN = {"SUCCESS", "FAILURE", "CANCELED"}
-
-
-def backfill_runs(server: DagsterDev, key: str, value: str) -> list[dict]:
-    data = server.graphql(RUNS, {"tags": [{"key": key, "value": value}]})
-    return data["runsOrError"]["results"]
-
-
-def partition_of(run: dict) -> str:
-    return {t["key"]: t["value"] for t in run["tags"]}.get("dagster/partition", "?")
 
 
 def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagster_dev):
     server = dagster_dev
     database = server.world.data_dir / "whale.duckdb"
 
-    [repository] = server.graphql(SENSOR)["workspaceOrError"]["locationEntries"][0]["locationOrLoadError"]["repositories"]
+    [location] = server.locations()
+    [repository] = location["locationOrLoadError"]["repositories"]
     assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == {"daily_audio_sensor": "RUNNING"}
     assert {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]} == {"whale_pipeline_schedule": "STOPPED"}
 
@@ -271,19 +163,15 @@ def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagste
         backfill_id = launched["backfillId"]
 
         # The README's CLI command, for a shorter range, against the same instance.
-        cli = subprocess.run(
-            [str(BIN / "dagster"), "job", "backfill", "-m", "whale_assets.definitions", "-j", "whale_pipeline",
-             "--from", CLI_DAYS[0], "--to", CLI_DAYS[-1], "--noprompt"],
-            capture_output=True, text=True, env=server.env, cwd=server.log.parent, timeout=180,
-        )
+        cli = server.cli("job", "backfill", "-w", "workspace.yaml", "-l", LOCATION, "-j", "whale_pipeline",
+                         "--from", CLI_DAYS[0], "--to", CLI_DAYS[-1], "--noprompt")
         assert cli.returncode == 0, cli.stdout + cli.stderr
 
         deadline = time.monotonic() + BACKFILL_TIMEOUT_S
         while True:
             status = server.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
-            runs = backfill_runs(server, "dagster/backfill", backfill_id)
-            job_runs = [r for r in server.graphql(RUNS, {"tags": []})["runsOrError"]["results"]
-                        if partition_of(r) in CLI_DAYS]
+            runs = server.runs({"dagster/backfill": backfill_id})
+            job_runs = [r for r in server.runs() if partition_of(r) in CLI_DAYS]
             done_graphql = status.get("status") in FINISHED_BACKFILL and all(r["status"] in FINISHED_RUN for r in runs)
             done_cli = len(job_runs) >= len(CLI_DAYS) and all(r["status"] in FINISHED_RUN for r in job_runs)
             if done_graphql and done_cli:

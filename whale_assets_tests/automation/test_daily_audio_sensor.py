@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 
 import pytest
 from dagster import (
     AssetMaterialization,
+    DagsterEvent,
+    DagsterEventType,
     DagsterRun,
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -191,4 +194,55 @@ def test_the_lookback_comes_from_the_environment(monkeypatch):
     assert "last 3 completed UTC days" in build_daily_audio_sensor().description
     monkeypatch.setenv("WHALE_SENSOR_LOOKBACK_DAYS", "0")
     with pytest.raises(ValueError, match="positive integer"):
+        build_daily_audio_sensor()
+
+
+def test_a_vanished_archive_folder_is_a_skip_naming_the_variable_and_the_folder(world, instance):
+    world.encounters()
+    repository = build_definitions(world.settings()).get_repository_def()
+    shutil.rmtree(world.archive_dir)  # unmounted after the code location loaded (or before: it loads anyway)
+    resources = {
+        "audio_archive": AudioArchiveResource(source=str(world.archive_dir)),
+        "encounter_source": EncounterSource(source=str(world.encounters_dir)),
+    }
+    with build_sensor_context(instance=instance, resources=resources, repository_def=repository) as context:
+        result = sensor_under_test().evaluate_tick(context)
+    assert not result.run_requests
+    for n in range(13, 20):
+        assert f"2023-09-{n}: skip - could not check the archive" in result.skip_message
+    assert f"WHALE_AUDIO_SOURCE={world.archive_dir} is not an existing directory" in result.skip_message
+
+
+def leave_run_started(instance, day: str, started_utc: dt.datetime, **tags: str) -> str:
+    """A run whose worker started at `started_utc` and was then killed: it never reports an end."""
+    run_id = add_run(instance, day, DagsterRunStatus.NOT_STARTED, **tags)
+    start = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name="whale_pipeline")
+    instance.run_storage.handle_run_event(run_id, start, update_timestamp=started_utc)
+    assert instance.get_run_record_by_id(run_id).dagster_run.status == DagsterRunStatus.STARTED
+    return run_id
+
+
+def test_a_run_left_started_far_longer_than_any_real_run_is_taken_for_dead(world, instance, archive_days, capfd):
+    world.encounters()
+    sensor_tags = {"dagster/sensor_name": SENSOR_NAME, "dagster/run_key": "2023-09-19"}
+    dead = leave_run_started(instance, "2023-09-19", NOW - dt.timedelta(hours=13), **sensor_tags)
+    slow = leave_run_started(instance, "2023-09-18", NOW - dt.timedelta(hours=11))
+    for day in ("2023-09-13", "2023-09-14", "2023-09-16", "2023-09-17"):
+        report_materialized(instance, day, encounters=0)
+
+    result = evaluate(world, instance)
+
+    assert requested(result) == {"2023-09-19": f"2023-09-19:retry-after-stale-{dead[:8]}"}
+    log = "".join(capfd.readouterr())
+    assert f"2023-09-19: requesting - run {dead} has been STARTED for 13 h" in log
+    assert f"2023-09-18: not requesting - a run is already queued or running for it ({slow})" in log
+
+    # While the retry runs, the day is not requested again; the dead run no longer counts.
+    add_run(instance, "2023-09-19", DagsterRunStatus.STARTED)
+    assert "2023-09-19" not in requested(evaluate(world, instance))
+
+
+def test_the_stale_run_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WHALE_SENSOR_STALE_RUN_HOURS", "0")
+    with pytest.raises(ValueError, match="WHALE_SENSOR_STALE_RUN_HOURS"):
         build_daily_audio_sensor()

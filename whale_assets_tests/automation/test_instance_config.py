@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from whale_assets.assets import PIPELINE_ASSETS
 from whale_assets.assets.policies import DUCKDB_WRITERS, MODEL_SCORING
+from whale_assets.settings import DEFAULT_STALE_RUN_HOURS
 
 
 def test_the_run_queue_allows_two_runs_at_a_time(instance):
@@ -27,3 +28,15 @@ def test_the_duckdb_writers_and_the_model_are_in_their_pools():
     assert pools["encounters"] == DUCKDB_WRITERS
     assert pools["whale_results"] == DUCKDB_WRITERS
     assert pools["classifications"] == MODEL_SCORING
+
+
+def test_run_monitoring_ends_killed_runs_and_frees_their_pool_slots(instance):
+    """Issue 14, finding 14: without monitoring a SIGKILLed run stays STARTED and blocks its day forever."""
+    settings = instance.run_monitoring_settings
+    assert instance.run_monitoring_enabled
+    assert 0 < instance.run_monitoring_start_timeout_seconds <= 600
+    # Above any real run (a day's pipeline takes minutes, full-day scoring well under an hour) and
+    # below the sensor's own stale-run limit, so the daemon acts first where it can.
+    assert 2 * 3600 <= instance.run_monitoring_max_runtime_seconds < DEFAULT_STALE_RUN_HOURS * 3600
+    assert 0 < settings["poll_interval_seconds"] <= 300
+    assert settings["free_slots_after_run_end_seconds"] > 0  # a killed run's pool slot comes back

@@ -12,8 +12,8 @@ import sys
 import pytest
 import responses
 
-from whale_assets.core.encounters.table import EXPORT_COLUMNS, select_encounters
 from whale_assets.core.encounters.geo import circle_polygon
+from whale_assets.core.encounters.table import EXPORT_COLUMNS, select_encounters
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 from whale_assets.sources.happywhale import HappywhaleError, search_happywhale
 from whale_assets_tests.support.happywhale_api import API, CONFIG, PYPI, SEARCH, SPECIES_LIST, hit, serve_hits
@@ -72,7 +72,7 @@ def test_search_result_feeds_select_encounters_end_to_end(api):
     assert str(table["end_utc"][0]) == "2023-06-01 04:00:00"
     assert table["encounter_img_url"][0] == "https://img.example/1.jpg"
     assert selection.counts["outside_day"] == 1 and selection.counts["outside_radius"] == 1
-    assert selection.counts["rows_read"] == 5 and selection.counts["kept"] == 3
+    assert selection.counts["read"] == 5 and selection.counts["kept"] == 3
 
 
 def test_a_failed_encounter_detail_is_reported_in_row_errors_not_dropped_silently(api):

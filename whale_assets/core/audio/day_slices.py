@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from whale_assets.core.utc import NS_PER_S, as_utc
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE, DAY_SECONDS
+from whale_assets.core.utc import NS_PER_S, as_utc
 
 _EPOCH_DAY = dt.date(1970, 1, 1)
 

@@ -7,9 +7,10 @@ decides, so every rule is a small, dagster-free function with a reason a person 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+
 
 def completed_days(now_utc: dt.datetime, lookback: int, first_day: dt.date | None = None) -> list[dt.date]:
     """The last `lookback` UTC days that have ended by `now_utc`, oldest first (not before `first_day`)."""
@@ -37,6 +38,10 @@ class DayFacts:
     state: PartitionState
     runs_in_progress: Sequence[str] = ()
     """Ids of queued or running runs for the day's partition."""
+    run_started_utc: Mapping[str, dt.datetime] = field(default_factory=dict)
+    """When each STARTED run among `runs_in_progress` started (queued and starting runs have no entry)."""
+    now_utc: dt.datetime | None = None
+    """The tick's time: with `run_started_utc`, tells a run killed without a word from a slow one."""
     materialized_encounters: int | None = None
     """`rows_kept` of the latest computed `encounters` materialization of the day, if any."""
     source_encounters: int | None = None
@@ -71,22 +76,50 @@ def late_encounters_run_key(day: dt.date, source_count: int) -> str:
     return f"{day.isoformat()}:encounters={source_count}"
 
 
+def stale_retry_run_key(day: dt.date, dead_run_id: str) -> str:
+    """The run key of a re-request after a run taken for dead: one per dead run."""
+    return f"{day.isoformat()}:retry-after-stale-{dead_run_id[:8]}"
+
+
+def stale_runs(
+    run_ids: Sequence[str],
+    run_started_utc: Mapping[str, dt.datetime],
+    now_utc: dt.datetime | None,
+    stale_after: dt.timedelta | None,
+) -> tuple[str, ...]:
+    """The runs STARTED longer than `stale_after` before `now_utc`: killed (SIGKILL, OOM, reboot), not slow.
+
+    A killed run worker never reports its end, so without run monitoring the run stays STARTED.
+    """
+    if stale_after is None or now_utc is None:
+        return ()
+    return tuple(r for r in run_ids if r in run_started_utc and now_utc - run_started_utc[r] > stale_after)
+
+
 def needs_source_count(state: PartitionState, has_audio: bool | None, runs_in_progress: Sequence[str]) -> bool:
     """Only a materialized, idle day with audio is compared with the source (saves API calls)."""
     return state is PartitionState.MATERIALIZED and has_audio is True and not runs_in_progress
 
 
-def decide(facts: DayFacts) -> DayDecision:
-    """Request the day or say why not, first rule that applies wins."""
+def decide(facts: DayFacts, stale_run_after: dt.timedelta | None = None) -> DayDecision:
+    """Request the day or say why not, first rule that applies wins.
+
+    Runs STARTED longer than `stale_run_after` ago count as dead, not in progress (None: never).
+    """
     day = facts.day
-    if facts.runs_in_progress:
-        return DayDecision(day, None, f"a run is already queued or running for it ({', '.join(facts.runs_in_progress)})")
+    dead = stale_runs(facts.runs_in_progress, facts.run_started_utc, facts.now_utc, stale_run_after)
+    live = [run for run in facts.runs_in_progress if run not in dead]
+    if live:
+        return DayDecision(day, None, f"a run is already queued or running for it ({', '.join(live)})")
     if facts.has_audio is None:
         return DayDecision(day, None, f"could not check the archive ({facts.problem}); will look again next tick")
     if not facts.has_audio:
         return DayDecision(day, None, "the archive has no audio file for this day")
     if facts.state is PartitionState.MATERIALIZED:
         return _decide_materialized(facts)
+    if dead:
+        assert facts.now_utc is not None and stale_run_after is not None  # else stale_runs finds none
+        return _decide_after_dead_run(facts, dead, facts.now_utc, stale_run_after)
     key = day_run_key(day)
     if key in facts.used_run_keys:
         return DayDecision(
@@ -99,6 +132,30 @@ def decide(facts: DayFacts) -> DayDecision:
         "whale_results is not materialized"
     )
     return DayDecision(day, key, f"audio is in the archive and {what}")
+
+
+def _decide_after_dead_run(
+    facts: DayFacts, dead: Sequence[str], now_utc: dt.datetime, limit: dt.timedelta
+) -> DayDecision:
+    day = facts.day
+    newest = max(dead, key=lambda run: facts.run_started_utc[run])
+    age_h = (now_utc - facts.run_started_utc[newest]) / dt.timedelta(hours=1)
+    limit_h = limit / dt.timedelta(hours=1)
+    key = stale_retry_run_key(day, newest)
+    if key in facts.used_run_keys:
+        return DayDecision(
+            day,
+            None,
+            f"run {newest} was taken for dead and this sensor already requested the day again (run key {key}); "
+            "re-execute it from the UI or backfill it once the cause is fixed",
+        )
+    return DayDecision(
+        day,
+        key,
+        f"run {newest} has been STARTED for {age_h:.0f} h, longer than any real run "
+        f"({limit_h:g} h, WHALE_SENSOR_STALE_RUN_HOURS): taken for dead (killed?), whale_results is "
+        f"{facts.state.value}, requesting the day again",
+    )
 
 
 def _decide_materialized(facts: DayFacts) -> DayDecision:

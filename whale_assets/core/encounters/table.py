@@ -54,6 +54,8 @@ ENCOUNTER_DTYPES: dict[str, str] = {
     "start_local": "object",
     # The written offset is applied as given, but the position's zone has another one then.
     "timezone_suspect": "bool",
+    # The written end was more than the duration cap after the start; end_utc is start + cap.
+    "duration_clipped": "bool",
 }
 
 DROP_REASONS: list[str] = [
@@ -63,7 +65,12 @@ DROP_REASONS: list[str] = [
     "outside_day", "outside_radius", "duplicate_id",
 ]
 # Kept rows whose end had to be derived or whose offset looks mistyped; informative, not drops.
-END_NOTES: list[str] = ["end_missing_used_start", "end_unparseable_used_start", "end_before_start_clamped"]
+END_NOTES: list[str] = [
+    "end_missing_used_start", "end_unparseable_used_start", "end_before_start_clamped", "duration_clipped",
+]
+# Longer "encounters" are typing slips (an end date a day or centuries late); their window would
+# swallow the day and its neighbours' windows.
+DEFAULT_MAX_DURATION_S = 6 * 3600.0
 ZONE_NOTES: list[str] = ["timezone_suspect"]
 
 
@@ -153,17 +160,21 @@ def select_encounters(
     species: str = "humpback_whale",
     center: tuple[float, float] = (MARS_LATITUDE, MARS_LONGITUDE),
     center_zone: str = MARS_TIMEZONE,
+    max_duration_s: float = DEFAULT_MAX_DURATION_S,
 ) -> EncounterSelection:
     """The `species` encounters that start within UTC `day` within `radius_km` of `center`.
 
-    `center_zone` is the IANA zone kept rows' written offsets are checked against.
+    `center_zone` is the IANA zone kept rows' written offsets are checked against. An encounter
+    lasting longer than `max_duration_s` is kept, ending at start + `max_duration_s`.
     """
     if not (radius_km > 0 and np.isfinite(radius_km)):
         raise ValueError(f"radius_km must be a positive finite number, got {radius_km!r}")
+    if not (max_duration_s > 0 and np.isfinite(max_duration_s)):
+        raise ValueError(f"max_duration_s must be a positive finite number of seconds, got {max_duration_s!r}")
     missing_columns = [c for c in REQUIRED_EXPORT_COLUMNS if c not in export.columns]
     if missing_columns:
         raise ValueError(f"export table lacks Happywhale export columns {missing_columns}")
-    counts = {"rows_read": len(export), **{k: 0 for k in DROP_REASONS + END_NOTES + ZONE_NOTES}, "kept": 0}
+    counts = {"read": len(export), **{k: 0 for k in DROP_REASONS + END_NOTES + ZONE_NOTES}, "kept": 0}
     frame = export.reset_index(drop=True)
     col = {c: _text(frame[c]) for c in REQUIRED_EXPORT_COLUMNS}
 
@@ -176,7 +187,7 @@ def select_encounters(
     day_start = pd.Timestamp(day, tz="UTC")
     distance = pd.Series(great_circle_km(center[0], center[1], lat.to_numpy(), lon.to_numpy()), index=frame.index)
 
-    # Each row is charged to the first reason that applies, so the counts add up to rows_read.
+    # Each row is charged to the first reason that applies, so the counts add up to `read`.
     reasons = [
         ("dropped_missing_species", col["species"].isna()),
         ("other_species", col["species"] != species),
@@ -199,6 +210,10 @@ def select_encounters(
 
     start_kept = start[keep]
     end = _end_times(col, keep, start_kept, counts)
+    longest = start_kept + pd.Timedelta(seconds=max_duration_s)
+    clipped = end > longest
+    end = end.where(~clipped, longest)
+    counts["duration_clipped"] = int(clipped.sum())
     # Kept rows lie within radius_km of the centre, so the centre's zone is their position's zone.
     suspect = offsets_disagree_with_zone(start_local[keep], col["timezone"][keep], center_zone)
     counts["timezone_suspect"] = int(suspect.sum())
@@ -215,6 +230,7 @@ def select_encounters(
         "timezone": col["timezone"][keep],
         "start_local": start_local[keep].dt.strftime("%Y-%m-%d %H:%M:%S"),
         "timezone_suspect": suspect,
+        "duration_clipped": clipped,
     }, columns=list(ENCOUNTER_DTYPES))
     table = table.astype(ENCOUNTER_DTYPES).sort_values(["start_utc", "encounter_id"], kind="stable")
     counts["kept"] = len(table)

@@ -71,6 +71,11 @@ class WindowGrid:
         return (n_windows - 1) * self.step_samples + self.context_samples
 
 
+MODEL_CONTEXT_S = WindowGrid().context_s
+"""Seconds of audio one model window judges (3.9124 s): the model's fixed framing, the same for
+every classifier and step, so it is known without loading a model."""
+
+
 class Classifier(Protocol):
     name: str
     """Stable identifier stored with every score, e.g. `energy` or the model handle."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from whale_assets.core.scoring.track import infer_step_ns
+
 POOLING_METHODS = ("mean", "max", "median", "p90")
 
 
@@ -53,11 +55,30 @@ class Detection:
     """Maximum of the filtered trace (NaN without windows)."""
 
 
-def detect(scores: np.ndarray, threshold: float = 0.5, kernel: int = 5) -> Detection:
-    """Median-filter `scores` over `kernel` windows and compare the result with `threshold`."""
-    filtered = median_filtered(scores, kernel)
+def detect(
+    scores: np.ndarray, threshold: float = 0.5, kernel: int = 5, times: np.ndarray | None = None
+) -> Detection:
+    """Median-filter `scores` over `kernel` windows and compare the result with `threshold`.
+
+    With the windows' start `times`, the filter never bridges a gap between scored stretches.
+    """
+    if times is None:
+        filtered = median_filtered(scores, kernel)
+    else:
+        filtered = filtered_by_stretch(times, scores, infer_step_ns(times), kernel)
     if filtered.size == 0:
         return Detection(detected=False, peak_index=None, max_score=float("nan"))
     peak = int(np.argmax(filtered))  # argmax returns the first of equal maxima
     best = float(filtered[peak])
     return Detection(detected=bool(best >= threshold), peak_index=peak, max_score=best)
+
+
+def filtered_by_stretch(times: np.ndarray, scores: np.ndarray, step_ns: int | None, kernel: int) -> np.ndarray:
+    """Median-filtered scores (sorted by time), each stretch of consecutive windows on its own."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0 or step_ns is None:
+        return median_filtered(scores, kernel)
+    t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
+    # A new stretch starts wherever the next window is more than one step (plus rounding) later.
+    breaks = np.flatnonzero(np.diff(t) > step_ns + step_ns // 2) + 1
+    return np.concatenate([median_filtered(part, kernel) for part in np.split(scores, breaks)])

@@ -8,10 +8,13 @@ the span (the windows the model would judge on the span's audio, but on the day'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.utc import naive_utc, naive_utc_ns
 
 SCORE_TRACK_DTYPE = np.dtype([("start_utc", "datetime64[ns]"), ("score", "float32")])
@@ -67,3 +70,21 @@ def infer_step_ns(times: np.ndarray) -> int | None:
     gaps = np.diff(t)
     gaps = gaps[gaps > 0]
     return int(gaps.min()) if gaps.size else None
+
+
+def score_segments(
+    classifier: Classifier, audio: np.ndarray, sample_rate: int, segments: Sequence[tuple[object, object]]
+) -> np.ndarray:
+    """One track over stretches of audio stored one after another: each scored on its own.
+
+    `segments` are the stretches' (start, end) UTC times, in the order their samples lie in
+    `audio`; no model window spans two stretches, so nothing between them is made up.
+    """
+    tracks, offset = [], 0
+    for index, (start, end) in enumerate(segments):
+        last = index == len(segments) - 1
+        n = audio.size - offset if last else round((naive_utc(end) - naive_utc(start)).total_seconds() * sample_rate)
+        piece = resample_exact(np.asarray(audio[offset : offset + n]), sample_rate, classifier.grid.sample_rate)
+        tracks.append(score_track(start, classifier.score(piece), classifier.grid.step_s))
+        offset += n
+    return np.concatenate(tracks) if tracks else np.empty(0, dtype=SCORE_TRACK_DTYPE)

@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.scoring.pooling import median_filtered
+from whale_assets.core.scoring.pooling import filtered_by_stretch
 from whale_assets.core.scoring.track import infer_step_ns
 
 PRESENCE_COLUMNS = {
@@ -29,17 +29,6 @@ PRESENCE_COLUMNS = {
     "n_above_threshold": "int64",
     "present": "bool",
 }
-
-
-def filtered_by_stretch(times: np.ndarray, scores: np.ndarray, step_ns: int | None, kernel: int) -> np.ndarray:
-    """Median-filtered scores (sorted by time), each stretch of consecutive windows on its own."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.size == 0 or step_ns is None:
-        return median_filtered(scores, kernel)
-    t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
-    # A new stretch starts wherever the next window is more than one step (plus rounding) later.
-    breaks = np.flatnonzero(np.diff(t) > step_ns + step_ns // 2) + 1
-    return np.concatenate([median_filtered(part, kernel) for part in np.split(scores, breaks)])
 
 
 def hourly_presence(

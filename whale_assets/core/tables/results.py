@@ -29,6 +29,7 @@ RESULT_DTYPES: dict[str, str] = {
     "peak_score_utc": "datetime64[us]",
     "sifted_start_utc": "datetime64[us]",
     "sifted_end_utc": "datetime64[us]",
+    "sifted_seconds": "float64",
     "model": "string",
     "audio_path": "string",
     "classification_path": "string",
@@ -48,6 +49,7 @@ class WindowOutcome:
     scores: np.ndarray
     sifted_start_utc: pd.Timestamp | None = None
     sifted_end_utc: pd.Timestamp | None = None
+    sifted_seconds: float | None = None
     model: str | None = None
     audio_path: str | None = None
     classification_path: str | None = None
@@ -105,13 +107,14 @@ def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, im
         classification_path=outcome.classification_path,
         sifted_start_utc=_naive(outcome.sifted_start_utc),
         sifted_end_utc=_naive(outcome.sifted_end_utc),
+        sifted_seconds=outcome.sifted_seconds,
     )
     scores = np.asarray(outcome.scores, dtype=np.float64)
     if outcome.status == WindowStatus.OK and scores.size == 0:
         row["status"] = WindowStatus.NO_SIGNAL.value
     if row["status"] != WindowStatus.OK.value:
         return row
-    detection = detect(scores, labelling.threshold, labelling.median_filter_windows)
+    detection = detect(scores, labelling.threshold, labelling.median_filter_windows, outcome.score_times_utc)
     peak = int(np.argmax(scores))
     row.update(
         n_scores=int(scores.size),

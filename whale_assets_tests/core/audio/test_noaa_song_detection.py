@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.scoring.pooling import detect
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.audio.sift import sift
+from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.energy import EnergyClassifier
+from whale_assets.core.scoring.pooling import detect
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
 
 pytestmark = requires_noaa

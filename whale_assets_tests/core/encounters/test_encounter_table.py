@@ -47,7 +47,7 @@ def test_keeps_a_nearby_humpback_with_utc_times_and_original_local_text():
     assert first["distance_km"] == pytest.approx(5.0, rel=1e-9)
     assert first["timezone"] == "-07:00" and first["start_local"] == "2023-06-01 10:00:07"
     assert first["encounter_img_url"] == "https://example.org/e1.jpg"
-    assert result.counts["kept"] == 1 and result.counts["rows_read"] == 1
+    assert result.counts["kept"] == 1 and result.counts["read"] == 1
 
 
 def test_encounter_on_the_previous_local_day_that_starts_in_the_utc_day_is_kept():
@@ -106,14 +106,15 @@ def test_each_drop_reason_is_counted_once_and_the_counts_add_up():
     ]
     counts = select_encounters(export(*rows), DAY).counts
     assert counts == {
-        "rows_read": 16, "dropped_missing_species": 1, "other_species": 1, "dropped_missing_id": 1,
+        "read": 16, "dropped_missing_species": 1, "other_species": 1, "dropped_missing_id": 1,
         "dropped_missing_position": 2, "dropped_unparseable_position": 2,
         "dropped_missing_time": 2, "dropped_unparseable_time": 3,
         "outside_day": 1, "outside_radius": 1, "duplicate_id": 1,
         "end_missing_used_start": 0, "end_unparseable_used_start": 0, "end_before_start_clamped": 0,
+        "duration_clipped": 0,
         "timezone_suspect": 0, "kept": 1,
     }
-    assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["rows_read"]
+    assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["read"]
 
 
 def test_duplicate_ids_keep_the_first_row_in_input_order():
@@ -227,7 +228,7 @@ def test_tens_of_thousands_of_rows_are_selected_quickly():
     started = time.perf_counter()
     result = select_encounters(big, DAY)
     assert time.perf_counter() - started < 10.0
-    assert result.counts["rows_read"] == 30_000
+    assert result.counts["read"] == 30_000
     assert sum(result.counts[k] for k in DROP_REASONS) + result.counts["kept"] == 30_000
     assert result.counts["outside_radius"] > 0 and result.counts["kept"] > 0
 
@@ -284,3 +285,39 @@ def test_file_that_is_not_an_export_is_rejected(tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match=r"other\.csv.*lacks Happywhale export columns"):
         read_export_csv(path)
+
+
+# Issue 14, finding 6: an end date typed one day or centuries late must not make an unbounded window.
+
+
+def test_an_encounter_longer_than_the_cap_is_kept_clipped_to_start_plus_the_cap_and_counted():
+    late_by_a_day = row("day_late", endDate="2023-06-02")  # a 24.5 h "encounter"
+    year_2261 = row("far_future", startTime="10:30:00", endDate="2261-06-01")
+    normal = row("normal", startTime="11:00:00")
+    result = select_encounters(export(late_by_a_day, year_2261, normal), DAY)
+    table = result.table.set_index("encounter_id")
+    duration = table["end_utc"] - table["start_utc"]
+    assert duration["day_late"] == duration["far_future"] == pd.Timedelta(hours=6)
+    assert duration["normal"] == pd.Timedelta(minutes=30)
+    assert table["duration_clipped"].to_dict() == {"day_late": True, "far_future": True, "normal": False}
+    assert result.counts["duration_clipped"] == 2 and result.counts["kept"] == 3
+
+
+def test_the_duration_cap_is_configurable_and_an_encounter_exactly_at_it_is_not_clipped():
+    result = select_encounters(export(row("e", endTime="11:00:00")), DAY, max_duration_s=3600.0)
+    assert not result.table["duration_clipped"].any() and result.counts["duration_clipped"] == 0
+    result = select_encounters(export(row("e", endTime="11:00:01")), DAY, max_duration_s=3600.0)
+    assert result.table["end_utc"][0] == pd.Timestamp("2023-06-01 18:00:00")
+    assert result.counts["duration_clipped"] == 1
+
+
+@pytest.mark.parametrize("cap", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_duration_cap_that_is_not_a_positive_finite_number_is_refused(cap):
+    with pytest.raises(ValueError, match="max_duration_s"):
+        select_encounters(export(row("e")), DAY, max_duration_s=cap)
+
+
+def test_an_end_before_the_start_is_kept_at_the_start_and_counted_not_clipped():
+    result = select_encounters(export(row("e", endDate="2023-05-31")), DAY)
+    assert result.table["end_utc"][0] == result.table["start_utc"][0]
+    assert result.counts["end_before_start_clamped"] == 1 and result.counts["duration_clipped"] == 0

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.scoring.track import score_track
 from whale_assets.core.reports.window_figure import MAX_COLUMNS, render_encounter_png, window_spectrogram
+from whale_assets.core.scoring.track import score_track
 
 START = pd.Timestamp("2023-09-14 12:00:00", tz="UTC")
 

@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.scoring.track import SCORE_TRACK_DTYPE
-from whale_assets.core.scoring.track import days_touched, span_track
+from whale_assets.core.scoring.track import SCORE_TRACK_DTYPE, days_touched, span_track
 
 GRID = WindowGrid()
 CONTEXT_S = GRID.context_s  # 3.9124 s

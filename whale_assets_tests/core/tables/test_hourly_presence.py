@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from whale_assets.core.tables.hourly_presence import PRESENCE_COLUMNS, hourly_presence
 from whale_assets.core.scoring.track import infer_step_ns
+from whale_assets.core.tables.hourly_presence import PRESENCE_COLUMNS, hourly_presence
 
 DAY = dt.date(2023, 9, 14)
 STEP_NS = 990_000_000

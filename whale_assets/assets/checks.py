@@ -1,0 +1,118 @@
+"""Asset checks on each stored day, run per partition in the same run as the asset they check.
+
+They read what was stored (the `stored_tables` resource, the fingerprints beside the partitions
+and the materialization's metadata), so a reused partition is checked like a recomputed one.
+Blocking checks guard what downstream data would be wrong without: an ERROR there fails the run.
+Partitioned checks (`partitions_def` on a check) are a preview feature of Dagster 1.13, hence
+its PreviewWarning when the code location loads.
+"""
+
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    AssetRecordsFilter,
+    asset_check,
+)
+
+from whale_assets.assets.daily_scores import daily_scores
+from whale_assets.assets.encounters import encounters
+from whale_assets.assets.hourly_presence import hourly_presence
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.assets.whale_results import whale_results
+from whale_assets.core.tables.quality import (
+    Verdict,
+    day_coverage,
+    dropped_rows,
+    one_row_per_hour,
+    results_match_encounters,
+)
+from whale_assets.resources import FingerprintStore, StoredTables
+
+DROPPED_ROWS_LIMIT = 0.2  # above this fraction of an export's rows dropped for bad data, warn
+MIN_DAY_COVERAGE = 0.99  # of a full day's model windows scored; real days have short gaps
+MATERIALIZATIONS_SEARCHED = 20  # reused runs record no row counts: look back this far for them
+
+
+def _result(verdict: Verdict, severity: AssetCheckSeverity) -> AssetCheckResult:
+    return AssetCheckResult(
+        passed=verdict.passed, severity=severity, description=verdict.description, metadata=verdict.metadata
+    )
+
+
+def _day(context: AssetCheckExecutionContext):
+    return daily_partitions.time_window_for_partition_key(context.partition_key).start.date()
+
+
+def _stored(stored_tables: StoredTables, table: str, context: AssetCheckExecutionContext) -> pd.DataFrame:
+    """The stored rows of `table` for the check's day (an empty day reads as no rows)."""
+    rows = stored_tables.read_day(table, _day(context))
+    return rows if rows is not None else pd.DataFrame()
+
+
+@asset_check(asset=encounters, partitions_def=daily_partitions)
+def encounters_dropped_rows(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    """Warns when more than 20 % of the export's rows were dropped for bad data (the `rows_*` counts)."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("encounters"), asset_partitions=[context.partition_key]),
+        limit=MATERIALIZATIONS_SEARCHED,
+    ).records
+    for record in records:  # newest first; a reused partition's materialization has no counts
+        metadata = record.asset_materialization.metadata
+        # The encounters asset stores each count of select_encounters as `rows_<count>`.
+        counts = {k.removeprefix("rows_"): v.value for k, v in metadata.items() if k.startswith("rows_")}
+        if "read" in counts:
+            return _result(dropped_rows(counts, DROPPED_ROWS_LIMIT), AssetCheckSeverity.WARN)
+    return AssetCheckResult(passed=True, description="no materialization with row counts recorded for this day")
+
+
+@asset_check(asset=whale_results, partitions_def=daily_partitions, blocking=True)
+def whale_results_rows_valid(context: AssetCheckExecutionContext, stored_tables: StoredTables) -> AssetCheckResult:
+    """One row per kept encounter of the stored `encounters` day, statuses ok/no_audio/no_signal, scores in [0, 1]."""
+    results = _stored(stored_tables, "whale_results", context)
+    kept = _stored(stored_tables, "encounters", context)
+    if results.empty and kept.empty:
+        return AssetCheckResult(passed=True, description="no encounters and no rows this day")
+    if results.empty:
+        results = pd.DataFrame(columns=["encounter_id", "status", "pooled_score", "max_score"])
+    if kept.empty:
+        kept = pd.DataFrame(columns=["encounter_id"])
+    return _result(results_match_encounters(results, kept), AssetCheckSeverity.ERROR)
+
+
+@asset_check(asset=whale_results, partitions_def=daily_partitions)
+def whale_results_complete(context: AssetCheckExecutionContext, fingerprints: FingerprintStore) -> AssetCheckResult:
+    """Warns when the day is incomplete (built on audio or encounters that may still arrive)."""
+    complete = fingerprints.get("whale_results", context.partition_key) is not None
+    return AssetCheckResult(
+        passed=complete,
+        severity=AssetCheckSeverity.WARN,
+        description="complete" if complete else "incomplete: an upstream partition lacks data that may still "
+        "arrive (e.g. a day file not yet in the archive); the next run recomputes this day",
+    )
+
+
+@asset_check(asset=daily_scores, partitions_def=daily_partitions)
+def daily_scores_cover_the_day(context: AssetCheckExecutionContext, stored_tables: StoredTables) -> AssetCheckResult:
+    """Warns when fewer than 99 % of a full day's model windows (87 269 at 0.99 s) have a score; lists empty hours."""
+    scores = _stored(stored_tables, "daily_scores", context)
+    times = scores["time_utc"] if len(scores) else pd.Series([], dtype="datetime64[ns]")
+    return _result(day_coverage(times, _day(context), MIN_DAY_COVERAGE), AssetCheckSeverity.WARN)
+
+
+@asset_check(asset=hourly_presence, partitions_def=daily_partitions, blocking=True)
+def hourly_presence_has_24_hours(context: AssetCheckExecutionContext, stored_tables: StoredTables) -> AssetCheckResult:
+    """Exactly one row for each of the day's 24 UTC hours."""
+    table = _stored(stored_tables, "hourly_presence", context)
+    return _result(one_row_per_hour(table, _day(context)), AssetCheckSeverity.ERROR)
+
+
+ALL_CHECKS = [
+    encounters_dropped_rows,
+    whale_results_rows_valid,
+    whale_results_complete,
+    daily_scores_cover_the_day,
+    hourly_presence_has_24_hours,
+]
