@@ -29,10 +29,13 @@ ready = pathlib.Path(sys.argv[1])
 whale_results = importlib.import_module("whale_assets.assets.whale_results")
 render = whale_results.render_encounter_png
 
+calls = []
+
 def render_then_hang(*args, **kwargs):
-    if ready.exists():
-        time.sleep(120)  # killed here: one new figure written, the table not yet stored
-    ready.touch()
+    if calls:  # the first figure is written: say so, and be killed here, the table not yet stored
+        ready.touch()
+        time.sleep(120)
+    calls.append(1)
     return render(*args, **kwargs)
 
 whale_results.render_encounter_png = render_then_hang
@@ -109,7 +112,6 @@ def test_the_run_after_a_killed_one_removes_its_figures_and_names_only_files_tha
         while not ready.exists():
             assert killed.poll() is None and time.monotonic() < deadline, "the run never reached its figures"
             time.sleep(0.1)
-        time.sleep(1.0)  # the first figure is written right after the marker
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait(timeout=10)
     finally:
