@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from whale_assets.core.audio.day_slices import split_by_day
-from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.audio.pcm import pcm24_to_float32
 from whale_assets.core.audio.wav_header import parse_wav_header
+from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.sources.audio_archive import AudioArchive
 

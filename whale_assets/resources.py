@@ -102,11 +102,10 @@ class FileStore(ConfigurableResource):
 
     def path(self, relative_path: str):
         """The full path; a relative path that would land outside `base_path` raises UnsafePathError."""
-        from upath import UPath
-
         from whale_assets.storage.files import path_under
+        from whale_assets.storage.s3 import storage_path
 
-        return path_under(UPath(self.base_path), relative_path)
+        return path_under(storage_path(self.base_path), relative_path)
 
     def write(self, relative_path: str, data: bytes) -> str:
         """Write atomically (readers see the old file or the new one) and return the full path."""

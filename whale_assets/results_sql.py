@@ -1,5 +1,8 @@
 """Read-only SQL over the results: the DuckDB file (local storage) or the Parquet partitions on S3.
 
+The query runs on a connection locked to the results tables (`deny_external_access`): it can
+neither read nor write files, load extensions or attach databases.
+
 Where the tables are and how they are opened is storage's (`storage/duckdb_files.py`,
 `storage/parquet_files.py`); this module picks the location from the settings, runs the query
 and words the errors for the person at the command line.
@@ -15,9 +18,17 @@ import duckdb
 import pandas as pd
 
 from whale_assets.settings import Settings, SettingsError
-from whale_assets.storage.duckdb_files import TablesUnavailable, connect_read_only
+from whale_assets.storage.duckdb_files import (
+    TablesUnavailable,
+    connect_read_only,
+    deny_external_access,
+)
 from whale_assets.storage.layout import tables_url
 
+SANDBOX_NOTE = (
+    "the sql command reads only the results tables: files, extensions, other databases and settings "
+    "are not accessible from it"
+)
 STORAGE_VARIABLES = ("WHALE_DATA_DIR", "WHALE_STORAGE", "WHALE_S3_BUCKET", "WHALE_S3_PREFIX")
 
 # The command's name for storage's error: the query cannot be answered now, the message says why.
@@ -80,9 +91,13 @@ def _query_parquet_tables(query: str, url: str) -> pd.DataFrame:
 
 def _run(connection: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
     try:
+        deny_external_access(connection)
         relation = connection.sql(query)
         return relation.df() if relation is not None else pd.DataFrame()
     except duckdb.Error as error:
-        raise ResultsUnavailable(f"query failed: {error}") from error
+        refused = isinstance(error, duckdb.PermissionException) or any(
+            phrase in str(error) for phrase in ("external access", "configuration has been locked")
+        )
+        raise ResultsUnavailable(f"query failed: {error}" + (f" ({SANDBOX_NOTE})" if refused else "")) from error
     finally:
         connection.close()

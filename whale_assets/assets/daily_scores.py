@@ -14,6 +14,7 @@ from whale_assets.assets.policies import (
     MODEL_SCORING,
     TRANSIENT_RETRY,
     corrupt_archive_failure,
+    failures_classified,
     model_load_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
@@ -72,6 +73,7 @@ class DayAudio:
     pool=MODEL_SCORING,
     retry_policy=TRANSIENT_RETRY,
 )
+@failures_classified("fix the archive day file or its access (WHALE_AUDIO_SOURCE); retrying will not help")
 def daily_scores(
     context: AssetExecutionContext,
     config: DailyScoresConfig,

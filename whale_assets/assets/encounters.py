@@ -8,6 +8,7 @@ from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import (
     DUCKDB_WRITERS,
     TRANSIENT_RETRY,
+    failures_classified,
     permanent_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
@@ -37,6 +38,7 @@ class EncountersConfig(ReusableConfig):
     pool=DUCKDB_WRITERS,
     retry_policy=TRANSIENT_RETRY,
 )
+@failures_classified("check the encounter source (WHALE_ENCOUNTERS, or the Happywhale request); retrying will not help")
 def encounters(
     context: AssetExecutionContext,
     config: EncountersConfig,

@@ -9,7 +9,7 @@ from dagster import AssetExecutionContext, asset
 from pydantic import Field
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
-from whale_assets.assets.policies import TRANSIENT_RETRY, corrupt_archive_failure
+from whale_assets.assets.policies import TRANSIENT_RETRY, corrupt_archive_failure, failures_classified
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.encounters.windows import EncounterWindow, group_encounters
@@ -19,6 +19,8 @@ from whale_assets.resources import AudioArchiveResource, FingerprintStore
 from whale_assets.sources.audio_archive import PIECE_SAMPLES, AudioUnavailable
 from whale_assets.storage.npy_files import StreamedArray
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
+
+NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will not help"
 
 
 class RawAudioConfig(ReusableConfig):
@@ -31,6 +33,7 @@ class RawAudioConfig(ReusableConfig):
     group_name="whale_pipeline",
     retry_policy=TRANSIENT_RETRY,
 )
+@failures_classified(NOT_RETRIED)
 def raw_audio(
     context: AssetExecutionContext,
     config: RawAudioConfig,
@@ -52,7 +55,8 @@ def raw_audio(
 
     def read_windows() -> Iterator[WindowArray]:
         for window in windows:
-            stored = _read_window(context, archive, window)
+            with failures_classified(NOT_RETRIED):  # read here, as the IO manager stores each window
+                stored = _read_window(context, archive, window)
             if stored.record.status is WindowStatus.NO_AUDIO:
                 arrays.incomplete = True  # the audio may still be published: retry next run
             yield stored

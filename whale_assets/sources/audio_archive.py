@@ -37,8 +37,9 @@ from whale_assets.core.hydrophone import (
 )
 from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silent_blocks
 from whale_assets.core.utc import NS_PER_S
+from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
-__all__ = ["AudioArchive", "AudioPieces", "AudioUnavailable", "CorruptWavHeader"]
+__all__ = ["AudioArchive", "AudioPieces", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
 
 # Long windows are read in pieces of this many samples: 10 minutes is 38 MB of float32 (and
 # 29 MB of PCM) in memory at a time, however long the window.
@@ -46,7 +47,7 @@ PIECE_SAMPLES = 10 * 60 * ARCHIVE_SAMPLE_RATE
 
 
 class AudioUnavailable(Exception):
-    """The archive has no usable audio for a window (missing day, wrong format, too short)."""
+    """The archive has no audio for a window (missing day, before recording began, too short)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -59,6 +60,14 @@ class AudioPieces:
 
     n_samples: int
     pieces: Iterator[np.ndarray]
+
+
+class UnsupportedAudioFormat(CorruptWavHeader):
+    """A valid WAV file in a format the archive never uses (16-bit, stereo, 48 kHz, ...).
+
+    A `CorruptWavHeader`: the file will not change by retrying, so the step fails permanently
+    instead of recording the window as `no_audio` and going green.
+    """
 
 
 class AudioArchive:
@@ -83,7 +92,9 @@ class AudioArchive:
                 options["endpoint_url"] = endpoint_url
             elif public:
                 options["client_kwargs"] = {"region_name": "us-west-2"}
-            self.fs = fsspec.filesystem("s3", **options)
+            # Bounded in time: a silent endpoint fails the read instead of holding the run.
+            options.update(s3fs_options(network_timeouts_from_env()))
+            self.fs = bounded_s3fs(fsspec.filesystem("s3", **options))
         elif "://" in root:
             raise ValueError(f"unsupported archive root {root!r}: use a local directory or s3://bucket[/prefix]")
         else:
@@ -175,7 +186,10 @@ class AudioArchive:
                 _, end = layout.byte_range(piece.first_sample, piece.n_samples)
             except ValueError as err:
                 raise AudioUnavailable(f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}") from None
-            size = int(self.fs.size(path))
+            try:
+                size = int(self.fs.size(path))
+            except FileNotFoundError:
+                raise AudioUnavailable(f"no archive file for {piece.day:%Y-%m-%d}: {path} does not exist") from None
             if size < end:
                 raise AudioUnavailable(
                     f"{path} is truncated: its header promises {layout.data_size} data bytes, the file has {size} bytes"
@@ -196,10 +210,11 @@ class AudioArchive:
     def available_samples(self, day: dt.date) -> tuple[int, str | None]:
         """Samples of the day's file that can be read, and why that is fewer than its header says (or None).
 
-        Raises `AudioUnavailable` when there is no file; a truncated file counts up to its last
+        Raises `AudioUnavailable` when there is no file, `UnsupportedAudioFormat` when it is not
+        the archive's format; a truncated file counts up to its last
         whole sample, so the part that exists can still be scored.
         """
-        layout = self.layout(day)
+        layout = self._checked_layout(day)
         declared = layout.n_samples
         path = self.day_path(day)
         try:
@@ -252,9 +267,11 @@ class AudioArchive:
         want = (self.sample_rate, self.channels, self.bits_per_sample)
         have = (layout.sample_rate, layout.channels, layout.bits_per_sample)
         if have != want:
-            raise AudioUnavailable(
-                f"{self.day_path(day)} is {have[0]} Hz, {have[1]} channel(s), {have[2]}-bit; "
-                f"the archive reader expects {want[0]} Hz, {want[1]} channel(s), {want[2]}-bit"
+            raise UnsupportedAudioFormat(
+                self.day_path(day),
+                f"the file is {have[0]} Hz, {have[1]} channel(s), {have[2]}-bit PCM; "
+                f"the archive reader expects {want[0]} Hz, {want[1]} channel(s), {want[2]}-bit",
+                "Replace it with the archive's format or remove it.",
             )
         return layout
 

@@ -28,6 +28,7 @@ from whale_assets.core.encounters.geo import circle_polygon
 from whale_assets.core.encounters.local_time import local_dates_to_search
 from whale_assets.core.encounters.table import read_export_csv
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
+from whale_assets.sources.network import NetworkTimeouts, network_timeouts_from_env
 
 SPECIES = "humpback_whale"
 _log = logging.getLogger(__name__)
@@ -59,17 +60,50 @@ def search_happywhale(
     true distance and UTC day (`select_encounters`). Scratch files go to a temporary
     directory (under `workdir` if given) that is removed afterwards.
     """
-    hw = _import_happywhale()
+    timeouts = network_timeouts_from_env()
+    with default_request_timeout(timeouts):
+        hw = _import_happywhale()
     start, end = local_dates_to_search(day)
     with tempfile.TemporaryDirectory(prefix="happywhale-", dir=workdir) as tmp:
         geometry_file = Path(tmp) / "search_area.geojson"
         geometry_file.write_text(json.dumps(_search_area(center, radius_km)), encoding="utf-8")
         export = Path(tmp) / f"encounters-{day:%Y-%m-%d}.csv"
-        lines = _run_search(hw, geometry_file, start, end, export)
+        with default_request_timeout(timeouts):
+            lines = _run_search(hw, geometry_file, start, end, export)
         if not export.exists():
             raise _search_failed(lines, start, end)
         table = read_export_csv(export)
     return HappywhaleSearch(table=table, row_errors=_row_errors(lines))
+
+
+_timeout_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def default_request_timeout(timeouts: NetworkTimeouts) -> Iterator[None]:
+    """Within the block, `requests` calls that give no timeout get (connect_s, read_s).
+
+    The package calls `requests.get`/`post` without a timeout, so a server that accepts and
+    never answers would hold the search (and the run) forever; it offers no way to pass one.
+    `Session.request` is what those calls end in, so it is wrapped here, only for the block's
+    duration (one search at a time holds the patch; other callers of `requests` meanwhile
+    also get the default, which only bounds requests that had no bound).
+    """
+    import requests
+
+    with _timeout_lock:
+        original = requests.Session.request
+
+        def request(self, method, url, **kwargs):
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = (timeouts.connect_s, timeouts.read_s)
+            return original(self, method, url, **kwargs)
+
+        requests.Session.request = request  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            requests.Session.request = original  # type: ignore[method-assign]
 
 
 def _import_happywhale() -> ModuleType:

@@ -30,6 +30,18 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         ) from locked
 
 
+def deny_external_access(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Lock `connection` to what it already has: no files, extensions, other databases or settings.
+
+    For connections that run someone's query: a read-only database still lets `copy ... to`,
+    `read_csv('/etc/...')`, `install`/`load` and `attach` reach the file system and network.
+    Call it after every table is attached or registered (Arrow datasets stay readable).
+    """
+    connection.execute("set enable_external_access = false")
+    connection.execute("set lock_configuration = true")
+    return connection
+
+
 def connect_read_only_waiting(path: Path, waits_s: Sequence[float] = LOCK_WAITS_S) -> duckdb.DuckDBPyConnection:
     """`connect_read_only`, retried after each of `waits_s` while the file is locked."""
     for wait_s in waits_s:

@@ -26,11 +26,12 @@ from whale_assets.storage.metadata_keys import (
     OUTPUT_KEY,
     REUSED_KEY,
 )
+from whale_assets.storage.s3 import storage_path
 
 
 class FingerprintRegistry:
     def __init__(self, root: str) -> None:
-        self.root = UPath(root) / "_fingerprints"
+        self.root = storage_path(root) / "_fingerprints"
 
     def _path(self, asset: str, partition: str) -> UPath:
         return path_under(self.root, f"{asset}/{partition}.json")

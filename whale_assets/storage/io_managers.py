@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
 from dagster import (
     ConfigurableIOManagerFactory,
+    Failure,
     InputContext,
     IOManager,
     OutputContext,
     UPathIOManager,
 )
+
+# dagster 1.13 exports these nowhere public; dagster-duckdb imports them from here too. At
+# runtime only DbIOManager is needed, to build it with our client as DuckDBIOManager builds it.
+from dagster._core.storage.db_io_manager import DbIOManager
 from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
 
+from whale_assets.sources.errors import is_duckdb_lock, is_transient
 from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
@@ -27,6 +37,7 @@ from whale_assets.storage.metadata_keys import (
     WINDOWS_KEY,
     windows_with_status_key,
 )
+from whale_assets.storage.s3 import storage_path
 from whale_assets.storage.table_types import storage_types
 from whale_assets.storage.window_arrays import (
     StoredWindows,
@@ -37,9 +48,12 @@ from whale_assets.storage.window_arrays import (
 )
 
 if TYPE_CHECKING:
-    # Annotations only: dagster 1.13 exports these nowhere public (dagster-duckdb imports them
-    # from here too), so nothing at runtime depends on the private path.
     from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+
+
+# Another process writing or reading the DuckDB file holds its lock for seconds: as long as
+# dagster-duckdb waited (0.1 s doubling, ~100 s in all), but only for a lock.
+WRITER_LOCK_WAITS_S = tuple(0.1 * 2**n for n in range(10))
 
 
 class WindowArrayIOManager(UPathIOManager):
@@ -70,14 +84,17 @@ class WindowArrayStorage(ConfigurableIOManagerFactory):
     fingerprint_root: str | None = None
 
     def create_io_manager(self, context) -> IOManager:
-        return with_fingerprints(WindowArrayIOManager(base_path=UPath(self.base_path)), self.fingerprint_root)
+        return with_fingerprints(WindowArrayIOManager(base_path=storage_path(self.base_path)), self.fingerprint_root)
 
 
 class StableTypesPandasHandler(DuckDBPandasTypeHandler):
-    """Writes every partition, empty ones included, with column types that never drift.
+    """Replaces a partition in one transaction, empty ones included, with column types that never drift.
 
     The stock handler skips empty frames, so a day without encounters would leave no table for
     downstream reads and SQL; and an all-null text column would be typed NULL by DuckDB.
+    The delete of the old rows happens here, inside the transaction (`ReplacingDuckDbClient`
+    skips the IO manager's own, separately committed delete), so an insert that fails (a drifted
+    column type, a killed process) leaves the stored day as it was instead of empty.
     """
 
     def handle_output(
@@ -85,19 +102,67 @@ class StableTypesPandasHandler(DuckDBPandasTypeHandler):
     ) -> None:
         frame = storage_types(obj)
         table = f"{table_slice.schema}.{table_slice.table}"
-        connection.execute(f"create table if not exists {table} as select * from frame limit 0")
-        add_missing_columns(connection, table, frame)
-        connection.execute(f"insert into {table} by name select * from frame")
+        connection.execute("begin transaction")
+        try:
+            connection.execute(f"create table if not exists {table} as select * from frame limit 0")
+            add_missing_columns(connection, table, frame)
+            DuckDbClient.delete_table_slice(context, table_slice, connection)  # the stock delete
+            connection.execute(f"insert into {table} by name select * from frame")
+            connection.execute("commit")
+        except BaseException:
+            connection.execute("rollback")
+            raise
         context.add_output_metadata({"partition_row_count": len(frame), "storage_kind": "duckdb"})
 
 
+class ReplacingDuckDbClient(DuckDbClient):
+    """dagster-duckdb's client, leaving the delete to the handler's transaction and always closing."""
+
+    @staticmethod
+    def delete_table_slice(context: OutputContext, table_slice: TableSlice, connection) -> None:
+        """Nothing: `StableTypesPandasHandler` deletes and inserts in one transaction."""
+
+    @staticmethod
+    @contextmanager
+    def connect(context, table_slice) -> Iterator:
+        # The stock client retries every IOException for ~100 s (a directory or an unwritable
+        # path where the file should be included), and closes only when the block succeeds, so
+        # a failed write kept the file open and locked until garbage collection.
+        config = {"custom_user_agent": "dagster", **context.resource_config["connection_config"]}
+        connection = connect_writer(context.resource_config["database"], config)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+def connect_writer(database: str, config: dict, waits_s: Sequence[float] = WRITER_LOCK_WAITS_S) -> duckdb.DuckDBPyConnection:
+    """A read-write connection, waiting out (only) another process's lock on the file."""
+    for wait_s in waits_s:
+        try:
+            return duckdb.connect(database, read_only=False, config=config)
+        except duckdb.IOException as error:
+            if not is_duckdb_lock(error):
+                raise
+            time.sleep(wait_s)
+    return duckdb.connect(database, read_only=False, config=config)
+
+
 class WhaleDuckDBIOManager(DuckDBIOManager):
-    """dagster-duckdb's IO manager with the stable-types pandas handler."""
+    """dagster-duckdb's IO manager with the stable-types pandas handler, replacing partitions atomically."""
 
     fingerprint_root: str | None = None
 
     def create_io_manager(self, context) -> IOManager:
-        return with_fingerprints(super().create_io_manager(context), self.fingerprint_root)
+        tables = DbIOManager(
+            db_client=ReplacingDuckDbClient(),
+            database=self.database,
+            schema=self.schema_,
+            type_handlers=self.type_handlers(),
+            default_load_type=self.default_load_type(),
+            io_manager_name="DuckDBIOManager",
+        )
+        return with_fingerprints(tables, self.fingerprint_root)
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
@@ -109,10 +174,51 @@ class WhaleDuckDBIOManager(DuckDBIOManager):
 
 
 def with_fingerprints(io_manager: IOManager, fingerprint_root: str | None) -> IOManager:
-    """Wrap `io_manager` so partitions carry fingerprints (see storage/fingerprints.py)."""
-    if fingerprint_root is None:
-        return io_manager
-    return FingerprintedIOManager(io_manager, FingerprintRegistry(fingerprint_root))
+    """Wrap `io_manager` so partitions carry fingerprints (see storage/fingerprints.py).
+
+    Also so that a store failing in a way retrying cannot fix fails the step at once.
+    """
+    if fingerprint_root is not None:
+        io_manager = FingerprintedIOManager(io_manager, FingerprintRegistry(fingerprint_root))
+    return FailuresClassifiedIOManager(io_manager)
+
+
+class FailuresClassifiedIOManager(IOManager):
+    """Lets only transient store errors (`sources.errors.is_transient`) reach a retry policy.
+
+    A directory where the DuckDB file should be, a read-only or full data directory, a missing
+    bucket or denied access: the step fails at once, without the retries' minutes of backoff.
+    """
+
+    WHAT_TO_DO = "check the data directory or bucket (WHALE_DATA_DIR, WHALE_S3_BUCKET); retrying will not help"
+
+    def __init__(self, inner: IOManager) -> None:
+        self.inner = inner
+
+    def handle_output(self, context: OutputContext, obj) -> None:
+        with self._classified("storing", context):
+            self.inner.handle_output(context, obj)
+
+    def load_input(self, context: InputContext):
+        with self._classified("loading", context):
+            return self.inner.load_input(context)
+
+    @contextmanager
+    def _classified(self, doing: str, context: OutputContext | InputContext) -> Iterator[None]:
+        try:
+            yield
+        except Failure:
+            raise
+        except Exception as error:
+            if is_transient(error):
+                raise
+            what = context.asset_key.to_user_string() if context.has_asset_key else "an output"
+            if isinstance(context, OutputContext) and context.has_asset_partitions:  # an input may span days
+                what += f" {context.asset_partition_key}"
+            raise Failure(
+                description=f"{doing} {what} failed: {type(error).__name__}: {error} — {self.WHAT_TO_DO}",
+                allow_retries=False,
+            ) from error
 
 
 def add_missing_columns(connection, table: str, frame: pd.DataFrame) -> list[str]:

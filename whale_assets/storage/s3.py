@@ -12,6 +12,9 @@ from typing import Any
 import fsspec
 from dagster_aws.s3 import S3Resource
 from fsspec import AbstractFileSystem
+from upath import UPath
+
+from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
 
 def fsspec_options(s3: S3Resource | None) -> dict[str, Any]:
@@ -51,9 +54,25 @@ def filesystem(url: str, s3: S3Resource | None = None) -> tuple[AbstractFileSyst
     up a changed endpoint or credentials instead of reusing a client made for the old ones.
     """
     if url.startswith("s3://"):
-        fs = fsspec.filesystem("s3", skip_instance_cache=True, **fsspec_options(s3))
+        fs = bounded_s3fs(fsspec.filesystem("s3", skip_instance_cache=True, **bounded_options(fsspec_options(s3))))
         return fs, fs._strip_protocol(url)
     if "://" in url and not url.startswith("file://"):
         raise ValueError(f"unsupported storage location {url!r}: use a local directory or s3://bucket/prefix")
     fs = fsspec.filesystem("file")
     return fs, fs._strip_protocol(url)
+
+
+def bounded_options(options: dict[str, Any]) -> dict[str, Any]:
+    """`options` plus connect/read timeouts (`sources/network.py`), keeping a resource's retry config."""
+    config = dict(options.get("config_kwargs", {}))
+    bounded = s3fs_options(network_timeouts_from_env(), retries=config.pop("retries", None))["config_kwargs"]
+    return {**options, "config_kwargs": {**bounded, **config}}
+
+
+def storage_path(url: str) -> UPath:
+    """`UPath(url)`, with S3 requests bounded in time like every other client here."""
+    if not url.startswith("s3://"):
+        return UPath(url)
+    path = UPath(url, **bounded_options({}))
+    bounded_s3fs(path.fs)
+    return path

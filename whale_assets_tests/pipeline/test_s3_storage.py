@@ -102,7 +102,8 @@ def test_arrays_indexes_tables_and_figures_are_objects_in_the_documented_layout(
         folder = f"{PREFIX}/{asset}/{DAY}/"
         index = json.loads(client.get_object(Bucket=bucket, Key=folder + "index.json")["Body"].read())
         named = {folder + window["file"] for window in index["windows"] if window["file"]}
-        assert len(named) == 2
+        # Both windows have audio; only the one with song has sifted audio and scores.
+        assert len(named) == (2 if asset == "raw_audio" else 1)
         assert {key for key in keys if key.startswith(folder)} == named | {folder + "index.json"}
     for table in ("encounters", "whale_results"):
         assert f"{PREFIX}/tables/{table}/date={DAY}/part-0.parquet" in keys
@@ -119,7 +120,7 @@ def test_results_point_at_objects_that_exist(song_day, aws):
     results = pq.read_table(io.BytesIO(body)).to_pandas()
     keys = set(object_keys(bucket))
     for column in PATH_COLUMNS:
-        for url in results[column]:
+        for url in results[column].dropna():  # a no_signal window has no scores to point at
             assert url.startswith(f"s3://{bucket}/{PREFIX}/") and url.removeprefix(f"s3://{bucket}/") in keys
 
 

@@ -14,7 +14,7 @@ from scipy.signal import lfilter
 
 from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, silent_blocks
 from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
+from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable, UnsupportedAudioFormat
 from whale_assets_tests.support.s3_server import moto_server, use_endpoint
 
 SR = 16_000
@@ -95,7 +95,7 @@ def test_a_missing_day_is_audio_unavailable(root):
 
 
 def test_a_file_in_another_format_is_refused_by_the_archive_format_check(root):
-    with pytest.raises(AudioUnavailable, match="8000 Hz.*expects 16000 Hz"):
+    with pytest.raises(UnsupportedAudioFormat, match="8000 Hz.*expects 16000 Hz"):
         AudioArchive(root).read_samples(RATE_8K_DAY, 0, 100)
 
 

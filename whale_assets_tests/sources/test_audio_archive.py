@@ -19,6 +19,7 @@ from whale_assets.sources.audio_archive import (
     AudioArchive,
     AudioUnavailable,
     CorruptWavHeader,
+    UnsupportedAudioFormat,
 )
 
 SR = 16_000
@@ -223,9 +224,12 @@ def test_garbage_chunk_size_is_corrupt_without_fetching_gigabytes(archive, root)
 
 
 @pytest.mark.parametrize("day, what", [(RATE_8K_DAY, "8000 Hz"), (PCM16_DAY, "16-bit")])
-def test_file_in_another_format_is_audio_unavailable(archive, day, what):
-    with pytest.raises(AudioUnavailable, match=rf"MARS-{day:%Y%m%d}T000000Z-16kHz.wav is .*{what}.*expects 16000 Hz"):
+def test_file_in_another_format_is_unsupported_not_unavailable(archive, day, what):
+    name = rf"MARS-{day:%Y%m%d}T000000Z-16kHz.wav: the file is .*{what}.*expects 16000 Hz"
+    with pytest.raises(UnsupportedAudioFormat, match=name):
         archive.read(at(day, 0), at(day, 0.5))
+    with pytest.raises(UnsupportedAudioFormat, match=name):
+        archive.available_samples(day)
 
 
 def test_relative_root_is_made_absolute_at_construction(tmp_path, monkeypatch):

@@ -49,7 +49,7 @@ def test_search_sends_the_circle_bounding_box_and_local_dates_covering_the_utc_d
     (search,) = calls_to(api, SEARCH)
     body = json.loads(search.request.body)
     ring = circle_polygon(MARS_LATITUDE, MARS_LONGITUDE, 20.0)
-    lons, lats = zip(*ring)
+    lons, lats = zip(*ring, strict=True)
     bounds = body["encounter"]["locsearch"]["mapBounds"]
     assert bounds["southWest"] == pytest.approx({"lat": min(lats), "lng": min(lons)})
     assert bounds["northEast"] == pytest.approx({"lat": max(lats), "lng": max(lons)})

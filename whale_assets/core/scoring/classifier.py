@@ -22,7 +22,7 @@ class WindowGrid:
     step_frames: int = 33
 
     @classmethod
-    def for_step(cls, context_step_samples: int = 10_000, **kwargs: int) -> "WindowGrid":
+    def for_step(cls, context_step_samples: int = 10_000, **kwargs: int) -> WindowGrid:
         """The grid the model really uses for a requested `context_step_samples`."""
         hop = kwargs.get("hop_samples", cls.hop_samples)
         step_frames = context_step_samples // hop

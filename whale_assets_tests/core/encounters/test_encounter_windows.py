@@ -9,7 +9,7 @@ def t(text: str) -> pd.Timestamp:
 
 
 def group(rows, margin_s=600.0):
-    ids, starts, ends = zip(*[(i, t(s), t(e)) for i, s, e in rows]) if rows else ((), (), ())
+    ids, starts, ends = zip(*[(i, t(s), t(e)) for i, s, e in rows], strict=True) if rows else ((), (), ())
     return group_encounters(ids, starts, ends, margin_s)
 
 

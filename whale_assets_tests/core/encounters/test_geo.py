@@ -62,7 +62,7 @@ def test_circle_polygon_vertices_circumscribe_the_circle():
 def test_circle_polygon_bounding_box_contains_every_point_of_the_circle():
     # Happywhale only sees this bounding box: an encounter on the circle's edge must be inside it.
     ring = circle_polygon(MARS_LATITUDE, MARS_LONGITUDE, 20.0)
-    lons, lats = zip(*ring)
+    lons, lats = zip(*ring, strict=True)
     edge = [destination(MARS_LATITUDE, MARS_LONGITUDE, b / 10, 20.0) for b in range(3600)]
     assert all(min(lats) <= lat <= max(lats) and min(lons) <= lon <= max(lons) for lat, lon in edge)
     # ... and is not much larger than the circle's own extent.
@@ -71,7 +71,7 @@ def test_circle_polygon_bounding_box_contains_every_point_of_the_circle():
 
 def test_circle_polygon_is_counter_clockwise_as_geojson_wants():
     ring = circle_polygon(MARS_LATITUDE, MARS_LONGITUDE, 20.0)
-    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:])) / 2
+    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)) / 2
     assert signed_area > 0
 
 
