@@ -120,6 +120,19 @@ class FileStore(ConfigurableResource):
         path = self.path(relative_path)
         return path.read_bytes() if path.exists() else None
 
+    def names(self, relative_dir: str) -> list[str]:
+        """The names of the files directly in `relative_dir` (none when it does not exist)."""
+        from whale_assets.storage.partition_files import present_files
+
+        return sorted(present_files(self.path(relative_dir)))
+
+    def remove(self, relative_path: str) -> None:
+        """Remove a file; one already gone is fine."""
+        from whale_assets.storage.partition_files import remove_files
+
+        path = self.path(relative_path)
+        remove_files(path.parent, [path.name])
+
 
 class FingerprintStore(ConfigurableResource):
     """Read access to the fingerprints that the IO managers record beside the stored partitions."""
@@ -135,6 +148,17 @@ class FingerprintStore(ConfigurableResource):
         from whale_assets.storage.fingerprints import FingerprintRegistry
 
         return FingerprintRegistry(self.root).get_output(asset, partition)
+
+    def missing_array_files(self, asset: str, partition: str) -> list[str]:
+        """Files a stored window-array partition names but lacks (arrays live beside the fingerprints)."""
+        from upath import UPath
+
+        from whale_assets.storage.window_arrays import INDEX_NAME, read_partition
+
+        try:
+            return read_partition(UPath(self.root) / asset / partition).missing_files()
+        except FileNotFoundError:
+            return [INDEX_NAME]
 
 
 class StoredTables(ConfigurableResource):

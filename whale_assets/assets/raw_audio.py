@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field
@@ -15,7 +16,8 @@ from whale_assets.core.encounters.windows import EncounterWindow, group_encounte
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import AudioArchiveResource, FingerprintStore
-from whale_assets.sources.audio_archive import AudioUnavailable
+from whale_assets.sources.audio_archive import PIECE_SAMPLES, AudioUnavailable
+from whale_assets.storage.npy_files import StreamedArray
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
 
 NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will not help"
@@ -73,10 +75,20 @@ def _read_window(context: AssetExecutionContext, archive, window: EncounterWindo
         sample_rate=ARCHIVE_SAMPLE_RATE,
     )
     try:
-        audio = archive.read(window.start_utc, window.end_utc)
+        audio = _read_audio(archive, window)
     except AudioUnavailable as missing:
         context.log.warning(f"window {window.window_id}: no audio ({missing})")
         return WindowArray(replace(record, status=WindowStatus.NO_AUDIO, reason=str(missing)))
     except CorruptWavHeader as corrupt:
         raise corrupt_archive_failure(corrupt) from corrupt
-    return WindowArray(replace(record, n_samples=int(audio.size)), audio)
+    n_samples = audio.length if isinstance(audio, StreamedArray) else int(audio.size)
+    return WindowArray(replace(record, n_samples=n_samples), audio)
+
+
+def _read_audio(archive, window: EncounterWindow) -> np.ndarray | StreamedArray:
+    """A short window as one array; a long one (hours) streamed into its file piece by piece."""
+    duration_s = (window.end_utc - window.start_utc).total_seconds()
+    if duration_s * ARCHIVE_SAMPLE_RATE <= PIECE_SAMPLES:
+        return archive.read(window.start_utc, window.end_utc)
+    audio = archive.read_pieces(window.start_utc, window.end_utc, PIECE_SAMPLES)
+    return StreamedArray(np.dtype(np.float32), audio.n_samples, audio.pieces)

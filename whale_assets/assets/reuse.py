@@ -58,11 +58,14 @@ def check_reuse(
     config: ReusableConfig,
     upstream: Sequence[Upstream],
     extra: Mapping[str, Any] | None = None,
+    missing_files: Callable[[], list[str]] | None = None,
 ) -> Reuse:
     """Fingerprint this partition from its config, `extra` (e.g. the model) and its upstream partitions.
 
     When the stored partition has the same fingerprint (and `force` is off), the asset returns
-    without touching any outside service and the IO manager leaves the stored files alone.
+    without touching any outside service and the IO manager leaves the stored files alone; unless
+    files it needs are gone: a window-array partition's own (checked here), or what
+    `missing_files` reports (e.g. a table's rows naming files an upstream rewrite removed).
     """
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
@@ -73,20 +76,44 @@ def check_reuse(
     # An upstream partition without a fingerprint is incomplete or half-written: never build on it.
     upstream_final = all(value is not None for value in upstream_prints.values())
     reused = stored == digest and upstream_final and not config.force
+    # A fingerprint over a partition that lost files (an old clean-up race, a manual delete) is
+    # no reason to reuse it: every later run would fail reading it.
+    reused = reused and _stored_whole(context, store, asset, partition, missing_files)
     if not upstream_final:
         # Built on an incomplete partition, this one is incomplete too: downstream must not reuse it.
         context.add_output_metadata({INCOMPLETE_KEY: True})
     if reused:
         context.log.info(f"{asset} {partition}: stored partition has fingerprint {digest}; reusing it")
-    elif stored is not None:
+    elif stored is not None and (config.force or stored != digest):
         reason = "force: true" if config.force else "parameters or upstream changed"
         context.log.info(f"{asset} {partition}: recomputing ({reason}; {stored} -> {digest})")
     context.add_output_metadata({FINGERPRINT_KEY: digest, REUSED_KEY: reused})
     return Reuse(digest, reused, _placeholder(context) if reused else None)
 
 
+def _stored_whole(
+    context: AssetExecutionContext,
+    store: FingerprintStore,
+    asset: str,
+    partition: str,
+    missing_files: Callable[[], list[str]] | None,
+) -> bool:
+    """Whether every file the stored partition names exists."""
+    missing = store.missing_array_files(asset, partition) if _io_manager(context) == ARRAY_IO_MANAGER else []
+    if not missing and missing_files is not None:
+        missing = missing_files()
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        context.log.warning(f"{asset} {partition}: stored partition lacks {shown}; recomputing instead of reusing")
+    return not missing
+
+
+def _io_manager(context: AssetExecutionContext) -> str:
+    return context.assets_def.get_io_manager_key_for_asset_key(context.asset_key)
+
+
 def _placeholder(context: AssetExecutionContext) -> Any:
-    io_manager = context.assets_def.get_io_manager_key_for_asset_key(context.asset_key)
+    io_manager = _io_manager(context)
     if io_manager not in PLACEHOLDERS:
         raise KeyError(f"no reuse placeholder for IO manager {io_manager!r}: add one to PLACEHOLDERS")
     return PLACEHOLDERS[io_manager]()

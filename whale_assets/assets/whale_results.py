@@ -1,11 +1,15 @@
 """`whale_results`: one labelled row per encounter, with a figure of its window."""
 
+import uuid
+from functools import partial
+from pathlib import PurePosixPath
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
+from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
@@ -16,10 +20,14 @@ from whale_assets.core.reports.window_figure import (
 )
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord
-from whale_assets.resources import FileStore, FingerprintStore
+from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
 from whale_assets.storage.names import safe_file_name
+from whale_assets.storage.partition_files import present_files
 from whale_assets.storage.window_arrays import StoredWindows
+
+# The columns naming stored files: a row is only as good as the files it names.
+PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
 
 
 class ResultsConfig(ReusableConfig):
@@ -44,10 +52,14 @@ def whale_results(
     classifications: StoredWindows,
     images: FileStore,
     fingerprints: FingerprintStore,
+    stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+    stored = _stored_results(context, stored_tables)
+    _remove_orphan_figures(context, images, stored)
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
-    if (reuse := check_reuse(context, fingerprints, config, upstream)).reused:
+    rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
+    if (reuse := check_reuse(context, fingerprints, config, upstream, missing_files=rows_files_missing)).reused:
         return reuse.placeholder
     day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
@@ -101,6 +113,32 @@ def _write_figures(
     config: ResultsConfig,
     images: FileStore,
 ) -> dict[str, str]:
+    """One PNG per encounter, named per write (`<day>/<encounter>.<token>.png`).
+
+    The stored table keeps naming the previous write's PNGs until the new table is committed, so
+    a committed table only names PNGs that exist; a failed write removes its own PNGs, and the
+    ones a killed run left go at the start of the next run (`_remove_orphan_figures`).
+    """
+    token = uuid.uuid4().hex[:10]
+    written: list[str] = []
+    try:
+        return _render_figures(context, encounters, raw, scored, config, images, token, written)
+    except BaseException:
+        for relative_path in written:
+            images.remove(relative_path)
+        raise
+
+
+def _render_figures(
+    context: AssetExecutionContext,
+    encounters: pd.DataFrame,
+    raw: StoredWindows,
+    scored: StoredWindows,
+    config: ResultsConfig,
+    images: FileStore,
+    token: str,
+    written: list[str],
+) -> dict[str, str]:
     by_id = encounters.set_index(encounters["encounter_id"].astype(str))
     paths: dict[str, str] = {}
     for window in raw:
@@ -118,5 +156,49 @@ def _write_figures(
                 title=f"encounter {encounter_id}, window {window.window_id}",
                 threshold=config.threshold,
             )
-            paths[str(encounter_id)] = images.write(f"{context.partition_key}/{safe_file_name(str(encounter_id))}.png", png)
+            relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"
+            written.append(relative_path)
+            paths[str(encounter_id)] = images.write(relative_path, png)
     return paths
+
+
+def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables) -> pd.DataFrame | None:
+    """The day's stored rows (empty when none are), or None when they cannot be read now."""
+    day = partition_day(context)
+    try:
+        stored = stored_tables.read_day("whale_results", day)
+    except Exception as unreadable:  # the next run tries again
+        context.log.warning(f"stored whale_results of {day} unreadable, figures not cleaned up: {unreadable}")
+        return None
+    return pd.DataFrame() if stored is None else stored
+
+
+def _remove_orphan_figures(context: AssetExecutionContext, images: FileStore, stored: pd.DataFrame | None) -> None:
+    """Remove the day's PNGs that the stored results do not name: a replaced or killed run's.
+
+    Safe because whale_results runs of one day never overlap (the `duckdb_writers` pool): PNGs
+    of a write in progress would otherwise be unnamed too.
+    """
+    if stored is None:  # unknown: every figure might be named
+        return
+    paths = stored["img_path"].dropna() if "img_path" in stored else []
+    named = {PurePosixPath(str(path)).name for path in paths}
+    day = context.partition_key
+    orphans = [name for name in images.names(day) if name.endswith(".png") and name not in named]
+    for name in orphans:
+        images.remove(f"{day}/{name}")
+    if orphans:
+        context.log.info(f"removed {len(orphans)} figures of {day} that no stored result names")
+
+
+def _missing_files(stored: pd.DataFrame | None) -> list[str]:
+    """The files the stored rows name that are gone (e.g. raw_audio rewritten since): one listing per folder."""
+    if stored is None:
+        return []
+    named = [str(p) for column in PATH_COLUMNS if column in stored for p in stored[column].dropna()]
+    folders: dict[str, set[str]] = {}
+    for path in named:
+        folder = str(UPath(path).parent)
+        if folder not in folders:
+            folders[folder] = present_files(UPath(folder))
+    return [path for path in named if UPath(path).name not in folders[str(UPath(path).parent)]]

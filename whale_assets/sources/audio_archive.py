@@ -12,6 +12,8 @@ import datetime as dt
 import errno
 import os
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import fsspec
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
 
-from whale_assets.core.audio.day_slices import split_by_day
+from whale_assets.core.audio.day_slices import DaySlice, split_by_day
 from whale_assets.core.audio.pcm import decode_pcm
 from whale_assets.core.audio.wav_header import (
     CorruptWavHeader,
@@ -37,7 +39,11 @@ from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silen
 from whale_assets.core.utc import NS_PER_S
 from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
-__all__ = ["AudioArchive", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
+__all__ = ["AudioArchive", "AudioPieces", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
+
+# Long windows are read in pieces of this many samples: 10 minutes is 38 MB of float32 (and
+# 29 MB of PCM) in memory at a time, however long the window.
+PIECE_SAMPLES = 10 * 60 * ARCHIVE_SAMPLE_RATE
 
 
 class AudioUnavailable(Exception):
@@ -46,6 +52,14 @@ class AudioUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class AudioPieces:
+    """A window's float32 samples as consecutive pieces; `n_samples` in all, known before any is read."""
+
+    n_samples: int
+    pieces: Iterator[np.ndarray]
 
 
 class UnsupportedAudioFormat(CorruptWavHeader):
@@ -156,6 +170,42 @@ class AudioArchive:
         if not parts:
             return np.zeros(0, dtype=np.float32)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def read_pieces(
+        self, start_utc: pd.Timestamp, end_utc: pd.Timestamp, piece_samples: int = PIECE_SAMPLES
+    ) -> AudioPieces:
+        """The samples `read` returns, as pieces of at most `piece_samples`, so memory stays bounded.
+
+        Every header and every file's size are checked before this returns, so a window the
+        archive cannot serve raises `AudioUnavailable` here, not half-way through its pieces.
+        """
+        plan: list[tuple[DaySlice, str, WavLayout]] = []
+        for piece in split_by_day(start_utc, end_utc, self.sample_rate):
+            path, layout = self.day_path(piece.day), self._checked_layout(piece.day)
+            try:
+                _, end = layout.byte_range(piece.first_sample, piece.n_samples)
+            except ValueError as err:
+                raise AudioUnavailable(f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}") from None
+            try:
+                size = int(self.fs.size(path))
+            except FileNotFoundError:
+                raise AudioUnavailable(f"no archive file for {piece.day:%Y-%m-%d}: {path} does not exist") from None
+            if size < end:
+                raise AudioUnavailable(
+                    f"{path} is truncated: its header promises {layout.data_size} data bytes, the file has {size} bytes"
+                )
+            plan.append((piece, path, layout))
+        return AudioPieces(sum(piece.n_samples for piece, _, _ in plan), self._pieces(plan, piece_samples))
+
+    def _pieces(self, plan: list[tuple[DaySlice, str, WavLayout]], piece_samples: int) -> Iterator[np.ndarray]:
+        for piece, path, layout in plan:
+            for first in range(piece.first_sample, piece.stop_sample, piece_samples):
+                start, end = layout.byte_range(first, min(piece_samples, piece.stop_sample - first))
+                raw = self._fetch(path, start, end, piece.day)
+                if len(raw) != end - start:
+                    raise AudioUnavailable(f"{path} is truncated: bytes {start}..{end} returned only {len(raw)}")
+                yield decode_pcm(raw, layout.bits_per_sample)
+                del raw
 
     def available_samples(self, day: dt.date) -> tuple[int, str | None]:
         """Samples of the day's file that can be read, and why that is fewer than its header says (or None).

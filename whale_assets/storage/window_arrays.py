@@ -2,15 +2,14 @@
 
 A partition becomes visible only when its `index.json` is replaced, and the index names only
 files that were completely written before it, so readers see the old version or the new one,
-never a mixture. Files no index refers to (an older version, a crashed run) are removed after
-the swap.
+never a mixture. After the swap a write removes only the files of the index it replaced, so
+concurrent runs of one partition never delete each other's committed files; orphans of killed
+runs go on a later write (`storage/partition_files.py`).
 """
 
 from __future__ import annotations
 
-import io
 import json
-import struct
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -26,20 +25,29 @@ from whale_assets.core.windows import (
     window_entry,
     window_record,
 )
-from whale_assets.storage.files import is_local, path_under, replace_bytes, streamed_object
+from whale_assets.storage.files import is_local, path_under, replace_bytes
+from whale_assets.storage.npy_files import StreamedArray, read_remote_npy, write_npy
+from whale_assets.storage.partition_files import (
+    ORPHAN_AGE_S,
+    partition_lock,
+    present_files,
+    remove_files,
+    remove_orphans,
+)
 
 INDEX_NAME = "index.json"
 FORMAT_VERSION = 1
-READ_CHUNK_BYTES = 16 * 2**20  # ranged reads of remote arrays: one chunk in flight besides the array
-HEADER_PROBE_BYTES = 4096  # an .npy header is a few hundred bytes; longer ones are read in full
 
 
 @dataclass(frozen=True)
 class WindowArray:
-    """One window's record and its array (None when there is no data, e.g. status `no_audio`)."""
+    """One window's record and its array (None when there is no data, e.g. status `no_audio`).
+
+    A long window can come as a `StreamedArray`, written piece by piece; it reads back as one array.
+    """
 
     record: WindowRecord
-    array: np.ndarray | None = None
+    array: np.ndarray | StreamedArray | None = None
 
 
 @dataclass
@@ -89,25 +97,51 @@ class StoredWindows:
             return np.load(path.path, mmap_mode="r", allow_pickle=False)
         return read_remote_npy(path)
 
+    def missing_files(self) -> list[str]:
+        """The array files the index names that the store lacks (one directory listing)."""
+        named = [record.array.file for record in self.records if record.array is not None]
+        present = present_files(self.directory) if named else set()
+        return [name for name in named if name not in present]
 
-def write_partition(directory: UPath, arrays: WindowArrays) -> StoredWindows:
-    """Write every window, then swap the index in, then remove files it no longer names."""
+
+def write_partition(directory: UPath, arrays: WindowArrays, orphan_age_s: float = ORPHAN_AGE_S) -> StoredWindows:
+    """Write every window, swap the index in, then remove what it replaced (see partition_files)."""
     directory.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:10]
-    records = []
-    for window in arrays.windows:
-        record = replace(window.record, array=None)
-        if window.array is not None:
-            name = f"{record.window_id}.{token}.npy"
-            _write_npy(path_under(directory, name), window.array)
-            stored = ArrayFile(name, str(window.array.dtype), tuple(window.array.shape), int(window.array.nbytes))
-            record = replace(record, array=stored)
-        records.append(record)
-    entries = [window_entry(record) for record in records]
-    index = {"format": FORMAT_VERSION, "attributes": arrays.attributes, "windows": entries}
-    replace_bytes(directory / INDEX_NAME, json.dumps(index, indent=1, default=str).encode())
-    _remove_unreferenced(directory, {r.array.file for r in records if r.array is not None})
+    with partition_lock(directory) as exclusive:
+        token = uuid.uuid4().hex[:10]
+        written: list[str] = []
+        try:
+            records = [_write_window(directory, token, window, written) for window in arrays.windows]
+            entries = [window_entry(record) for record in records]
+            index = {"format": FORMAT_VERSION, "attributes": arrays.attributes, "windows": entries}
+            replaced = _indexed_files(directory)  # just before the swap: what this write replaces
+            replace_bytes(directory / INDEX_NAME, json.dumps(index, indent=1, default=str).encode())
+        except BaseException:
+            remove_files(directory, written)
+            raise
+        remove_files(directory, replaced - set(written))
+        current = _indexed_files(directory)  # a concurrent writer may have swapped in since
+        remove_orphans(directory, {INDEX_NAME, *written, *current}, 0 if exclusive else orphan_age_s)
     return StoredWindows(directory, tuple(records), dict(arrays.attributes))
+
+
+def _write_window(directory: UPath, token: str, window: WindowArray, written: list[str]) -> WindowRecord:
+    record = replace(window.record, array=None)
+    array = window.array
+    if array is None:
+        return record
+    name = f"{record.window_id}.{token}.npy"
+    path = path_under(directory, name)  # refused before anything is written or cleaned up
+    written.append(name)  # before writing: a half-written file is removed on failure too
+    write_npy(path, array)
+    return replace(record, array=ArrayFile(name, str(np.dtype(array.dtype)), tuple(array.shape), int(array.nbytes)))
+
+
+def _indexed_files(directory: UPath) -> set[str]:
+    try:
+        return {record.array.file for record in read_partition(directory) if record.array is not None}
+    except FileNotFoundError:
+        return set()
 
 
 def read_partition(directory: UPath) -> StoredWindows:
@@ -123,59 +157,3 @@ def read_partition(directory: UPath) -> StoredWindows:
 
 def status_counts(stored: StoredWindows) -> dict[str, int]:
     return dict(Counter(record.status.value for record in stored))
-
-
-def read_remote_npy(path: UPath, chunk_bytes: int = READ_CHUNK_BYTES) -> np.ndarray:
-    """An `.npy` object read with byte-range requests straight into one preallocated array.
-
-    Peak memory is the array plus one chunk, however large the array (a 1-hour 16 kHz float32
-    window is 230 MB); `np.load` on a remote stream would hold the whole body again as bytes.
-    """
-    fs, key = path.fs, path.path
-    probe = fs.cat_file(key, start=0, end=HEADER_PROBE_BYTES)
-    header_end = _npy_header_end(probe, str(path))
-    if header_end > len(probe):
-        probe = fs.cat_file(key, start=0, end=header_end)
-    stream = io.BytesIO(probe[:header_end])
-    major, _ = np.lib.format.read_magic(stream)
-    read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-    shape, fortran_order, dtype = read_header(stream, max_header_size=header_end + 1)
-    if dtype.hasobject:
-        raise ValueError(f"{path} holds Python objects; only plain arrays are stored")
-    array = np.empty(shape[::-1] if fortran_order else shape, dtype=dtype)
-    flat = array.reshape(-1).view(np.uint8)  # the array's own bytes, written in place
-    for start in range(0, flat.size, chunk_bytes):
-        stop = min(start + chunk_bytes, flat.size)
-        data = fs.cat_file(key, start=header_end + start, end=header_end + stop)
-        if len(data) != stop - start:
-            raise ValueError(f"{path} is truncated: expected {flat.size} data bytes after its header")
-        flat[start:stop] = np.frombuffer(data, np.uint8)
-        del data
-    return array.T if fortran_order else array
-
-
-def _npy_header_end(probe: bytes, name: str) -> int:
-    if probe[:6] != b"\x93NUMPY" or len(probe) < 10:
-        raise ValueError(f"{name} is not an .npy file")
-    if probe[6] == 1:
-        return 10 + struct.unpack("<H", probe[8:10])[0]
-    if len(probe) < 12:
-        raise ValueError(f"{name} is not an .npy file")
-    return 12 + struct.unpack("<I", probe[8:12])[0]
-
-
-def _write_npy(path: UPath, array: np.ndarray) -> None:
-    """Local: a plain file. Remote: streamed as a multipart upload, a part at a time."""
-    array = np.ascontiguousarray(array)
-    if is_local(path):
-        with path.open("wb") as stream:
-            np.save(stream, array, allow_pickle=False)
-        return
-    with streamed_object(path) as stream:
-        np.save(stream, array, allow_pickle=False)
-
-
-def _remove_unreferenced(directory: UPath, keep: set[str]) -> None:
-    for child in directory.iterdir():
-        if child.name != INDEX_NAME and child.name not in keep:
-            child.unlink()

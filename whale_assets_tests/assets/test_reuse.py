@@ -7,6 +7,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, asset, instance_for_test, materialize
+from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_ARRAYS, DAILY_TABLE
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
@@ -14,7 +15,7 @@ from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FingerprintStore
 from whale_assets.storage.fingerprints import FingerprintRegistry
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
-from whale_assets.storage.window_arrays import WindowArray, WindowArrays
+from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition
 
 DAY = "2023-09-14"
 RETURNED: dict[str, list] = {}
@@ -112,3 +113,18 @@ def test_windows_found_missing_while_written_make_the_partition_incomplete_and_u
         "toy_audio": False,
         "toy_table": True,
     }
+
+
+def test_a_partition_whose_index_names_missing_files_is_recomputed_not_reused(tmp_path):
+    """Issue 14, finding 1: a fingerprint over a broken partition must not make every later run fail."""
+    RETURNED.clear()
+    with instance_for_test() as instance:
+        run(tmp_path, instance)
+        partition = UPath(tmp_path / "store" / "toy_audio" / DAY)
+        for array in Path(partition.path).glob("*.npy"):
+            array.unlink()  # what a concurrent run's clean-up used to do
+        second = run(tmp_path, instance)
+    assert materializations(second)["toy_audio"]["reused"] is False
+    stored = read_partition(partition)
+    assert stored.missing_files() == []
+    np.testing.assert_array_equal(stored.load("w1"), quiet_audio(16_000))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def test_an_encounter_id_with_dots_and_slashes_writes_its_figure_inside_the_data
     outside = [p for p in tmp_path.rglob("*escape*") if settings.data_dir not in p.parents]
     assert outside == []
     [png] = (settings.data_dir / "images" / "2023-09-14").glob("*.png")
-    assert png.name == f"{safe_file_name(ESCAPING_ID)}.png"
+    assert re.fullmatch(re.escape(safe_file_name(ESCAPING_ID)) + r"\.[0-9a-f]{10}\.png", png.name)  # <id>.<token>.png
     results = query(settings, "select encounter_id, img_path from whale_results")
     assert results["encounter_id"].tolist() == [ESCAPING_ID]
     assert Path(results["img_path"][0]).resolve() == png.resolve()
