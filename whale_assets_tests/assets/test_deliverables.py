@@ -1,0 +1,59 @@
+"""The deliverables built from a stored song day: Raven selection table (and its round trip)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from dagster import materialize
+
+from whale_assets.assets import DELIVERABLE_ASSETS, PIPELINE_ASSETS
+from whale_assets.core.reports.raven import RAVEN_COLUMNS, WINDOW_S
+from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets.core.scoring.track import infer_step_ns
+from whale_assets.definitions import build_resources
+from whale_assets.storage.window_arrays import read_partition
+from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day
+
+
+def _deliver(settings, instance, *assets, **config):
+    run_config = {"ops": {name: {"config": value} for name, value in config.items()}}
+    return materialize(
+        [*PIPELINE_ASSETS, *DELIVERABLE_ASSETS],
+        selection=list(assets),
+        partition_key=DAY,
+        resources=build_resources(settings),
+        instance=instance,
+        run_config=run_config,
+    )
+
+
+def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    assert _deliver(settings, instance, "raven_selections").success
+
+    path = settings.data_dir / "raven" / DAY / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
+    table = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"Encounter ID": str})
+    assert tuple(table.columns) == RAVEN_COLUMNS
+    assert len(table) >= 1 and set(table["Encounter ID"]) == {"sing"}
+    scored = read_partition(_upath(settings.data_dir / "classifications" / DAY))
+    [window] = [w for w in scored if "sing" in w.encounter_ids]
+    track = scored.load(window.window_id)
+    filtered = filtered_by_stretch(track["start_utc"], track["score"], infer_step_ns(track["start_utc"]), 5)
+    start_s = (track["start_utc"] - np.datetime64(DAY, "ns")) / np.timedelta64(1, "s")
+    for row in table.to_dict("records"):
+        inside = (start_s >= row["Begin Time (s)"] - 1e-6) & (start_s + WINDOW_S <= row["End Time (s)"] + 1e-6)
+        assert inside.any() and (filtered[inside] >= 0.5).all()
+        assert abs(row["Score"] - filtered[inside].max()) < 1e-5
+        assert row["File Offset (s)"] == row["Begin Time (s)"]
+    # The song is at 16:00:30-16:01:30 UTC (57 630-57 690 s into the day file).
+    assert table["Begin Time (s)"].min() < 57_690 and table["End Time (s)"].max() > 57_630
+    stored = query(settings, "select * from raven_selections")
+    assert len(stored) == len(table) and list(stored["begin_time_s"]) == list(table["Begin Time (s)"])
+
+
+def _upath(path):
+    from upath import UPath
+
+    return UPath(path)
