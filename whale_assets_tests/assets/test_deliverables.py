@@ -57,3 +57,32 @@ def _upath(path):
     from upath import UPath
 
     return UPath(path)
+
+
+def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(world, instance):
+    import soundfile as sf
+
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    assert _deliver(settings, instance, "encounter_clips", encounter_clips={"clip_s": 20.0}).success
+
+    clips = query(settings, "select * from encounter_clips order by encounter_id")
+    results = query(settings, "select date, encounter_id, status from whale_results")
+    joined = results.merge(clips, on=["date", "encounter_id"])
+    assert set(joined["encounter_id"]) == set(results.loc[results["status"] != "no_audio", "encounter_id"])
+    raw = read_partition(_upath(settings.data_dir / "raw_audio" / DAY))
+    for row in joined.to_dict("records"):
+        window = raw.record(row["window_id"])
+        audio = raw.load(row["window_id"])
+        first = round((row["clip_start_utc"] - window.start_utc.tz_localize(None)).total_seconds() * 16_000)
+        with sf.SoundFile(row["clip_path"]) as flac:
+            assert (flac.samplerate, flac.channels, flac.subtype) == (16_000, 1, "PCM_24")
+            assert row["encounter_id"] in flac.title and "MARS-20230914T000000Z-16kHz.wav" in flac.comment
+            played = flac.read(dtype="float64")
+        assert played.size == round(row["clip_seconds"] * 16_000) == 20 * 16_000
+        np.testing.assert_allclose(played, audio[first : first + played.size], rtol=0, atol=2.0**-23)
+        assert row["clip_path"].endswith(f"{row['clip_start_utc']:%Y%m%dT%H%M%S}.{row['clip_start_utc']:%f}"[:-3] + "Z.flac")
+    sing = joined.set_index("encounter_id").loc["sing"]
+    # The clip is centred on the detected song (16:00:30-16:01:30 UTC).
+    assert pd.Timestamp("2023-09-14 16:00:10") <= sing["clip_start_utc"] <= pd.Timestamp("2023-09-14 16:01:30")
