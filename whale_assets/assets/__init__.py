@@ -1,8 +1,10 @@
 """The daily asset graph: encounters -> raw_audio -> sifted_audio -> classifications -> whale_results,
-and the full-day branch daily_scores -> hourly_presence."""
+the full-day branch daily_scores -> hourly_presence, and the deliverables built on them
+(raven_selections, encounter_clips, diel_presence)."""
 
 from whale_assets.assets.classifications import classifications
 from whale_assets.assets.daily_scores import daily_scores
+from whale_assets.assets.diel_presence import diel_presence
 from whale_assets.assets.encounter_clips import encounter_clips
 from whale_assets.assets.encounters import encounters
 from whale_assets.assets.hourly_presence import hourly_presence
@@ -14,5 +16,5 @@ from whale_assets.assets.whale_results import whale_results
 PIPELINE_ASSETS = [encounters, raw_audio, sifted_audio, classifications, whale_results]
 DAY_SCORE_ASSETS = [daily_scores, hourly_presence]
 # Files acousticians exchange, built from the stored pipeline partitions (the `deliverables` job).
-DELIVERABLE_ASSETS = [raven_selections, encounter_clips]
+DELIVERABLE_ASSETS = [raven_selections, encounter_clips, diel_presence]
 ALL_ASSETS = [*PIPELINE_ASSETS, *DAY_SCORE_ASSETS, *DELIVERABLE_ASSETS]

@@ -93,3 +93,9 @@ def connect_parquet_tables(datasets: dict[str, ds.Dataset]) -> duckdb.DuckDBPyCo
         connection.close()
         raise
     return connection
+
+
+def read_parquet_table(tables_url: str, table: str) -> pd.DataFrame | None:
+    """Every stored partition of `table` under `tables_url`, or None when it has none."""
+    dataset = parquet_table_datasets(tables_url).get(table)
+    return dataset.to_table().to_pandas() if dataset is not None else None

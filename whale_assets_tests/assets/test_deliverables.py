@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from dagster import materialize
+from dagster import asset, materialize
 
 from whale_assets.assets import DELIVERABLE_ASSETS, PIPELINE_ASSETS
+from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.core.reports.raven import RAVEN_COLUMNS, WINDOW_S
 from whale_assets.core.scoring.pooling import filtered_by_stretch
 from whale_assets.core.scoring.track import infer_step_ns
@@ -86,3 +87,42 @@ def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(wo
     sing = joined.set_index("encounter_id").loc["sing"]
     # The clip is centred on the detected song (16:00:30-16:01:30 UTC).
     assert pd.Timestamp("2023-09-14 16:00:10") <= sing["clip_start_utc"] <= pd.Timestamp("2023-09-14 16:01:30")
+
+
+def test_diel_presence_draws_every_stored_day_with_cells_equal_to_the_hourly_minutes(world, instance):
+    import matplotlib.image
+
+    from whale_assets.assets import DAY_SCORE_ASSETS
+    from whale_assets.core.reports.diel import STEP_S, figure_size_px
+    from whale_assets.core.tables.daily_scores import daily_score_table
+
+    settings = world.settings()
+    resources = build_resources(settings)
+    rng = np.random.default_rng(3)
+
+    @asset(name="daily_scores", **DAILY_TABLE)
+    def stored_scores(context) -> pd.DataFrame:
+        # Two hours of 0.99 s windows; song (scores ~0.9) in the second hour's first 20 minutes.
+        day = pd.Timestamp(context.partition_key)
+        times = day + pd.Timedelta(hours=5) + pd.to_timedelta(np.arange(7272) * STEP_S, unit="s")
+        scores = np.where((times >= day + pd.Timedelta(hours=6)) & (times < day + pd.Timedelta(hours=6, minutes=20)), 0.9, 0.05)
+        return daily_score_table(day, times.to_numpy("datetime64[ns]"), scores + rng.normal(0, 0.01, scores.size), "energy")
+
+    for day in ("2023-09-14", "2023-09-16"):
+        result = materialize(
+            [stored_scores, DAY_SCORE_ASSETS[1], DELIVERABLE_ASSETS[2]],
+            partition_key=day,
+            resources=resources,
+            instance=instance,
+        )
+        assert result.success
+
+    hourly = query(settings, "select * from hourly_presence order by date, hour_utc")
+    diel = query(settings, "select * from diel_presence order by date, hour")
+    assert len(diel) == 48 and list(diel["hour"][:24]) == list(range(24))
+    np.testing.assert_allclose(diel["song_minutes"], hourly["n_above_threshold"] * 0.99 / 60)
+    assert 19 < diel.loc[diel["hour"] == 6, "song_minutes"].iloc[0] <= 20.1
+    png = matplotlib.image.imread(settings.data_dir / "reports" / "diel_presence.png")
+    # Three days from first to last (the missing 15th is a blank row), 24 hours across.
+    width, height = figure_size_px(3)
+    assert png.shape[:2] == (height, width)
