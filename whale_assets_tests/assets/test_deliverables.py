@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from dagster import asset, materialize
 
-from whale_assets.assets import DELIVERABLE_ASSETS, PIPELINE_ASSETS
+from whale_assets.assets import ALL_ASSETS, DELIVERABLE_ASSETS
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.core.reports.raven import RAVEN_COLUMNS, WINDOW_S
 from whale_assets.core.scoring.pooling import filtered_by_stretch
@@ -19,7 +20,7 @@ from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_
 def _deliver(settings, instance, *assets, **config):
     run_config = {"ops": {name: {"config": value} for name, value in config.items()}}
     return materialize(
-        [*PIPELINE_ASSETS, *DELIVERABLE_ASSETS],
+        ALL_ASSETS,
         selection=list(assets),
         partition_key=DAY,
         resources=build_resources(settings),
@@ -52,6 +53,36 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     assert table["Begin Time (s)"].min() < 57_690 and table["End Time (s)"].max() > 57_630
     stored = query(settings, "select * from raven_selections")
     assert len(stored) == len(table) and list(stored["begin_time_s"]) == list(table["Begin Time (s)"])
+
+
+def test_raven_selections_add_the_runs_of_the_days_stored_full_day_scores(world, instance):
+    from whale_assets.core.reports.diel import STEP_S
+    from whale_assets.core.tables.daily_scores import daily_score_table
+
+    @asset(name="daily_scores", **DAILY_TABLE)
+    def stored_scores(context) -> pd.DataFrame:
+        # Ten minutes of 0.99 s windows from 03:00 UTC, song (0.9) from 03:02 to 03:04.
+        day = pd.Timestamp(context.partition_key)
+        times = day + pd.Timedelta(hours=3) + pd.to_timedelta(np.arange(606) * STEP_S, unit="s")
+        offset_s = (times - day - pd.Timedelta(hours=3)).total_seconds()
+        scores = np.where((offset_s >= 120) & (offset_s < 240), 0.9, 0.05)
+        return daily_score_table(day, times.to_numpy("datetime64[ns]"), scores, "energy")
+
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    resources = build_resources(settings)
+    assert materialize([stored_scores], partition_key=DAY, resources=resources, instance=instance).success
+    assert _deliver(settings, instance, "raven_selections").success
+
+    table = query(settings, "select * from raven_selections order by selection")
+    full_day = table[table["encounter_id"] == ""]
+    assert len(full_day) == 1 and set(table["encounter_id"]) == {"", "sing"}
+    [row] = full_day.to_dict("records")
+    # The run's first window starts at or after 03:02 and its last one ends by 03:04 plus a window.
+    assert 3 * 3600 + 118 <= row["begin_time_s"] <= 3 * 3600 + 122
+    assert 3 * 3600 + 238 <= row["end_time_s"] <= 3 * 3600 + 240 + WINDOW_S
+    assert row["score"] == pytest.approx(0.9) and list(table["selection"]) == list(range(1, len(table) + 1))
 
 
 def _upath(path):
