@@ -56,8 +56,20 @@ def encounter_clips(
             continue
         track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
         written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
-    context.add_output_metadata({"clips": len(written)})
+    removed = _remove_other_clips(clips, context.partition_key, {clip.clip_path for clip in written})
+    context.add_output_metadata({"clips": len(written), "stale_clips_removed": removed})
     return clip_table(day, written)
+
+
+def _remove_other_clips(store: FileStore, partition: str, keep: set[str]) -> int:
+    """Remove the day's clips this run did not write (another clip length moves the start)."""
+    folder = store.path(partition)
+    if not folder.exists():
+        return 0
+    stale = [child for child in folder.iterdir() if child.name.endswith(".flac") and str(child) not in keep]
+    for child in stale:
+        child.unlink()
+    return len(stale)
 
 
 def _has(stored: StoredWindows, window_id: str) -> bool:
