@@ -262,3 +262,31 @@ def test_export_writes_the_same_file_in_s3_mode_as_in_local_mode(song_day, aws, 
     # The path columns differ (local files vs s3:// objects); every other column is the same.
     assert len(local) > 0
     pd.testing.assert_frame_equal(local, remote)
+
+
+def test_deliverables_are_objects_next_to_the_results_in_s3_mode(song_day, aws, tmp_path):
+    from dagster import materialize
+
+    from whale_assets.assets import ALL_ASSETS
+    from whale_assets.definitions import build_resources
+
+    bucket = song_day["bucket"]
+    settings = s3_settings(song_day["s3"], bucket)
+    with instance_for_test() as instance:
+        for clip_s in (20.0, 10.0):
+            assert materialize(
+                ALL_ASSETS,
+                selection=["raven_selections", "encounter_clips"],
+                partition_key=DAY,
+                resources=build_resources(settings),
+                instance=instance,
+                run_config={"ops": {"encounter_clips": {"config": {"clip_s": clip_s}}}},
+            ).success
+    keys = set(object_keys(bucket, f"{PREFIX}/"))
+    assert f"{PREFIX}/raven/{DAY}/MARS-20230914T000000Z-16kHz.Table.1.selections.txt" in keys
+    clips = sorted(key for key in keys if key.startswith(f"{PREFIX}/clips/{DAY}/"))
+    # One clip per encounter with audio (sing, quiet); the 20 s clips of the first run are gone.
+    assert len(clips) == 2 and all(key.endswith(".flac") for key in clips)
+    for table in ("raven_selections", "encounter_clips"):
+        assert f"{PREFIX}/tables/{table}/date={DAY}/part-0.parquet" in keys
+    assert not any((settings.data_dir / folder).exists() for folder in ("raven", "clips", "reports"))
