@@ -1,8 +1,9 @@
-"""`whale-assets`: SQL over the results, and the offline demo."""
+"""`whale-assets`: SQL over the results, exports of a table, and the offline demo."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 
@@ -18,12 +19,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sql.add_argument("--format", choices=("table", "csv"), default="table")
     sql.add_argument("--database", help="DuckDB file (default: $WHALE_DATA_DIR/whale.duckdb)")
 
+    export = commands.add_parser(
+        "export", help="write one results table over a range of UTC days to a Parquet or CSV file"
+    )
+    export.add_argument("out", help="the file to write (replaced atomically)")
+    export.add_argument("--table", required=True, help="e.g. whale_results, hourly_presence, raven_selections")
+    export.add_argument("--from", dest="first_day", required=True, type=dt.date.fromisoformat, help="first UTC day")
+    export.add_argument("--to", dest="last_day", required=True, type=dt.date.fromisoformat, help="last UTC day")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument("--database", help="DuckDB file (default: $WHALE_DATA_DIR/whale.duckdb)")
+
     demo = commands.add_parser("demo", help="build an offline world and run two demo days through Dagster")
     demo.add_argument("--dir", default="demo-data", help="where the demo world and its results go")
 
     args = parser.parse_args(argv)
     if args.command == "sql":
         return _sql(args.query, args.format, args.database)
+    if args.command == "export":
+        return _export(args)
     from whale_assets.demo.run import run_demo
 
     return run_demo(args.dir)
@@ -39,6 +52,18 @@ def _sql(query: str, output_format: str, database: str | None) -> int:
         frame.to_csv(sys.stdout, index=False)
     else:
         print(frame.to_string(index=False) if len(frame) else f"(no rows; columns: {', '.join(frame.columns)})")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from whale_assets.results_export import export_table
+
+    try:
+        rows = export_table(args.table, args.first_day, args.last_day, args.out, args.format, args.database)
+    except ResultsUnavailable as problem:
+        print(f"whale-assets export: {problem}", file=sys.stderr)
+        return 2
+    print(f"{rows} rows of {args.table} ({args.first_day} to {args.last_day}) -> {args.out}", file=sys.stderr)
     return 0
 
 

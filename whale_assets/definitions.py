@@ -50,6 +50,10 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         "table_io_manager": tables,
         "images": FileStore(base_path=f"{root}/images"),
         "checkpoints": FileStore(base_path=f"{root}/checkpoints"),
+        # Deliverables: Raven selection tables per day, playable clips per encounter.
+        "raven": FileStore(base_path=f"{root}/raven"),
+        "clips": FileStore(base_path=f"{root}/clips"),
+        "reports": FileStore(base_path=f"{root}/reports"),
         "fingerprints": FingerprintStore(root=root),
         # The same tables read back outside the IO manager (classifications' daily_scores source).
         "stored_tables": stored_tables,

@@ -2,11 +2,15 @@
 
 from dagster import define_asset_job
 
-from whale_assets.assets import DAY_SCORE_ASSETS, PIPELINE_ASSETS
+from whale_assets.assets import DAY_SCORE_ASSETS, DELIVERABLE_ASSETS, PIPELINE_ASSETS, diel_presence
 from whale_assets.assets.partitions import daily_partitions
 
 whale_pipeline_job = define_asset_job("whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions)
+# diel_presence runs with each scored day, so the cumulative heatmap follows the days as they arrive.
 full_day_scoring_job = define_asset_job(
-    "full_day_scoring", selection=DAY_SCORE_ASSETS, partitions_def=daily_partitions
+    "full_day_scoring", selection=[*DAY_SCORE_ASSETS, diel_presence], partitions_def=daily_partitions
 )
-JOBS = [whale_pipeline_job, full_day_scoring_job]
+# Separate from whale_pipeline: deliverables are re-made from stored partitions (other thresholds,
+# clip lengths) without re-running the pipeline, and a failing file write never fails a pipeline run.
+deliverables_job = define_asset_job("deliverables", selection=DELIVERABLE_ASSETS, partitions_def=daily_partitions)
+JOBS = [whale_pipeline_job, full_day_scoring_job, deliverables_job]

@@ -180,3 +180,13 @@ class StoredTables(ConfigurableResource):
         from whale_assets.storage.duckdb_files import read_duckdb_day
 
         return read_duckdb_day(Path(self.location), table, day)
+
+    def read_all(self, table: str) -> pd.DataFrame | None:
+        """Every stored row of the table (all days), or None when nothing is stored."""
+        if self.storage == "s3":
+            from whale_assets.storage.parquet_files import read_parquet_table
+
+            return read_parquet_table(self.location, table)
+        from whale_assets.storage.duckdb_files import read_duckdb_table
+
+        return read_duckdb_table(Path(self.location), table)

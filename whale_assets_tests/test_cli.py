@@ -53,3 +53,31 @@ def test_demo_runs_in_the_directory_given_or_demo_data(argv, directory, monkeypa
     monkeypatch.setattr(whale_assets.demo.run, "run_demo", lambda d: called_with.append(d) or 0)
     assert main(argv) == 0
     assert called_with == [directory]
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "csv"])
+def test_export_writes_the_days_asked_for_in_the_format_asked_for(world, instance, tmp_path, output_format, capsys):
+    import pandas as pd
+
+    world.encounters(export_row("lonely", "2023-09-14 10:00:00"), export_row("later", "2023-09-15 10:00:00"))
+    settings = world.settings()
+    run_day(settings, instance, "2023-09-14")
+    run_day(settings, instance, "2023-09-15")
+    database = str(settings.database)
+    out = tmp_path / "out" / f"results.{output_format}"
+    argv = ["export", str(out), "--table", "whale_results", "--from", "2023-09-15", "--to", "2023-09-15"]
+    assert main([*argv, "--format", output_format, "--database", database]) == 0
+    back = pd.read_parquet(out) if output_format == "parquet" else pd.read_csv(out)
+    assert list(back["encounter_id"]) == ["later"] and "pooled_score" in back.columns
+    assert "1 rows of whale_results" in capsys.readouterr().err
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary left behind
+
+
+@pytest.mark.parametrize("table", ["whale_results; drop table x", "nope"])
+def test_export_refuses_what_is_not_a_stored_table(world, instance, tmp_path, table, capsys):
+    world.encounters()
+    settings = world.settings()
+    run_day(settings, instance)
+    argv = ["export", str(tmp_path / "x.csv"), "--table", table, "--from", "2023-09-14", "--to", "2023-09-14"]
+    assert main([*argv, "--database", str(settings.database)]) == 2
+    assert "whale-assets export" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()

@@ -71,3 +71,17 @@ def read_duckdb_day(database: Path, table: str, day: dt.date) -> pd.DataFrame | 
     finally:
         connection.close()
     return rows if len(rows) else None
+
+
+def read_duckdb_table(database: Path, table: str) -> pd.DataFrame | None:
+    """Every stored row of `table`, or None when there is no file or no such table."""
+    if not database.exists():
+        return None
+    connection = connect_read_only_waiting(database)
+    try:
+        known = connection.execute(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?", [DUCKDB_SCHEMA, table]
+        ).fetchall()
+        return connection.execute(f"select * from {duckdb_table(table)}").df() if known else None
+    finally:
+        connection.close()

@@ -93,3 +93,14 @@ def connect_parquet_tables(datasets: dict[str, ds.Dataset]) -> duckdb.DuckDBPyCo
         connection.close()
         raise
     return connection
+
+
+def read_parquet_table(tables_url: str, table: str) -> pd.DataFrame | None:
+    """Every stored partition of `table` under `tables_url` (only its folder is listed), or None."""
+    fs, root = filesystem(tables_url)
+    try:
+        paths = sorted(path for path in fs.find(f"{root}/{table}") if path.endswith(".parquet"))
+    except FileNotFoundError:
+        return None
+    frames = [read_parquet(fs, path) for path in paths]
+    return pd.concat(frames, ignore_index=True) if frames else None

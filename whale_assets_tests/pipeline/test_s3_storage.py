@@ -246,3 +246,49 @@ def test_a_one_hour_window_is_streamed_up_and_read_back_into_a_single_array(aws)
     assert write_extra < audio.nbytes / 2, write_extra
     # Reading holds the one result array plus a chunk or two, not the body again as bytes.
     assert read_extra < audio.nbytes + 64 * 2**20, read_extra
+
+
+def test_export_writes_the_same_file_in_s3_mode_as_in_local_mode(song_day, aws, monkeypatch, capsys, tmp_path):
+    def export(out, **env: str) -> int:
+        for name in ("WHALE_STORAGE", "WHALE_S3_BUCKET", "WHALE_S3_PREFIX", "WHALE_DATA_DIR"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return main(["export", str(out), "--table", "whale_results", "--from", DAY, "--to", DAY, "--format", "csv"])
+
+    assert export(tmp_path / "local.csv", WHALE_DATA_DIR=str(song_day["local"].data_dir)) == 0
+    assert export(tmp_path / "s3.csv", **s3_env(song_day["bucket"])) == 0, capsys.readouterr().err
+    import pandas as pd
+
+    local, remote = (pd.read_csv(tmp_path / name).drop(columns=list(PATH_COLUMNS)) for name in ("local.csv", "s3.csv"))
+    # The path columns differ (local files vs s3:// objects); every other column is the same.
+    assert len(local) > 0
+    pd.testing.assert_frame_equal(local, remote)
+
+
+def test_deliverables_are_objects_next_to_the_results_in_s3_mode(song_day, aws, tmp_path):
+    from dagster import materialize
+
+    from whale_assets.assets import ALL_ASSETS
+    from whale_assets.definitions import build_resources
+
+    bucket = song_day["bucket"]
+    settings = s3_settings(song_day["s3"], bucket)
+    with instance_for_test() as instance:
+        for clip_s in (20.0, 10.0):
+            assert materialize(
+                ALL_ASSETS,
+                selection=["raven_selections", "encounter_clips"],
+                partition_key=DAY,
+                resources=build_resources(settings),
+                instance=instance,
+                run_config={"ops": {"encounter_clips": {"config": {"clip_s": clip_s}}}},
+            ).success
+    keys = set(object_keys(bucket, f"{PREFIX}/"))
+    assert f"{PREFIX}/raven/{DAY}/MARS-20230914T000000Z-16kHz.Table.1.selections.txt" in keys
+    clips = sorted(key for key in keys if key.startswith(f"{PREFIX}/clips/{DAY}/"))
+    # One clip per encounter with audio (sing, quiet); the 20 s clips of the first run are gone.
+    assert len(clips) == 2 and all(key.endswith(".flac") for key in clips)
+    for table in ("raven_selections", "encounter_clips"):
+        assert f"{PREFIX}/tables/{table}/date={DAY}/part-0.parquet" in keys
+    assert not any((settings.data_dir / folder).exists() for folder in ("raven", "clips", "reports"))

@@ -105,3 +105,28 @@ def test_no_tables_is_an_empty_mapping_and_an_unreachable_store_says_what_failed
         parquet_table_datasets("s3://whale-results/tables")
     assert "testing" not in str(raised.value)
     assert isinstance(raised.value, TablesUnavailable) and not isinstance(raised.value, duckdb.Error)
+
+
+def test_a_whole_parquet_table_reads_every_day_and_only_that_table(tmp_path):
+    from whale_assets.storage.parquet_files import read_parquet_table
+
+    fs, root = filesystem(str(tmp_path / "tables"))
+    for day in (DAY, DAY + dt.timedelta(days=2)):
+        write_parquet(fs, parquet_day_path(root, "hourly_presence", day), pd.DataFrame({"date": [pd.Timestamp(day)] * 2}))
+    write_parquet(fs, parquet_day_path(root, "other", DAY), pd.DataFrame({"x": [1]}))
+    table = read_parquet_table(str(tmp_path / "tables"), "hourly_presence")
+    assert list(table.columns) == ["date"] and len(table) == 4
+    assert read_parquet_table(str(tmp_path / "tables"), "missing") is None
+
+
+def test_a_whole_duckdb_table_reads_every_day_or_none_without_it(tmp_path):
+    from whale_assets.storage.duckdb_files import read_duckdb_table
+    from whale_assets.storage.layout import DUCKDB_SCHEMA
+
+    database = tmp_path / "whale.duckdb"
+    assert read_duckdb_table(database, "hourly_presence") is None
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"create schema if not exists {DUCKDB_SCHEMA}")
+        connection.execute(f'create table {DUCKDB_SCHEMA}."hourly_presence" as select range as n from range(3)')
+    assert list(read_duckdb_table(database, "hourly_presence")["n"]) == [0, 1, 2]
+    assert read_duckdb_table(database, "missing") is None

@@ -1,0 +1,49 @@
+"""`diel_presence`: minutes of song per UTC hour, and one heatmap of every stored day."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, MetadataValue, asset
+
+from whale_assets.assets.partitions import DAILY_TABLE
+from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.reports.diel import diel_grid, render_diel_png, song_minutes
+from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+
+DIEL_PNG = "diel_presence.png"
+
+
+@asset(
+    **DAILY_TABLE,
+    kinds={"duckdb", "pandas"},
+    group_name="deliverables",
+    pool=DUCKDB_WRITERS,
+)
+def diel_presence(
+    context: AssetExecutionContext,
+    config: ReusableConfig,
+    hourly_presence: pd.DataFrame,
+    reports: FileStore,
+    fingerprints: FingerprintStore,
+    stored_tables: StoredTables,
+) -> pd.DataFrame:
+    """The day's 24 rows of song minutes; and `<root>/reports/diel_presence.png` redrawn from every
+    day of `hourly_presence` stored so far (read through `stored_tables`), so it grows as days arrive.
+
+    Daily-partitioned rather than one unpartitioned asset: it runs in the same run as each day's
+    `hourly_presence` (full_day_scoring job), and no automation sensor has to be switched on.
+    """
+    if (reuse := check_reuse(context, fingerprints, config, ["hourly_presence"])).reused:
+        return reuse.placeholder
+    day_table = song_minutes(hourly_presence)
+    stored = stored_tables.read_all("hourly_presence")
+    every_day = song_minutes(stored) if stored is not None else day_table
+    grid = diel_grid(every_day)
+    path = reports.write(DIEL_PNG, render_diel_png(grid))
+    context.add_output_metadata(
+        {
+            "days_in_figure": len(grid),
+            "song_minutes_today": float(day_table["song_minutes"].sum()),
+            "figure": MetadataValue.path(path),
+        }
+    )
+    return day_table

@@ -1,0 +1,113 @@
+"""`encounter_clips`: a playable FLAC per encounter around its detected peak, and a table of their paths."""
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from dagster import AssetExecutionContext, asset
+from pydantic import Field
+
+from whale_assets.assets.partitions import DAILY_TABLE, partition_day
+from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.audio.clips import ClipTags, clip_file_name, clip_span, flac_bytes
+from whale_assets.core.hydrophone import day_file_key
+from whale_assets.core.reports.raven import WINDOW_S
+from whale_assets.core.scoring.pooling import detect, pool_scores
+from whale_assets.core.tables.clips import EncounterClip, clip_table
+from whale_assets.core.windows import WindowRecord
+from whale_assets.resources import FileStore, FingerprintStore
+from whale_assets.storage.names import safe_file_name
+from whale_assets.storage.window_arrays import StoredWindows
+
+
+class ClipConfig(ReusableConfig):
+    clip_s: float = Field(30.0, gt=0, le=3600, description="Clip length in seconds (cut to the window's audio)")
+    threshold: float = Field(0.5, ge=0, le=1, description="As whale_results: median-filtered detection threshold")
+    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="The pooled score in the tags")
+
+
+@asset(
+    **DAILY_TABLE,
+    kinds={"duckdb", "pandas"},
+    group_name="deliverables",
+    pool=DUCKDB_WRITERS,
+)
+def encounter_clips(
+    context: AssetExecutionContext,
+    config: ClipConfig,
+    raw_audio: StoredWindows,
+    classifications: StoredWindows,
+    clips: FileStore,
+    fingerprints: FingerprintStore,
+) -> pd.DataFrame:
+    """24-bit 16 kHz FLAC clips centred on each window's median-filtered peak (the window's middle
+    without scores); one row per encounter with its clip: join `whale_results` on (date, encounter_id)."""
+    if config.median_filter_windows % 2 == 0:
+        raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
+    if (reuse := check_reuse(context, fingerprints, config, ["raw_audio", "classifications"])).reused:
+        return reuse.placeholder
+    day = partition_day(context)
+    written: list[EncounterClip] = []
+    for window in raw_audio:
+        audio = raw_audio.load(window.window_id)
+        if audio is None or audio.size == 0 or window.start_utc is None:
+            continue
+        track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
+        written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
+    removed = _remove_other_clips(clips, context.partition_key, {clip.clip_path for clip in written})
+    context.add_output_metadata({"clips": len(written), "stale_clips_removed": removed})
+    return clip_table(day, written)
+
+
+def _remove_other_clips(store: FileStore, partition: str, keep: set[str]) -> int:
+    """Remove the day's clips this run did not write (another clip length moves the start)."""
+    folder = store.path(partition)
+    if not folder.exists():
+        return 0
+    stale = [child for child in folder.iterdir() if child.name.endswith(".flac") and str(child) not in keep]
+    for child in stale:
+        child.unlink()
+    return len(stale)
+
+
+def _has(stored: StoredWindows, window_id: str) -> bool:
+    return any(record.window_id == window_id for record in stored)
+
+
+def _window_clips(
+    partition: str,
+    config: ClipConfig,
+    window: WindowRecord,
+    audio: np.ndarray,
+    track: np.ndarray | None,
+    store: FileStore,
+    source_key: str,
+) -> list[EncounterClip]:
+    rate = int(window.sample_rate)
+    peak_utc, pooled = None, float("nan")
+    if track is not None and track.size:
+        detection = detect(track["score"], config.threshold, config.median_filter_windows, track["start_utc"])
+        peak_utc = pd.Timestamp(track["start_utc"][detection.peak_index])
+        pooled = pool_scores(track["score"], config.pooling)
+    centre = (
+        peak_utc + pd.Timedelta(seconds=WINDOW_S / 2)
+        if peak_utc is not None
+        else window.start_utc + pd.Timedelta(seconds=audio.size / rate / 2)
+    )
+    span = clip_span(window.start_utc, audio.size, rate, centre, config.clip_s)
+    piece = np.asarray(audio[span.first : span.stop])
+    clips = []
+    for encounter_id in window.encounter_ids:
+        tags = ClipTags(
+            title=f"encounter {encounter_id}",
+            comment=f"start_utc={span.start_utc.isoformat()}Z pooled_score={pooled:.4f} source={source_key}",
+            date=span.start_utc.isoformat() + "Z",
+        )
+        name = clip_file_name(safe_file_name(encounter_id), span.start_utc)
+        path = store.write(f"{partition}/{name}", flac_bytes(piece, rate, tags))
+        clips.append(
+            EncounterClip(encounter_id, window.window_id, path, span.start_utc, span.n_samples / rate, peak_utc, pooled)
+        )
+    return clips

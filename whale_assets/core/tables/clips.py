@@ -1,0 +1,36 @@
+"""The `encounter_clips` table: where each encounter's clip is; joins `whale_results` on (date, encounter_id)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+CLIP_DTYPES: dict[str, str] = {
+    "date": "datetime64[us]",
+    "encounter_id": "string",
+    "window_id": "string",
+    "clip_path": "string",
+    "clip_start_utc": "datetime64[us]",
+    "clip_seconds": "float64",
+    "peak_score_utc": "datetime64[us]",
+    "pooled_score": "float64",
+}
+
+
+@dataclass(frozen=True)
+class EncounterClip:
+    encounter_id: str
+    window_id: str
+    clip_path: str
+    clip_start_utc: pd.Timestamp  # naive UTC
+    clip_seconds: float
+    peak_score_utc: pd.Timestamp | None  # centre of the clip; None for a window without scores
+    pooled_score: float
+
+
+def clip_table(day: dt.date, clips: Sequence[EncounterClip]) -> pd.DataFrame:
+    rows = [{"date": pd.Timestamp(day), **asdict(clip)} for clip in clips]
+    return pd.DataFrame(rows, columns=list(CLIP_DTYPES)).astype(CLIP_DTYPES)
