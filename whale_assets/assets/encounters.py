@@ -18,6 +18,8 @@ from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
 from whale_assets.storage.metadata_keys import (
     CONTENT_KEY,
+    EMPTY_EXPORTS_KEY,
+    EXPORT_PROBLEMS_KEY,
     INCOMPLETE_KEY,
     encounter_rows_key,
 )
@@ -63,6 +65,8 @@ def encounters(
     )
     for error in fetched.row_errors:
         context.log.warning(f"Happywhale dropped a row: {error}")
+    for problem in fetched.export_problems:
+        context.log.warning(f"Happywhale export {problem} in {fetched.origin}: its encounters, if any, are missing")
     dropped = {k: v for k, v in selection.counts.items() if k.startswith("dropped_") and v}
     if dropped:
         context.log.warning(f"{sum(dropped.values())} rows dropped for bad data: {dropped}")
@@ -70,6 +74,10 @@ def encounters(
         {
             "source": fetched.origin,
             "source_row_errors": len(fetched.row_errors),
+            EXPORT_PROBLEMS_KEY: MetadataValue.json(
+                [{"file": p.file, "problem": p.kind.value} for p in fetched.export_problems]
+            ),
+            EMPTY_EXPORTS_KEY: len(fetched.export_problems),
             INCOMPLETE_KEY: bool(fetched.row_errors),  # rows Happywhale failed to give: fetch again next run
             CONTENT_KEY: frame_digest(selection.table),  # a live source can change: chain on what was kept
             **{encounter_rows_key(key): int(value) for key, value in selection.counts.items()},
