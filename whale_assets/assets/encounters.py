@@ -12,6 +12,7 @@ from whale_assets.assets.policies import (
     permanent_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.encounters.table import DEFAULT_MAX_DURATION_S, select_encounters
 from whale_assets.core.fingerprint import frame_digest
 from whale_assets.resources import EncounterSource, FingerprintStore
@@ -26,6 +27,7 @@ from whale_assets.storage.metadata_keys import (
 
 
 class EncountersConfig(ReusableConfig):
+    ASSET = "encounters"
     radius_km: float = Field(20.0, gt=0, description="Keep encounters within this great-circle distance of MARS")
     max_duration_h: float = Field(
         DEFAULT_MAX_DURATION_S / 3600, gt=0, le=48,
@@ -48,6 +50,7 @@ def encounters(
     fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
+    reject_invalid_run_config(context)
     source = {"source": encounter_source.identity()}
     if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=source)).reused:
         return reuse.placeholder
