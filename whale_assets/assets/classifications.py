@@ -66,6 +66,11 @@ def classifications(
     """
     reject_invalid_run_config(context)
     if config.score_source == "daily_scores":
+        if config.context_step_samples != ClassifyConfig.model_fields["context_step_samples"].default:
+            ignored = {"context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "
+                       "keep the step daily_scores was computed with"}
+            context.log.warning(f"run config ignored: {ignored}")
+            context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
         return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
     extra = {"classifier": classifier.label}
     if (reuse := check_reuse(context, fingerprints, config, ["sifted_audio"], extra=extra)).reused:

@@ -173,3 +173,17 @@ def test_the_energy_classifier_warns_on_a_requested_step_for_the_full_day(world:
     [materialization] = result.asset_materializations_for_node("daily_scores")
     assert set(materialization.metadata["ignored_settings"].value) == {"context_step_samples"}
 
+
+
+def test_a_requested_step_is_reported_ignored_when_scores_come_from_daily_scores(world: World, instance):
+    build_song_day(world)
+    resources = build_resources(world.settings())
+    assert materialize([daily_scores], partition_key=DAY, resources=resources, instance=instance).success
+    result = materialize(
+        PIPELINE_ASSETS[:4], partition_key=DAY, resources=resources, instance=instance,
+        run_config={"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}},
+                            "classifications": {"config": {"context_step_samples": 20_000,
+                                                           "score_source": "daily_scores"}}}},
+    )
+    [materialization] = result.asset_materializations_for_node("classifications")
+    assert "daily_scores" in materialization.metadata["ignored_settings"].value["context_step_samples"]
