@@ -12,6 +12,7 @@ from pydantic import PrivateAttr
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.settings import CLASSIFIERS, HAPPYWHALE
+from whale_assets.sources.encounter_exports import ExportProblem
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE
 
 
@@ -20,6 +21,7 @@ class FetchedExports:
     table: pd.DataFrame
     row_errors: list[str]
     origin: str
+    export_problems: tuple[ExportProblem, ...] = ()  # export files that were empty (folder source only)
 
 
 class EncounterSource(ConfigurableResource):
@@ -33,9 +35,10 @@ class EncounterSource(ConfigurableResource):
 
             search = search_happywhale(day, radius_km)
             return FetchedExports(search.table, list(search.row_errors), "happywhale API")
-        from whale_assets.sources.encounter_exports import read_export_dir
+        from whale_assets.sources.encounter_exports import read_export_folder
 
-        return FetchedExports(read_export_dir(self.source), [], self.source)
+        folder = read_export_folder(self.source)
+        return FetchedExports(folder.table, [], self.source, folder.problems)
 
     def identity(self) -> str:
         """What the fingerprint knows of the source: the API, or the export files' names, sizes and times."""

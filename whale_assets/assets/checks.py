@@ -26,14 +26,17 @@ from whale_assets.core.tables.quality import (
     Verdict,
     day_coverage,
     dropped_rows,
+    exports_readable,
     one_row_per_hour,
     results_match_encounters,
 )
 from whale_assets.resources import FingerprintStore, StoredTables
+from whale_assets.storage.metadata_keys import EXPORT_PROBLEMS_KEY, encounter_rows_key
 
 DROPPED_ROWS_LIMIT = 0.2  # above this fraction of an export's rows dropped for bad data, warn
 MIN_DAY_COVERAGE = 0.99  # of a full day's model windows scored; real days have short gaps
 MATERIALIZATIONS_SEARCHED = 20  # reused runs record no row counts: look back this far for them
+ROWS_READ_KEY = encounter_rows_key("read")
 
 
 def _result(verdict: Verdict, severity: AssetCheckSeverity) -> AssetCheckResult:
@@ -52,20 +55,40 @@ def _stored(stored_tables: StoredTables, table: str, context: AssetCheckExecutio
     return rows if rows is not None else pd.DataFrame()
 
 
-@asset_check(asset=encounters, partitions_def=daily_partitions)
-def encounters_dropped_rows(context: AssetCheckExecutionContext) -> AssetCheckResult:
-    """Warns when more than 20 % of the export's rows were dropped for bad data (the `rows_*` counts)."""
+def _computed_encounters_metadata(context: AssetCheckExecutionContext) -> dict[str, object] | None:
+    """The metadata of the newest `encounters` materialization that computed the day (has row counts)."""
     records = context.instance.fetch_materializations(
         AssetRecordsFilter(asset_key=AssetKey("encounters"), asset_partitions=[context.partition_key]),
         limit=MATERIALIZATIONS_SEARCHED,
     ).records
     for record in records:  # newest first; a reused partition's materialization has no counts
         metadata = record.asset_materialization.metadata
-        # The encounters asset stores each count of select_encounters as `rows_<count>`.
-        counts = {k.removeprefix("rows_"): v.value for k, v in metadata.items() if k.startswith("rows_")}
-        if "read" in counts:
-            return _result(dropped_rows(counts, DROPPED_ROWS_LIMIT), AssetCheckSeverity.WARN)
-    return AssetCheckResult(passed=True, description="no materialization with row counts recorded for this day")
+        if ROWS_READ_KEY in metadata:
+            return {key: value.value for key, value in metadata.items()}
+    return None
+
+
+@asset_check(asset=encounters, partitions_def=daily_partitions)
+def encounters_dropped_rows(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    """Warns when more than 20 % of the export's rows were dropped for bad data (the `rows_*` counts)."""
+    metadata = _computed_encounters_metadata(context)
+    if metadata is None:
+        return AssetCheckResult(passed=True, description="no materialization with row counts recorded for this day")
+    # The encounters asset stores each count of select_encounters as `rows_<count>`.
+    counts = {k.removeprefix("rows_"): v for k, v in metadata.items() if k.startswith("rows_")}
+    return _result(dropped_rows(counts, DROPPED_ROWS_LIMIT), AssetCheckSeverity.WARN)
+
+
+@asset_check(asset=encounters, partitions_def=daily_partitions)
+def encounters_source_readable(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    """Warns when export files were empty or header only (`export_problems`): their encounters are missing.
+
+    When every file is empty the `encounters` run fails instead and the stored day stays as it was.
+    """
+    metadata = _computed_encounters_metadata(context)
+    if metadata is None or EXPORT_PROBLEMS_KEY not in metadata:  # never computed, or before the key existed
+        return AssetCheckResult(passed=True, description="no export problems recorded for this day")
+    return _result(exports_readable(list(metadata[EXPORT_PROBLEMS_KEY])), AssetCheckSeverity.WARN)
 
 
 @asset_check(asset=whale_results, partitions_def=daily_partitions, blocking=True)
@@ -111,6 +134,7 @@ def hourly_presence_has_24_hours(context: AssetCheckExecutionContext, stored_tab
 
 ALL_CHECKS = [
     encounters_dropped_rows,
+    encounters_source_readable,
     whale_results_rows_valid,
     whale_results_complete,
     daily_scores_cover_the_day,

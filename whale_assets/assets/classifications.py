@@ -5,14 +5,15 @@ from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
-from dagster import AssetExecutionContext, asset
+from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field
 
 from whale_assets.assets.daily_score_tracks import tracks_from_daily_scores
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, model_load_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.scoring.classifier import Classifier
+from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, reject_invalid_run_config
+from whale_assets.core.scoring.classifier import Classifier, WindowGrid
 from whale_assets.core.scoring.track import score_segments
 from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
@@ -21,9 +22,10 @@ from whale_assets.storage.window_arrays import StoredWindows, WindowArray, Windo
 
 
 class ClassifyConfig(ReusableConfig):
+    ASSET = "classifications"
     context_step_samples: int = Field(
         10_000,
-        gt=0,
+        ge=WindowGrid.hop_samples,
         description="Requested step between model windows at 10 kHz; the model rounds it down to whole 300-sample hops",
     )
     score_source: Literal["model", "daily_scores"] = Field(
@@ -62,7 +64,13 @@ def classifications(
     not declared as an input: an input would pull full-day scoring into the whale_pipeline job.
     The lineage is kept in the fingerprint (each day read) and in the `daily_scores_days` metadata.
     """
+    reject_invalid_run_config(context)
     if config.score_source == "daily_scores":
+        if config.context_step_samples != ClassifyConfig.model_fields["context_step_samples"].default:
+            ignored = {"context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "
+                       "keep the step daily_scores was computed with"}
+            context.log.warning(f"run config ignored: {ignored}")
+            context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
         return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
     extra = {"classifier": classifier.label}
     if (reuse := check_reuse(context, fingerprints, config, ["sifted_audio"], extra=extra)).reused:
@@ -80,6 +88,9 @@ def classifications(
     attributes = {"model": classifier.label, **config.model_dump(exclude={"force"})}
     if model is not None:
         attributes.update(step_s=model.grid.step_s, context_s=model.grid.context_s)
+        if ignored := ignored_step(config.context_step_samples, model):
+            context.log.warning(f"run config ignored: {ignored}")
+            context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
     return WindowArrays(classify_windows(), attributes=attributes)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import (
@@ -18,9 +18,10 @@ from whale_assets.assets.policies import (
     model_load_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, reject_invalid_run_config
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.hydrophone import DAY_SECONDS
-from whale_assets.core.scoring.classifier import Classifier
+from whale_assets.core.scoring.classifier import Classifier, WindowGrid
 from whale_assets.core.scoring.day_chunks import (
     DEFAULT_CHUNK_S,
     DayChunkPlan,
@@ -46,8 +47,9 @@ from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 
 
 class DailyScoresConfig(ReusableConfig):
+    ASSET = "daily_scores"
     context_step_samples: int = Field(
-        10_000, gt=0, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
+        10_000, ge=WindowGrid.hop_samples, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
     )
     chunk_s: float = Field(
         DEFAULT_CHUNK_S, ge=60, le=86_400, description="Seconds of the day read, scored and checkpointed at a time"
@@ -56,6 +58,12 @@ class DailyScoresConfig(ReusableConfig):
     keep_checkpoints: bool = Field(
         False, description="Keep the finished chunks after the table is written (else they are removed)"
     )
+
+    @field_validator("chunk_s")
+    @classmethod
+    def _whole_model_samples(cls, chunk_s: float) -> float:
+        plan_day_chunks(0, WindowGrid(), chunk_s=chunk_s)  # the planner's own rule: whole 10 kHz samples
+        return chunk_s
 
 
 @dataclass
@@ -87,6 +95,7 @@ def daily_scores(
     Read and scored one chunk (ten minutes) at a time; finished chunks are checkpointed, so a killed
     run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
     """
+    reject_invalid_run_config(context)
     sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.label}
     if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=sources)).reused:
         yield Output(reuse.placeholder)
@@ -105,7 +114,11 @@ def daily_scores(
     day_scores = _score_day(context, config, archive, day, model, plan, store, audio.problems)
     start = day_start_utc(day).tz_localize(None)
     table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)
-    yield Output(table, metadata=_describe(table, day_scores, classifier.label, model, audio.problems))
+    metadata = _describe(table, day_scores, classifier.label, model, audio.problems)
+    if ignored := ignored_step(config.context_step_samples, model):
+        context.log.warning(f"run config ignored: {ignored}")
+        metadata[IGNORED_SETTINGS_KEY] = MetadataValue.json(ignored)
+    yield Output(table, metadata=metadata)
     # Reached only after the IO manager has stored the table.
     if not config.keep_checkpoints:
         store.remove_day()

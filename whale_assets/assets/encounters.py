@@ -12,18 +12,22 @@ from whale_assets.assets.policies import (
     permanent_failure,
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.encounters.table import DEFAULT_MAX_DURATION_S, select_encounters
 from whale_assets.core.fingerprint import frame_digest
 from whale_assets.resources import EncounterSource, FingerprintStore
 from whale_assets.sources.happywhale import HappywhaleError
 from whale_assets.storage.metadata_keys import (
     CONTENT_KEY,
+    EMPTY_EXPORTS_KEY,
+    EXPORT_PROBLEMS_KEY,
     INCOMPLETE_KEY,
     encounter_rows_key,
 )
 
 
 class EncountersConfig(ReusableConfig):
+    ASSET = "encounters"
     radius_km: float = Field(20.0, gt=0, description="Keep encounters within this great-circle distance of MARS")
     max_duration_h: float = Field(
         DEFAULT_MAX_DURATION_S / 3600, gt=0, le=48,
@@ -46,6 +50,7 @@ def encounters(
     fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
+    reject_invalid_run_config(context)
     source = {"source": encounter_source.identity()}
     if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=source)).reused:
         return reuse.placeholder
@@ -63,6 +68,8 @@ def encounters(
     )
     for error in fetched.row_errors:
         context.log.warning(f"Happywhale dropped a row: {error}")
+    for problem in fetched.export_problems:
+        context.log.warning(f"Happywhale export {problem} in {fetched.origin}: its encounters, if any, are missing")
     dropped = {k: v for k, v in selection.counts.items() if k.startswith("dropped_") and v}
     if dropped:
         context.log.warning(f"{sum(dropped.values())} rows dropped for bad data: {dropped}")
@@ -70,6 +77,10 @@ def encounters(
         {
             "source": fetched.origin,
             "source_row_errors": len(fetched.row_errors),
+            EXPORT_PROBLEMS_KEY: MetadataValue.json(
+                [{"file": p.file, "problem": p.kind.value} for p in fetched.export_problems]
+            ),
+            EMPTY_EXPORTS_KEY: len(fetched.export_problems),
             INCOMPLETE_KEY: bool(fetched.row_errors),  # rows Happywhale failed to give: fetch again next run
             CONTENT_KEY: frame_digest(selection.table),  # a live source can change: chain on what was kept
             **{encounter_rows_key(key): int(value) for key, value in selection.counts.items()},

@@ -2,19 +2,28 @@
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.hourly_presence import hourly_presence as presence_by_hour
 from whale_assets.resources import FingerprintStore
 
 
 class HourlyPresenceConfig(ReusableConfig):
+    ASSET = "hourly_presence"
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this counts as song")
     min_seconds: float = Field(10.0, ge=0, description="An hour is present with at least this many seconds of song")
     median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+
+    @field_validator("median_filter_windows")
+    @classmethod
+    def _odd(cls, windows: int) -> int:
+        check_kernel(windows)
+        return windows
 
 
 @asset(
@@ -30,8 +39,7 @@ def hourly_presence(
     fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Per hour: scores, max score, windows above threshold (median-filtered), and presence."""
-    if config.median_filter_windows % 2 == 0:
-        raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
+    reject_invalid_run_config(context)
     if (reuse := check_reuse(context, fingerprints, config, upstream=["daily_scores"])).reused:
         return reuse.placeholder
     table = presence_by_hour(

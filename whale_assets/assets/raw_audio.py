@@ -11,6 +11,7 @@ from pydantic import Field
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import TRANSIENT_RETRY, corrupt_archive_failure, failures_classified
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.encounters.windows import EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
@@ -24,6 +25,7 @@ NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will
 
 
 class RawAudioConfig(ReusableConfig):
+    ASSET = "raw_audio"
     margin_s: float = Field(1800.0, ge=0, description="Seconds of audio kept before and after each encounter")
 
 
@@ -42,6 +44,7 @@ def raw_audio(
     fingerprints: FingerprintStore,
 ) -> WindowArrays:
     """16 kHz float32 audio of each encounter window, read by exact byte ranges (across midnight too)."""
+    reject_invalid_run_config(context)
     archive_identity = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url}
     if (reuse := check_reuse(context, fingerprints, config, upstream=["encounters"], extra=archive_identity)).reused:
         return reuse.placeholder

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, Config
+from dagster import AssetExecutionContext
 from pydantic import Field
 
 from whale_assets import __version__
 from whale_assets.assets.partitions import ARRAY_IO_MANAGER, TABLE_IO_MANAGER
+from whale_assets.assets.run_config import CheckedConfig
 from whale_assets.core.fingerprint import fingerprint
 from whale_assets.resources import FingerprintStore
 from whale_assets.storage.metadata_keys import (
@@ -37,7 +38,7 @@ PLACEHOLDERS: dict[str, Callable[[], Any]] = {
 }
 
 
-class ReusableConfig(Config):
+class ReusableConfig(CheckedConfig):
     force: bool = Field(False, description="Recompute and replace even if an identical stored partition exists")
 
     def fingerprint_parameters(self) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, asset
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.core.audio.sift import SiftParameters, pad_regions, sift
+from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.core.audio.sift import SiftParameters, bandpass_sos, pad_regions, sift
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FingerprintStore
@@ -22,13 +24,16 @@ DEFAULTS = SiftParameters()
 
 
 class SiftConfig(ReusableConfig):
+    ASSET = "sifted_audio"
     mode: Literal["noise_floor", "max_relative"] = Field(
         DEFAULTS.mode.value,
         description="`noise_floor`: band level against a running low percentile of itself (BLED-like). "
         "`max_relative`: band energy / the window's loudest frame > `threshold` (the first rule)",
     )
     lowcut_hz: float = Field(DEFAULTS.lowcut_hz, gt=0, description="Band-pass low edge (Hz)")
-    highcut_hz: float = Field(DEFAULTS.highcut_hz, gt=0, lt=8000, description="Band-pass high edge (Hz)")
+    highcut_hz: float = Field(
+        DEFAULTS.highcut_hz, gt=0, lt=ARCHIVE_SAMPLE_RATE / 2, description="Band-pass high edge (Hz), above lowcut_hz"
+    )
     order: int = Field(DEFAULTS.order, ge=1, le=12, description="Butterworth order")
     frame_samples: int = Field(DEFAULTS.frame_samples, ge=16, description="Energy frame length in samples")
     start_db: float = Field(DEFAULTS.start_db, ge=0, description="noise_floor: dB above the floor that start an event")
@@ -41,6 +46,13 @@ class SiftConfig(ReusableConfig):
 
     def parameters(self) -> SiftParameters:
         return SiftParameters(**self.model_dump(exclude={"force"}))
+
+    @model_validator(mode="after")
+    def _the_cores_rules(self) -> "SiftConfig":
+        """What the sift itself checks (threshold below 1, end_db <= start_db, the band below Nyquist)."""
+        self.parameters()
+        bandpass_sos(self.lowcut_hz, self.highcut_hz, ARCHIVE_SAMPLE_RATE, self.order)
+        return self
 
 
 @asset(
@@ -56,6 +68,7 @@ def sifted_audio(
     The stored array is the padded regions one after another (overlaps merged, so no audio is
     kept twice); the band-pass only decides what to keep: classifiers get broadband audio.
     """
+    reject_invalid_run_config(context)
     if (reuse := check_reuse(context, fingerprints, config, upstream=["raw_audio"])).reused:
         return reuse.placeholder
     parameters = config.parameters()

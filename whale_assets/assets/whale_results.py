@@ -8,16 +8,18 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
-from pydantic import Field
+from pydantic import Field, field_validator
 from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.reports.window_figure import (
     render_encounter_png,
     window_spectrogram,
 )
+from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
@@ -31,10 +33,17 @@ PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
 
 
 class ResultsConfig(ReusableConfig):
+    ASSET = "whale_results"
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
     median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
     images: bool = Field(True, description="Write a spectrogram PNG per encounter")
+
+    @field_validator("median_filter_windows")
+    @classmethod
+    def _odd(cls, windows: int) -> int:
+        check_kernel(windows)
+        return windows
 
 
 @asset(
@@ -55,6 +64,7 @@ def whale_results(
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+    reject_invalid_run_config(context)
     stored = _stored_results(context, stored_tables)
     _remove_orphan_figures(context, images, stored)
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]

@@ -42,3 +42,8 @@ def encounter_rows_key(count: str) -> str:
 
 # The encounters kept for the day (read by the sensor that watches for late Happywhale rows).
 ROWS_KEPT_KEY = encounter_rows_key("kept")
+
+# Export files that said nothing (empty, header only): listed, and counted, by the encounters
+# asset; the `encounters_source_readable` check reads them back.
+EXPORT_PROBLEMS_KEY = "export_problems"
+EMPTY_EXPORTS_KEY = "empty_exports"

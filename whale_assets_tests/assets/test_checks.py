@@ -65,7 +65,9 @@ def test_the_pipeline_job_runs_its_checks_and_they_pass_on_a_good_day(world: Wor
     result = run_pipeline_job(world.settings(), instance)
     assert result.success
     checks = evaluations(result)
-    assert set(checks) == {"encounters_dropped_rows", "whale_results_rows_valid", "whale_results_complete"}
+    assert set(checks) == {
+        "encounters_dropped_rows", "encounters_source_readable", "whale_results_rows_valid", "whale_results_complete"
+    }
     assert all(check.passed for check in checks.values()), {n: c.description for n, c in checks.items()}
     assert all(check.partition == DAY for check in checks.values())
     assert checks["whale_results_rows_valid"].metadata["rows"].value == 2  # `sing` and `quiet`

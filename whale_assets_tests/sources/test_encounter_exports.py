@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from whale_assets.core.encounters.table import EXPORT_COLUMNS
-from whale_assets.sources.encounter_exports import export_dir_signature, read_export_dir
+from whale_assets.sources.encounter_exports import (
+    ExportProblem,
+    ExportProblemKind,
+    NoUsableExports,
+    export_dir_signature,
+    read_export_dir,
+    read_export_folder,
+)
 
 
 def write_export(path, ids: list[str]) -> None:
@@ -23,11 +30,44 @@ def test_reads_every_csv_recursively_in_sorted_path_order(tmp_path):
     assert list(table.columns) == EXPORT_COLUMNS and list(table.index) == [0, 1, 2]
 
 
-def test_empty_exports_and_empty_directory_give_zero_rows_with_export_columns(tmp_path):
-    assert list(read_export_dir(tmp_path).columns) == EXPORT_COLUMNS
-    (tmp_path / "none.csv").write_text("\n")
-    table = read_export_dir(tmp_path)
-    assert len(table) == 0 and list(table.columns) == EXPORT_COLUMNS
+def test_happywhales_no_hits_files_give_zero_rows_with_export_columns_and_no_problem(tmp_path):
+    (tmp_path / "none.csv").write_text("\n")  # what geometry_search writes when nothing matched
+    (tmp_path / "none.geojson").write_text('{"features": [], "type": "FeatureCollection"}')
+    folder = read_export_folder(tmp_path)
+    assert len(folder.table) == 0 and list(folder.table.columns) == EXPORT_COLUMNS
+    assert folder.problems == () and folder.files == 2
+
+
+def test_an_empty_directory_has_no_usable_export(tmp_path):
+    with pytest.raises(NoUsableExports, match="no Happywhale export files"):
+        read_export_dir(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.geojson"])
+def test_a_zero_byte_export_is_an_empty_file_problem(tmp_path, name):
+    write_export(tmp_path / "good.csv", ["g1"])
+    (tmp_path / name).write_bytes(b"")
+    folder = read_export_folder(tmp_path)
+    assert list(folder.table["id"]) == ["g1"]
+    assert folder.problems == (ExportProblem(name, ExportProblemKind.EMPTY_FILE),)
+
+
+def test_a_header_only_csv_is_a_header_only_problem(tmp_path):
+    write_export(tmp_path / "good.csv", ["g1"])
+    write_export(tmp_path / "sub" / "head.csv", [])
+    folder = read_export_folder(tmp_path)
+    assert folder.problems == (ExportProblem("sub/head.csv", ExportProblemKind.HEADER_ONLY),)
+    assert str(folder.problems[0]) == "sub/head.csv: header only, no rows"
+
+
+def test_when_every_export_is_empty_the_read_fails_naming_each(tmp_path):
+    (tmp_path / "a.csv").write_bytes(b"")
+    write_export(tmp_path / "b.csv", [])
+    with pytest.raises(NoUsableExports) as raised:
+        read_export_dir(tmp_path)
+    assert "a.csv: empty file (0 bytes)" in str(raised.value)
+    assert "b.csv: header only, no rows" in str(raised.value)
+    assert isinstance(raised.value, ValueError)  # what the encounters asset fails without retrying on
 
 
 def test_missing_directory_is_a_clear_file_not_found_error(tmp_path):

@@ -74,8 +74,12 @@ class World:
         return self.root / "data"
 
     def encounters(self, *rows: dict[str, object]) -> None:
+        """The export folder's one export; without rows, what Happywhale writes for a search without hits."""
         self.encounters_dir.mkdir(parents=True, exist_ok=True)
-        write_export(self.encounters_dir / "export.csv", list(rows))
+        if rows:
+            write_export(self.encounters_dir / "export.csv", list(rows))
+        else:  # geometry_search's CSV of no encounters (pandas writes an empty frame as a newline)
+            (self.encounters_dir / "export.csv").write_text("\n")
 
     def audio(
         self,

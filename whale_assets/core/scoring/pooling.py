@@ -28,13 +28,18 @@ def pool_scores(scores: np.ndarray, method: str) -> float:
     return float(np.percentile(scores, 90))
 
 
+def check_kernel(kernel: int) -> None:
+    """Raise ValueError unless `kernel` is an odd integer >= 1 (a median filter's length)."""
+    if not isinstance(kernel, (int, np.integer)) or kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"kernel={kernel!r} must be an odd integer >= 1")
+
+
 def median_filtered(scores: np.ndarray, kernel: int) -> np.ndarray:
     """Running median over `kernel` (odd) windows; edges repeat the end values, never zeros.
 
     A single loud window (a click, a bump on the hydrophone) cannot survive a median of 3 or more.
     """
-    if not isinstance(kernel, (int, np.integer)) or kernel < 1 or kernel % 2 == 0:
-        raise ValueError(f"kernel={kernel!r} must be an odd integer >= 1")
+    check_kernel(kernel)
     scores = np.asarray(scores)
     if scores.ndim != 1:
         raise ValueError(f"scores must be 1-D, got shape {scores.shape}")

@@ -39,6 +39,18 @@ def dropped_rows(row_counts: Mapping[str, int], limit: float) -> Verdict:
     )
 
 
+def exports_readable(problems: list[Mapping[str, str]]) -> Verdict:
+    """No export file of the source was empty (`problems`: one `{"file", "problem"}` per file)."""
+    listed = "; ".join(f"{p['file']}: {p['problem']}" for p in problems)
+    return Verdict(
+        not problems,
+        f"{len(problems)} export files said nothing (their encounters, if any, are missing): {listed}"
+        if problems
+        else "every export file was read",
+        {"empty_exports": len(problems)},
+    )
+
+
 def results_match_encounters(results: pd.DataFrame, encounters: pd.DataFrame) -> Verdict:
     """One row per kept encounter, a known status each, and scores within [0, 1]."""
     result_ids = results["encounter_id"].astype(str)

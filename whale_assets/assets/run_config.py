@@ -1,0 +1,105 @@
+"""When run config is checked, and what a bad value does.
+
+Dagster 1.13 checks a run's config against its run-config schema when the run is launched (the
+launchpad, `dagster job launch`, `execute_in_process` all raise DagsterInvalidConfigError before
+anything runs). That schema holds types, required keys, unknown keys and `Literal` choices
+(enums), nothing more: pydantic bounds (`Field(ge=..., lt=...)`) and rules between fields
+(`lowcut_hz < highcut_hz`) are checked only when a step builds its config object, which Dagster
+does inside the step's retry boundary, so a step with a retry policy would retry a bad value 3
+times over ~4 minutes. Hence:
+
+- `CheckedConfig` turns pydantic's ValidationError into `InvalidRunConfig`, a Failure that is
+  never retried and names the asset, the key and the rule;
+- `reject_invalid_run_config(context)`, the first thing every asset does, checks the config of
+  every asset of the run, so its first step fails before anything is fetched, read or stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from dagster import AssetExecutionContext, Config, Failure
+from pydantic import ConfigDict, ValidationError
+
+from whale_assets.core.scoring.classifier import Classifier, WindowGrid
+
+# Settings of the run config that the chosen classifier does not use: name -> why (output metadata).
+IGNORED_SETTINGS_KEY = "ignored_settings"
+NOT_RETRIED = "fix the run config (launchpad, --config) and launch again; not retried"
+
+
+class InvalidRunConfig(Failure):
+    """A run config value out of its range: failing at once, since retrying cannot fix it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(description=f"invalid run config: {'; '.join(problems)} — {NOT_RETRIED}", allow_retries=False)
+        self.problems = problems
+
+
+def config_problems(asset: str, error: ValidationError) -> list[str]:
+    """One line per pydantic error: `asset.key: rule (got value)`."""
+    problems = []
+    for item in error.errors():
+        where = ".".join([asset, *map(str, item["loc"])])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        got = "" if item["loc"] == () else f" (got {item.get('input')!r})"
+        problems.append(f"{where}: {message}{got}")
+    return problems
+
+
+class CheckedConfig(Config):
+    """Asset run config whose bounds and cross-field rules fail the step at once, never retried."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+    ASSET: ClassVar[str] = ""  # the asset this config belongs to (for messages), set by each subclass
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise InvalidRunConfig(config_problems(type(self).ASSET or type(self).__name__, error)) from None
+
+
+def asset_configs() -> dict[str, type[CheckedConfig]]:
+    """Each asset's config class by asset (op) name; imported here, as the asset modules import this one."""
+    from whale_assets.assets.classifications import ClassifyConfig
+    from whale_assets.assets.daily_scores import DailyScoresConfig
+    from whale_assets.assets.encounters import EncountersConfig
+    from whale_assets.assets.hourly_presence import HourlyPresenceConfig
+    from whale_assets.assets.raw_audio import RawAudioConfig
+    from whale_assets.assets.sifted_audio import SiftConfig
+    from whale_assets.assets.whale_results import ResultsConfig
+
+    classes = [EncountersConfig, RawAudioConfig, SiftConfig, ClassifyConfig, ResultsConfig, DailyScoresConfig, HourlyPresenceConfig]
+    return {cls.ASSET: cls for cls in classes}
+
+
+def run_config_problems(run_config: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the assets' config in `run_config` (`{"ops": {asset: {"config": {...}}}}`)."""
+    problems: list[str] = []
+    classes = asset_configs()
+    for asset, section in ((run_config or {}).get("ops") or {}).items():
+        if asset in classes:
+            try:
+                classes[asset](**((section or {}).get("config") or {}))
+            except InvalidRunConfig as invalid:
+                problems.extend(invalid.problems)
+    return problems
+
+
+def reject_invalid_run_config(context: AssetExecutionContext) -> None:
+    """Fail the step at once, without retries, when any asset config of the run is out of range."""
+    if problems := run_config_problems(context.run.run_config):
+        raise InvalidRunConfig(problems)
+
+
+def ignored_step(context_step_samples: int, classifier: Classifier) -> dict[str, str]:
+    """`{"context_step_samples": why}` when the classifier scores on another grid than the one requested."""
+    requested = WindowGrid.for_step(context_step_samples, sample_rate=classifier.grid.sample_rate)
+    if requested.step_samples == classifier.grid.step_samples:
+        return {}
+    return {
+        "context_step_samples": f"{context_step_samples} ignored: the {classifier.name} classifier scores on its own "
+        f"fixed step of {classifier.grid.step_samples} samples ({classifier.grid.step_s:g} s)"
+    }
