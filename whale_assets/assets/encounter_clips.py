@@ -5,15 +5,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, asset
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.audio.clips import ClipTags, clip_file_name, clip_span, flac_bytes
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.reports.raven import WINDOW_S
-from whale_assets.core.scoring.pooling import detect, pool_scores
+from whale_assets.core.scoring.pooling import check_kernel, detect, pool_scores
 from whale_assets.core.tables.clips import EncounterClip, clip_table
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore
@@ -22,9 +23,16 @@ from whale_assets.storage.window_arrays import StoredWindows
 
 
 class ClipConfig(ReusableConfig):
+    ASSET = "encounter_clips"
     clip_s: float = Field(30.0, gt=0, le=3600, description="Clip length in seconds (cut to the window's audio)")
     threshold: float = Field(0.5, ge=0, le=1, description="As whale_results: median-filtered detection threshold")
     median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+
+    @field_validator("median_filter_windows")
+    @classmethod
+    def _odd(cls, windows: int) -> int:
+        check_kernel(windows)
+        return windows
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="The pooled score in the tags")
 
 
@@ -44,8 +52,7 @@ def encounter_clips(
 ) -> pd.DataFrame:
     """24-bit 16 kHz FLAC clips centred on each window's median-filtered peak (the window's middle
     without scores); one row per encounter with its clip: join `whale_results` on (date, encounter_id)."""
-    if config.median_filter_windows % 2 == 0:
-        raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
+    reject_invalid_run_config(context)
     if (reuse := check_reuse(context, fingerprints, config, ["raw_audio", "classifications"])).reused:
         return reuse.placeholder
     day = partition_day(context)

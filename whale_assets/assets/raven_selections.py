@@ -2,11 +2,12 @@
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.reports.raven import (
     HIGH_FREQ_HZ,
     LOW_FREQ_HZ,
@@ -18,13 +19,21 @@ from whale_assets.core.reports.raven import (
     raven_text,
     selection_table,
 )
+from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
 
 
 class RavenConfig(ReusableConfig):
+    ASSET = "raven_selections"
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this is a selection")
     median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+
+    @field_validator("median_filter_windows")
+    @classmethod
+    def _odd(cls, windows: int) -> int:
+        check_kernel(windows)
+        return windows
     low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, description="Selection box bottom (default: the sift band)")
     high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, description="Selection box top (default: the sift band)")
     include_daily_scores: bool = Field(
@@ -51,8 +60,7 @@ def raven_selections(
     The day's `daily_scores` are read through `stored_tables`, not as an input (an input would pull
     full-day scoring into this job); their fingerprint is part of this partition's fingerprint.
     """
-    if config.median_filter_windows % 2 == 0:
-        raise ValueError(f"median_filter_windows={config.median_filter_windows} must be odd")
+    reject_invalid_run_config(context)
     day = partition_day(context)
     day_print = fingerprints.get_output("daily_scores", context.partition_key) if config.include_daily_scores else None
     extra = {"daily_scores": day_print}

@@ -65,13 +65,16 @@ def asset_configs() -> dict[str, type[CheckedConfig]]:
     """Each asset's config class by asset (op) name; imported here, as the asset modules import this one."""
     from whale_assets.assets.classifications import ClassifyConfig
     from whale_assets.assets.daily_scores import DailyScoresConfig
+    from whale_assets.assets.encounter_clips import ClipConfig
     from whale_assets.assets.encounters import EncountersConfig
     from whale_assets.assets.hourly_presence import HourlyPresenceConfig
+    from whale_assets.assets.raven_selections import RavenConfig
     from whale_assets.assets.raw_audio import RawAudioConfig
     from whale_assets.assets.sifted_audio import SiftConfig
     from whale_assets.assets.whale_results import ResultsConfig
 
-    classes = [EncountersConfig, RawAudioConfig, SiftConfig, ClassifyConfig, ResultsConfig, DailyScoresConfig, HourlyPresenceConfig]
+    classes = [EncountersConfig, RawAudioConfig, SiftConfig, ClassifyConfig, ResultsConfig, DailyScoresConfig,
+               HourlyPresenceConfig, RavenConfig, ClipConfig]
     return {cls.ASSET: cls for cls in classes}
 
 
