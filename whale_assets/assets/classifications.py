@@ -17,6 +17,7 @@ from whale_assets.core.scoring.track import score_segments
 from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
+from whale_assets.storage.metadata_keys import CLASSIFIER_KEY
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 
@@ -62,6 +63,7 @@ def classifications(
     not declared as an input: an input would pull full-day scoring into the whale_pipeline job.
     The lineage is kept in the fingerprint (each day read) and in the `daily_scores_days` metadata.
     """
+    context.add_output_metadata({CLASSIFIER_KEY: classifier.label})
     if config.score_source == "daily_scores":
         return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
     extra = {"classifier": classifier.label}

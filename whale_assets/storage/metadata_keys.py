@@ -42,3 +42,10 @@ def encounter_rows_key(count: str) -> str:
 
 # The encounters kept for the day (read by the sensor that watches for late Happywhale rows).
 ROWS_KEPT_KEY = encounter_rows_key("kept")
+
+# Dagster's standard table keys (`TableMetadataSet`'s fields, which 1.13 does not export from
+# `dagster`): the UI shows them as the row count and the column schema of each materialization.
+PARTITION_ROW_COUNT_KEY = "dagster/partition_row_count"
+COLUMN_SCHEMA_KEY = "dagster/column_schema"
+# The classifier a partition was scored with: a setting, so not a definition-time tag.
+CLASSIFIER_KEY = "classifier"
