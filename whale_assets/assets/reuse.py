@@ -40,7 +40,7 @@ PLACEHOLDERS: dict[str, Callable[[], Any]] = {
 # Materializations searched for the stored partition's: runs in between recomputed it otherwise.
 STORED_METADATA_LOOKBACK = 20
 # What describes this run, not the stored partition (re-added by check_reuse).
-NOT_COPIED_ON_REUSE = frozenset({FINGERPRINT_KEY, REUSED_KEY, INCOMPLETE_KEY})
+NOT_COPIED_ON_REUSE = frozenset({FINGERPRINT_KEY, REUSED_KEY})
 
 
 class ReusableConfig(Config):
@@ -113,8 +113,9 @@ def _stored_metadata(context: AssetExecutionContext, partition: str, digest: str
         if materialization is None:
             continue
         metadata = materialization.metadata
-        stored_print = metadata.get(FINGERPRINT_KEY)
-        if stored_print is not None and stored_print.value == digest:
+        stored_print, incomplete = metadata.get(FINGERPRINT_KEY), metadata.get(INCOMPLETE_KEY)
+        # An incomplete write was never stored under its fingerprint: it is not what is reused.
+        if stored_print is not None and stored_print.value == digest and not (incomplete and incomplete.value):
             return {key: value for key, value in metadata.items() if key not in NOT_COPIED_ON_REUSE}
     return {}
 
