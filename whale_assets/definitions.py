@@ -71,11 +71,13 @@ def storage_resources(settings: Settings) -> dict[str, object]:
     }
 
 
-# The kind each classifier runs on. The decorators declare the default (the TensorFlow humpback
-# model); the setting is known only when the definitions are built.
+# The kind each classifier runs on. The scoring assets' decorators declare the default's (the
+# TensorFlow humpback model); the setting is known only when the definitions are built.
 CLASSIFIER_KINDS = {"humpback": "tensorflow", "energy": "scipy"}
-# How the table assets are stored (the decorators declare the local DuckDB file).
+DECLARED_CLASSIFIER_KIND = CLASSIFIER_KINDS["humpback"]
+# How the table assets are stored (their decorators declare the local DuckDB file).
 TABLE_STORAGE_KINDS = {"local": {"duckdb"}, "s3": {"parquet", "s3"}}
+DECLARED_TABLE_KIND = "duckdb"
 
 
 def described_assets(settings: Settings, assets: Sequence[AssetsDefinition] = ALL_ASSETS) -> list[AssetsDefinition]:
@@ -85,10 +87,10 @@ def described_assets(settings: Settings, assets: Sequence[AssetsDefinition] = AL
 
     def configured_kinds(spec: AssetSpec) -> AssetSpec:
         kinds = set(spec.kinds)
-        if kinds & set(CLASSIFIER_KINDS.values()):
-            kinds = (kinds - set(CLASSIFIER_KINDS.values())) | {classifier_kind}
-        if kinds & set().union(*TABLE_STORAGE_KINDS.values()):
-            kinds = (kinds - set().union(*TABLE_STORAGE_KINDS.values())) | storage_kinds
+        if DECLARED_CLASSIFIER_KIND in kinds:  # a scoring asset (other assets may use scipy too)
+            kinds = (kinds - {DECLARED_CLASSIFIER_KIND}) | {classifier_kind}
+        if DECLARED_TABLE_KIND in kinds:
+            kinds = (kinds - {DECLARED_TABLE_KIND}) | storage_kinds
         return spec.replace_attributes(kinds=kinds)
 
     with warnings.catch_warnings():  # code references are beta in Dagster 1.13: used knowingly

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 
 import pytest
@@ -116,9 +117,18 @@ def test_the_scoring_assets_show_the_configured_classifiers_kind(world, classifi
     specs = {spec.key.path[-1]: spec for asset in described_assets(world.settings(classifier)) for spec in asset.specs}
     for asset in MODEL_ASSETS:
         assert kind in specs[asset].kinds and not ({"scipy", "tensorflow"} - {kind}) & specs[asset].kinds, asset
-    others = [spec.kinds for name, spec in specs.items() if name not in MODEL_ASSETS]
-    assert not any(kinds & {"scipy", "tensorflow"} - {"scipy"} for kinds in others)  # sifted_audio uses scipy
+    declared = {spec.key.path[-1]: spec.kinds for asset in ALL_ASSETS for spec in asset.specs}
+    for asset in set(specs) - set(MODEL_ASSETS):
+        assert specs[asset].kinds == declared[asset], asset  # e.g. sifted_audio keeps its scipy
     for spec in specs.values():
         assert list(spec.owners) == OWNERS and spec.tags["domain"] == "bioacoustics"
         assert "dagster/code_references" in spec.metadata
     assert "duckdb" in specs["whale_results"].kinds
+
+
+def test_tables_stored_in_s3_show_parquet_and_s3_instead_of_duckdb(world):
+    settings = dataclasses.replace(world.settings(), storage="s3")
+    specs = {spec.key.path[-1]: spec for asset in described_assets(settings) for spec in asset.specs}
+    for asset in TABLE_ASSETS:
+        assert {"parquet", "s3"} <= specs[asset].kinds and "duckdb" not in specs[asset].kinds, asset
+    assert specs["raw_audio"].kinds == {"numpy"}
