@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+import warnings
+from collections.abc import Sequence
+
+from dagster import (
+    AssetsDefinition,
+    AssetSpec,
+    BetaWarning,
+    Definitions,
+    in_process_executor,
+    map_asset_specs,
+    with_source_code_references,
+)
 
 from whale_assets.assets import ALL_ASSETS
 from whale_assets.assets.checks import ALL_CHECKS
@@ -60,9 +71,36 @@ def storage_resources(settings: Settings) -> dict[str, object]:
     }
 
 
+# The kind each classifier runs on. The scoring assets' decorators declare the default's (the
+# TensorFlow humpback model); the setting is known only when the definitions are built.
+CLASSIFIER_KINDS = {"humpback": "tensorflow", "energy": "scipy"}
+DECLARED_CLASSIFIER_KIND = CLASSIFIER_KINDS["humpback"]
+# How the table assets are stored (their decorators declare the local DuckDB file).
+TABLE_STORAGE_KINDS = {"local": {"duckdb"}, "s3": {"parquet", "s3"}}
+DECLARED_TABLE_KIND = "duckdb"
+
+
+def described_assets(settings: Settings, assets: Sequence[AssetsDefinition] = ALL_ASSETS) -> list[AssetsDefinition]:
+    """`assets` with the kinds of the configured classifier and storage, and links to their code."""
+    classifier_kind = CLASSIFIER_KINDS[settings.classifier]
+    storage_kinds = TABLE_STORAGE_KINDS[settings.storage]
+
+    def configured_kinds(spec: AssetSpec) -> AssetSpec:
+        kinds = set(spec.kinds)
+        if DECLARED_CLASSIFIER_KIND in kinds:  # a scoring asset (other assets may use scipy too)
+            kinds = (kinds - {DECLARED_CLASSIFIER_KIND}) | {classifier_kind}
+        if DECLARED_TABLE_KIND in kinds:
+            kinds = (kinds - {DECLARED_TABLE_KIND}) | storage_kinds
+        return spec.replace_attributes(kinds=kinds)
+
+    with warnings.catch_warnings():  # code references are beta in Dagster 1.13: used knowingly
+        warnings.simplefilter("ignore", BetaWarning)
+        return list(with_source_code_references(map_asset_specs(configured_kinds, assets)))
+
+
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=ALL_ASSETS,
+        assets=described_assets(settings),
         asset_checks=ALL_CHECKS,  # the jobs run the checks of the assets they select
         jobs=JOBS,
         sensors=SENSORS,

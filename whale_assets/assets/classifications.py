@@ -18,6 +18,7 @@ from whale_assets.core.scoring.track import score_segments
 from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
+from whale_assets.storage.metadata_keys import CLASSIFIER_KEY
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 
@@ -65,6 +66,7 @@ def classifications(
     The lineage is kept in the fingerprint (each day read) and in the `daily_scores_days` metadata.
     """
     reject_invalid_run_config(context)
+    context.add_output_metadata({CLASSIFIER_KEY: classifier.label})
     if config.score_source == "daily_scores":
         if config.context_step_samples != ClassifyConfig.model_fields["context_step_samples"].default:
             ignored = {"context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "

@@ -19,6 +19,7 @@ from whale_assets.assets.policies import (
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, reject_invalid_run_config
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.hydrophone import DAY_SECONDS
 from whale_assets.core.scoring.classifier import Classifier, WindowGrid
@@ -42,7 +43,7 @@ from whale_assets.resources import (
 )
 from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
 from whale_assets.sources.humpback_model import ModelLoadError
-from whale_assets.storage.metadata_keys import INCOMPLETE_KEY
+from whale_assets.storage.metadata_keys import CLASSIFIER_KEY, INCOMPLETE_KEY
 from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 
 
@@ -186,5 +187,7 @@ def _describe(
         "missing_hours": MetadataValue.json(missing_hours),
         "problems": MetadataValue.json(problems),
         "max_score": float(table["score"].max()) if len(table) else None,
+        CLASSIFIER_KEY: label,
+        **table_metadata("daily_scores", table),
         INCOMPLETE_KEY: bool(problems),  # audio may still arrive: such a day is not reused
     }

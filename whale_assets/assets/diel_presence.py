@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, MetadataValue, asset
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.diel import diel_grid, render_diel_png, song_minutes
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 
@@ -44,6 +45,7 @@ def diel_presence(
             "days_in_figure": len(grid),
             "song_minutes_today": float(day_table["song_minutes"].sum()),
             "figure": MetadataValue.path(path),
+            **table_metadata("diel_presence", day_table),
         }
     )
     return day_table

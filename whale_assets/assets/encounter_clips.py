@@ -11,6 +11,7 @@ from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.clips import ClipTags, clip_file_name, clip_span, flac_bytes
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.reports.raven import WINDOW_S
@@ -64,8 +65,11 @@ def encounter_clips(
         track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
         written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
     removed = _remove_other_clips(clips, context.partition_key, {clip.clip_path for clip in written})
-    context.add_output_metadata({"clips": len(written), "stale_clips_removed": removed})
-    return clip_table(day, written)
+    table = clip_table(day, written)
+    context.add_output_metadata(
+        {"clips": len(written), "stale_clips_removed": removed, **table_metadata("encounter_clips", table)}
+    )
+    return table
 
 
 def _remove_other_clips(store: FileStore, partition: str, keep: set[str]) -> int:

@@ -13,6 +13,7 @@ from whale_assets.assets.policies import (
 )
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.encounters.table import DEFAULT_MAX_DURATION_S, select_encounters
 from whale_assets.core.fingerprint import frame_digest
 from whale_assets.resources import EncounterSource, FingerprintStore
@@ -87,6 +88,7 @@ def encounters(
             "preview": MetadataValue.md(selection.table.head(10).to_markdown(index=False))
             if len(selection.table)
             else "no encounters",
+            **table_metadata("encounters", selection.table),
         }
     )
     return selection.table

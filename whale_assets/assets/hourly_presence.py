@@ -8,6 +8,7 @@ from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.hourly_presence import hourly_presence as presence_by_hour
 from whale_assets.resources import FingerprintStore
@@ -56,6 +57,7 @@ def hourly_presence(
             "hours_present": len(present),
             "hours_without_scores": int((table["n_scores"] == 0).sum()),
             "present_hours_utc": MetadataValue.json(present),
+            **table_metadata("hourly_presence", table),
         }
     )
     return table

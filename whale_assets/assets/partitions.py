@@ -5,6 +5,8 @@ import datetime as dt
 import pandas as pd
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
+from whale_assets.assets.table_metadata import OWNERS, TAGS
+
 # Before FIRST_RECORDING_DAY (core/hydrophone.py): Happywhale encounters of July 2015 predate the
 # recording; their days give `no_audio` rows, and existing partition keys stay valid.
 ARCHIVE_START = "2015-07-01"
@@ -28,6 +30,8 @@ DAILY_TABLE = {
     "partitions_def": daily_partitions,
     "io_manager_key": TABLE_IO_MANAGER,
     "metadata": {"partition_expr": "date"},
+    "owners": OWNERS,
+    "tags": TAGS,
 }
 # How every daily array asset is stored: one npy directory per day.
-DAILY_ARRAYS = {"partitions_def": daily_partitions, "io_manager_key": ARRAY_IO_MANAGER}
+DAILY_ARRAYS = {"partitions_def": daily_partitions, "io_manager_key": ARRAY_IO_MANAGER, "owners": OWNERS, "tags": TAGS}

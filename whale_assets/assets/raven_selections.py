@@ -8,6 +8,7 @@ from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.raven import (
     HIGH_FREQ_HZ,
     LOW_FREQ_HZ,
@@ -86,11 +87,13 @@ def raven_selections(
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
     path = raven.write(f"{context.partition_key}/{raven_file_name(day)}", raven_text(table))
+    stored = as_stored_table(day, table)
     context.add_output_metadata(
         {
             "selections": len(table),
             "from_daily_scores": int((table["Encounter ID"] == "").sum()),
             "raven_file": MetadataValue.path(path),
+            **table_metadata("raven_selections", stored),
         }
     )
-    return as_stored_table(day, table)
+    return stored

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, AssetRecordsFilter
 from pydantic import Field
 
 from whale_assets import __version__
@@ -36,6 +36,12 @@ PLACEHOLDERS: dict[str, Callable[[], Any]] = {
     ARRAY_IO_MANAGER: lambda: WindowArrays([]),
     TABLE_IO_MANAGER: pd.DataFrame,
 }
+
+
+# Materializations searched for the stored partition's: runs in between recomputed it otherwise.
+STORED_METADATA_LOOKBACK = 20
+# What describes this run, not the stored partition (re-added by check_reuse).
+NOT_COPIED_ON_REUSE = frozenset({FINGERPRINT_KEY, REUSED_KEY})
 
 
 class ReusableConfig(CheckedConfig):
@@ -88,8 +94,31 @@ def check_reuse(
     elif stored is not None and (config.force or stored != digest):
         reason = "force: true" if config.force else "parameters or upstream changed"
         context.log.info(f"{asset} {partition}: recomputing ({reason}; {stored} -> {digest})")
-    context.add_output_metadata({FINGERPRINT_KEY: digest, REUSED_KEY: reused})
+    stored_metadata = _stored_metadata(context, partition, digest) if reused else {}
+    context.add_output_metadata({**stored_metadata, FINGERPRINT_KEY: digest, REUSED_KEY: reused})
     return Reuse(digest, reused, _placeholder(context) if reused else None)
+
+
+def _stored_metadata(context: AssetExecutionContext, partition: str, digest: str) -> dict[str, Any]:
+    """The metadata of the latest materialization that stored this very partition (same fingerprint).
+
+    A reused partition is the stored one: its materialization shows the stored counts, row count,
+    schema and previews again, so the UI and plots over time have no holes where runs reused it.
+    None found (an instance that never saw it, e.g. a new Dagster home): only `reused` is shown.
+    """
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[partition]), limit=STORED_METADATA_LOOKBACK
+    ).records
+    for record in records:  # newest first
+        materialization = record.asset_materialization
+        if materialization is None:
+            continue
+        metadata = materialization.metadata
+        stored_print, incomplete = metadata.get(FINGERPRINT_KEY), metadata.get(INCOMPLETE_KEY)
+        # An incomplete write was never stored under its fingerprint: it is not what is reused.
+        if stored_print is not None and stored_print.value == digest and not (incomplete and incomplete.value):
+            return {key: value for key, value in metadata.items() if key not in NOT_COPIED_ON_REUSE}
+    return {}
 
 
 def _stored_whole(

@@ -1,5 +1,6 @@
 """`whale_results`: one labelled row per encounter, with a figure of its window."""
 
+import base64
 import uuid
 from functools import partial
 from pathlib import PurePosixPath
@@ -15,19 +16,26 @@ from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.window_figure import (
+    preview_png,
     render_encounter_png,
     window_spectrogram,
 )
 from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
-from whale_assets.core.windows import WindowRecord
+from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
 from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.partition_files import present_files
 from whale_assets.storage.window_arrays import StoredWindows
 
+# The day's spectrograms: their folder, one path per encounter, and the best one's path and inline preview.
+FIGURES_DIR_KEY = "figures_dir"
+FIGURES_KEY = "figures"
+BEST_FIGURE_KEY = "best_figure"
+BEST_SPECTROGRAM_KEY = "best_spectrogram"
 # The columns naming stored files: a row is only as good as the files it names.
 PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
 
@@ -82,7 +90,8 @@ def whale_results(
         {
             "encounters": len(results),
             "detected": int(results["detected"].sum()),
-            **{rows_with_status_key(s): int(n) for s, n in results["status"].value_counts().items()},
+            # Every status, zeros included: a count missing on some days leaves gaps in plots.
+            **{rows_with_status_key(s.value): int((results["status"] == s.value).sum()) for s in WindowStatus},
             "preview": MetadataValue.md(
                 results[["encounter_id", "status", "pooled_score", "detected", "peak_score_utc"]].to_markdown(
                     index=False
@@ -90,9 +99,36 @@ def whale_results(
             )
             if len(results)
             else "no encounters",
+            **_figure_metadata(results, images, context.partition_key),
+            **table_metadata("whale_results", results),
         }
     )
     return results
+
+
+def _figure_metadata(results: pd.DataFrame, images: FileStore, day: str) -> dict[str, MetadataValue]:
+    """Where the day's spectrograms are, one path per encounter, and the best one inline.
+
+    The best is the figure of the encounter with the highest pooled score; it is shown as a
+    data-URI image, downscaled to stay small (`preview_png`).
+    """
+    with_figures = results[results["img_path"].notna()]
+    if not len(with_figures):
+        return {}
+    paths = dict(zip(with_figures["encounter_id"].astype(str), with_figures["img_path"].astype(str), strict=True))
+    scores = with_figures["pooled_score"].astype("float64").fillna(-1.0)
+    best = with_figures.loc[scores.idxmax()]
+    png = preview_png(UPath(str(best["img_path"])).read_bytes())
+    image = base64.b64encode(png).decode("ascii")
+    return {
+        FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))),
+        FIGURES_KEY: MetadataValue.json(paths),
+        BEST_FIGURE_KEY: MetadataValue.path(str(best["img_path"])),
+        BEST_SPECTROGRAM_KEY: MetadataValue.md(
+            f"encounter {best['encounter_id']}, pooled score {best['pooled_score']:.3f}\n\n"
+            f"![best](data:image/png;base64,{image})"
+        ),
+    }
 
 
 def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, scored: StoredWindows) -> WindowOutcome:

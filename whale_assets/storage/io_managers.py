@@ -26,6 +26,7 @@ from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from upath import UPath
 
+from whale_assets.core.windows import WindowStatus
 from whale_assets.sources.errors import is_duckdb_lock, is_transient
 from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
@@ -63,10 +64,12 @@ class WindowArrayIOManager(UPathIOManager):
 
     def dump_to_path(self, context: OutputContext, obj: WindowArrays, path: UPath) -> None:
         stored = write_partition(path, obj)
+        counts = status_counts(stored)
         context.add_output_metadata(
             {
                 WINDOWS_KEY: len(stored),
-                **{windows_with_status_key(s): n for s, n in sorted(status_counts(stored).items())},
+                # Every status, zeros included: a count missing on some days leaves gaps in plots.
+                **{windows_with_status_key(s.value): counts.get(s.value, 0) for s in WindowStatus},
                 STORED_BYTES_KEY: sum(r.array.nbytes for r in stored if r.array is not None),
                 # Known only now that every window has been produced (see WindowArrays.incomplete).
                 **({INCOMPLETE_KEY: True} if obj.incomplete else {}),

@@ -47,3 +47,9 @@ ROWS_KEPT_KEY = encounter_rows_key("kept")
 # asset; the `encounters_source_readable` check reads them back.
 EXPORT_PROBLEMS_KEY = "export_problems"
 EMPTY_EXPORTS_KEY = "empty_exports"
+# Dagster's standard table keys (`TableMetadataSet`'s fields, which 1.13 does not export from
+# `dagster`): the UI shows them as the row count and the column schema of each materialization.
+PARTITION_ROW_COUNT_KEY = "dagster/partition_row_count"
+COLUMN_SCHEMA_KEY = "dagster/column_schema"
+# The classifier a partition was scored with: a setting, so not a definition-time tag.
+CLASSIFIER_KEY = "classifier"

@@ -57,6 +57,21 @@ ENCOUNTER_DTYPES: dict[str, str] = {
     # The written end was more than the duration cap after the start; end_utc is start + cap.
     "duration_clipped": "bool",
 }
+ENCOUNTER_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day the encounter starts (the partition)",
+    "encounter_id": "Happywhale encounter id",
+    "species": "Happywhale species code",
+    "latitude": "Encounter latitude, degrees north",
+    "longitude": "Encounter longitude, degrees east",
+    "distance_km": "Great-circle distance from the MARS hydrophone, km",
+    "start_utc": "Encounter start, UTC",
+    "end_utc": "Encounter end, UTC (the start when none was given; start + cap when too long)",
+    "encounter_img_url": "Happywhale photo of the encounter",
+    "timezone": "UTC offset or zone the local times were written in",
+    "start_local": "Start as written, local time",
+    "timezone_suspect": "The written offset differs from the position's zone at that time",
+    "duration_clipped": "The written end was more than the duration cap after the start",
+}
 
 DROP_REASONS: list[str] = [
     "dropped_missing_species", "other_species", "dropped_missing_id",

@@ -15,6 +15,12 @@ from whale_assets.core.scoring.classifier import WindowGrid
 
 STEP_S = WindowGrid().step_s  # 0.99 s: the step of daily_scores' windows
 DIEL_DTYPES = {"date": "datetime64[us]", "hour": "int64", "n_scores": "int64", "song_minutes": "float64"}
+DIEL_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day",
+    "hour": "UTC hour, 0-23",
+    "n_scores": "Model windows with a score in the hour",
+    "song_minutes": "Minutes of song: windows at or above the threshold times the model step",
+}
 FIGURE_WIDTH_IN = 10.0
 ROW_HEIGHT_IN = 0.12
 MIN_HEIGHT_IN = 3.0

@@ -50,6 +50,22 @@ TABLE_COLUMNS = (
     "score",
     "encounter_id",
 )
+# What the stored table's columns mean (its `date` column added by `as_stored_table`).
+TABLE_COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day of the partition",
+    "selection": "Raven selection number, 1-based in time order",
+    "view": "Raven view (Spectrogram 1)",
+    "channel": "Audio channel (1)",
+    "begin_time_s": "Selection start, seconds from the start of the day file",
+    "end_time_s": "Selection end, seconds from the start of the day file",
+    "low_freq_hz": "Selection box bottom, Hz",
+    "high_freq_hz": "Selection box top, Hz",
+    "begin_file": "The archive day file the times refer to",
+    "file_offset_s": "Selection start, seconds into begin_file",
+    "begin_date_time": "Selection start, UTC",
+    "score": "Highest median-filtered score in the selection, 0-1",
+    "encounter_id": "Encounter of the window it was found in; empty for full-day scores",
+}
 VIEW = "Spectrogram 1"
 CHANNEL = 1
 # The band the pipeline sifts for song energy: where the detections were looked for.

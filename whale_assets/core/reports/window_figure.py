@@ -80,3 +80,20 @@ def render_encounter_png(
 
 def _minutes_from(origin: pd.Timestamp, value: pd.Timestamp) -> float:
     return float((naive_utc_ns(value) - naive_utc_ns(origin)) / np.timedelta64(60, "s"))
+
+
+PREVIEW_MAX_BYTES = 150_000  # inline in the Dagster UI's metadata: larger data URIs slow the page
+
+
+def preview_png(png: bytes, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
+    """`png` as is when it is at most `max_bytes`, else downscaled (halving) until it is."""
+    from matplotlib.image import thumbnail
+
+    scale = 1.0
+    preview = png
+    while len(preview) > max_bytes and scale > 1 / 64:
+        scale /= 2
+        buffer = io.BytesIO()
+        thumbnail(io.BytesIO(png), buffer, scale=scale)
+        preview = buffer.getvalue()
+    return preview

@@ -18,6 +18,16 @@ CLIP_DTYPES: dict[str, str] = {
     "peak_score_utc": "datetime64[us]",
     "pooled_score": "float64",
 }
+CLIP_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day of the partition",
+    "encounter_id": "Happywhale encounter id (join whale_results on date, encounter_id)",
+    "window_id": "The audio window the clip was cut from",
+    "clip_path": "The 24-bit 16 kHz FLAC clip",
+    "clip_start_utc": "Clip start, UTC",
+    "clip_seconds": "Clip length, seconds",
+    "peak_score_utc": "Window start of the median-filtered score peak the clip is centred on, UTC (none without scores)",
+    "pooled_score": "The window's pooled score, 0-1",
+}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,12 @@ import numpy as np
 import pandas as pd
 
 DAILY_SCORE_COLUMNS = {"date": "datetime64[us]", "time_utc": "datetime64[us]", "score": "float32", "model": "string"}
+DAILY_SCORE_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day of the partition",
+    "time_utc": "Start of the model window, UTC (one row per window with audio)",
+    "score": "Model score of the window, 0-1",
+    "model": "Classifier that scored the window",
+}
 
 
 def daily_score_table(day: pd.Timestamp, times: np.ndarray, scores: np.ndarray, model: str) -> pd.DataFrame:

@@ -29,6 +29,14 @@ PRESENCE_COLUMNS = {
     "n_above_threshold": "int64",
     "present": "bool",
 }
+PRESENCE_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day of the partition",
+    "hour_utc": "Start of the UTC hour",
+    "n_scores": "Model windows with a score in the hour (fewer than ~3 636: gaps or missing audio)",
+    "max_score": "Highest raw score in the hour (NaN without scores)",
+    "n_above_threshold": "Windows whose median-filtered score reached the threshold",
+    "present": "Those windows cover at least `min_seconds`: song present in the hour",
+}
 
 
 def hourly_presence(

@@ -36,6 +36,31 @@ RESULT_DTYPES: dict[str, str] = {
     "img_path": "string",
     "encounter_img_url": "string",
 }
+# What each column means (the asset layer turns this into the Dagster column schema).
+RESULT_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day of the partition (the day the encounter starts)",
+    "encounter_id": "Happywhale encounter id",
+    "latitude": "Encounter latitude, degrees north",
+    "longitude": "Encounter longitude, degrees east",
+    "distance_km": "Great-circle distance from the MARS hydrophone, km",
+    "start_utc": "Encounter start, UTC",
+    "end_utc": "Encounter end, UTC",
+    "window_id": "The audio window the encounter was scored in (shared by overlapping encounters)",
+    "status": "ok (scored), no_audio (archive has no audio) or no_signal (nothing in the song band)",
+    "n_scores": "Model scores in the window's sifted audio",
+    "pooled_score": "The window's scores pooled into one (config `pooling`), 0-1",
+    "max_score": "Highest raw model score in the window, 0-1",
+    "detected": "Median-filtered score reached the threshold somewhere in the window",
+    "peak_score_utc": "Start of the model window with the highest median-filtered score, UTC",
+    "sifted_start_utc": "Start of the audio kept by sifting, UTC",
+    "sifted_end_utc": "End of the audio kept by sifting, UTC",
+    "sifted_seconds": "Seconds of audio kept by sifting and scored",
+    "model": "Classifier that scored the window",
+    "audio_path": "The window's raw audio array (.npy)",
+    "classification_path": "The window's score track (.npy)",
+    "img_path": "Spectrogram and score figure of the encounter (.png)",
+    "encounter_img_url": "Happywhale photo of the encounter",
+}
 
 
 @dataclass(frozen=True)
