@@ -13,6 +13,8 @@ from whale_assets.storage.parquet_files import write_parquet
 from whale_assets.storage.s3 import filesystem
 from whale_assets_tests.support.s3_server import moto_server, use_endpoint
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 RESULTS = pd.DataFrame(
     {"date": pd.Timestamp("2023-09-14"), "encounter_id": ["a", "b"], "status": ["ok", "no_audio"]}
 ).astype({"date": "datetime64[us]"})

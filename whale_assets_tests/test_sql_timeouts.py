@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from whale_assets.cli import main
 from whale_assets_tests.support.blackhole import blackhole_endpoint
 from whale_assets_tests.support.s3_server import CLEARED, FAKE_CREDENTIALS
+
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
 SHORT = {"WHALE_CONNECT_TIMEOUT_S": "1", "WHALE_READ_TIMEOUT_S": "1", "WHALE_NETWORK_ATTEMPTS": "2"}
 

@@ -16,6 +16,8 @@ from whale_assets.definitions import build_resources
 from whale_assets_tests.support.pipeline import DAY, query
 from whale_assets_tests.support.world import World, export_row
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 
 def materialize_encounters(world: World, instance, *checks):
     return materialize(

@@ -29,6 +29,8 @@ from whale_assets.definitions import build_resources
 from whale_assets_tests.support.pipeline import DAY, TEST_MARGIN_S, build_song_day
 from whale_assets_tests.support.world import World, export_row
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 
 def run_pipeline(world: World, instance, **configs: dict):
     run_config = {"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}}

@@ -26,6 +26,8 @@ from whale_assets.resources import AudioArchiveResource, EncounterSource
 from whale_assets.sources.happywhale import HappywhaleError
 from whale_assets_tests.support.world import export_row
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 DAY = "2023-09-14"
 FAST_RETRY = RetryPolicy(
     max_retries=TRANSIENT_RETRY.max_retries, delay=0.05, backoff=TRANSIENT_RETRY.backoff, jitter=TRANSIENT_RETRY.jitter

@@ -25,6 +25,8 @@ from whale_assets.assets import PIPELINE_ASSETS
 from whale_assets.definitions import build_resources
 from whale_assets.settings import Settings
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 ready = pathlib.Path(sys.argv[1])
 whale_results = importlib.import_module("whale_assets.assets.whale_results")
 render = whale_results.render_encounter_png

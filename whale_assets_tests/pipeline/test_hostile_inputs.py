@@ -7,12 +7,15 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from dagster import AssetKey
 
 from whale_assets.definitions import build_definitions
 from whale_assets.storage.names import safe_file_name
 from whale_assets_tests.support.pipeline import query, run_day, run_day_result
 from whale_assets_tests.support.world import World, export_row
+
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
 ESCAPING_ID = "../../../../escape"
 

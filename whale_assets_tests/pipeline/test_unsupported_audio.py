@@ -16,6 +16,8 @@ from whale_assets.demo.mars_scene import MarsScene, render
 from whale_assets_tests.support.pipeline import DAY, run_day_result
 from whale_assets_tests.support.world import export_row
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 
 def write_day_as(world, subtype: str, channels: int = 1, rate: int = ARCHIVE_SAMPLE_RATE) -> str:
     """A ten-minute day file of archive-like noise, in a format the archive reader does not take."""

@@ -14,6 +14,8 @@ from whale_assets.demo.archive_writer import archive_path, write_day_file
 from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
 from whale_assets.storage.npy_files import StreamedArray
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 raw_audio = importlib.import_module("whale_assets.assets.raw_audio")  # the module, not the asset
 DAY, NEXT = dt.date(2019, 3, 1), dt.date(2019, 3, 2)
 MIDNIGHT = pd.Timestamp("2019-03-02", tz="UTC")

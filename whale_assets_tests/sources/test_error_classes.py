@@ -15,6 +15,8 @@ from whale_assets.sources.audio_archive import UnsupportedAudioFormat
 from whale_assets.sources.errors import is_transient
 from whale_assets.sources.happywhale import HappywhaleError
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 
 def client_error(code: str, status: int) -> boto.ClientError:
     response = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}

@@ -15,6 +15,8 @@ from whale_assets.sources.network import NetworkTimeouts, network_timeouts_from_
 from whale_assets_tests.support.blackhole import blackhole_endpoint
 from whale_assets_tests.support.s3_server import FAKE_CREDENTIALS
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 SHORT = {"WHALE_CONNECT_TIMEOUT_S": "1", "WHALE_READ_TIMEOUT_S": "1", "WHALE_NETWORK_ATTEMPTS": "2"}
 # Two attempts of one second each, botocore's backoff between them (< 1 s for the first retry), slack.
 BOUND_S = 8.0

@@ -19,6 +19,8 @@ from upath import UPath
 from whale_assets.core.windows import WindowRecord
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, write_partition
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 directory, value, rounds = UPath(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 for _ in range(rounds):
     windows = (WindowArray(WindowRecord(f"w{i}", n_samples=20_000), np.full(20_000, value, np.float32)) for i in range(4))

@@ -21,6 +21,8 @@ from upath import UPath
 from whale_assets.core.windows import WindowRecord
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, write_partition
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 directory, ready = UPath(sys.argv[1]), pathlib.Path(sys.argv[2])
 write_partition(directory, WindowArrays([WindowArray(WindowRecord(f"w{i}", n_samples=1), np.full(1000, 1.0, np.float32)) for i in range(3)]))
 

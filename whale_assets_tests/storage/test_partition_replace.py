@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pytest
 from dagster import DailyPartitionsDefinition, asset, materialize
 
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager
+
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
 partitions = DailyPartitionsDefinition(start_date="2023-09-01", timezone="UTC")
 DAY = "2023-09-14"

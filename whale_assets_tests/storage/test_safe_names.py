@@ -25,6 +25,8 @@ from whale_assets.storage.window_arrays import (
     write_partition,
 )
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 PLAIN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 HOSTILE = [
     "..",

@@ -9,6 +9,8 @@ from whale_assets.storage.npy_files import StreamedArray
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
 from whale_assets_tests.support.s3_server import moto_server, object_keys, use_endpoint
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 
 def quiet_pieces(n_pieces: int, size: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
