@@ -61,10 +61,7 @@ def read_duckdb_day(database: Path, table: str, day: dt.date) -> pd.DataFrame | 
         return None
     connection = connect_read_only_waiting(database)
     try:
-        known = connection.execute(
-            "select 1 from information_schema.tables where table_schema = ? and table_name = ?", [DUCKDB_SCHEMA, table]
-        ).fetchall()
-        if not known:
+        if not _has_table(connection, table):
             return None
         # The day is a bound parameter; the table is one of our asset names.
         rows = connection.execute(f'select * from {duckdb_table(table)} where "{PARTITION_COLUMN}" = ?', [day]).df()
@@ -79,9 +76,11 @@ def read_duckdb_table(database: Path, table: str) -> pd.DataFrame | None:
         return None
     connection = connect_read_only_waiting(database)
     try:
-        known = connection.execute(
-            "select 1 from information_schema.tables where table_schema = ? and table_name = ?", [DUCKDB_SCHEMA, table]
-        ).fetchall()
-        return connection.execute(f"select * from {duckdb_table(table)}").df() if known else None
+        return connection.execute(f"select * from {duckdb_table(table)}").df() if _has_table(connection, table) else None
     finally:
         connection.close()
+
+
+def _has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    query = "select 1 from information_schema.tables where table_schema = ? and table_name = ?"
+    return bool(connection.execute(query, [DUCKDB_SCHEMA, table]).fetchall())

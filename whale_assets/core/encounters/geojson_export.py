@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from whale_assets.core.encounters.table import EXPORT_COLUMNS, empty_export
+from whale_assets.core.encounters.table import empty_export, export_columns
 
 # How happywhale 0.0.3 flattens the API's nested properties into its CSV columns.
 NESTED_FIELDS: dict[str, tuple[str, str]] = {
@@ -51,14 +51,9 @@ def read_export_geojson(path: str | PathLike[str]) -> pd.DataFrame:
     if not rows:
         return empty_export()
     table = pd.DataFrame(rows)
-    absent = [c for c in ENCOUNTER_FIELDS if c not in table.columns]
-    if absent:
-        raise ValueError(
-            f"{path}: no feature has the Happywhale encounter properties {absent}; "
-            "is this a `geometry_search(..., export='*.geojson')` file?"
-        )
-    extra = [c for c in table.columns if c not in EXPORT_COLUMNS]
-    return table.reindex(columns=EXPORT_COLUMNS + extra).astype(object)
+    return export_columns(
+        table, ENCOUNTER_FIELDS, f"{path}: no feature has the Happywhale encounter properties", "geojson"
+    )
 
 
 def _export_row(feature: object, path: str, number: int) -> dict[str, str | None]:

@@ -151,12 +151,17 @@ def read_export_csv(path: str | PathLike[str]) -> pd.DataFrame:
         return empty_export()
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: cannot be parsed as CSV ({exc}); re-export it from Happywhale.") from exc
-    missing = [c for c in REQUIRED_EXPORT_COLUMNS if c not in table.columns]
+    return export_columns(table, REQUIRED_EXPORT_COLUMNS, f"{path}: line 1: header lacks Happywhale export columns", "csv")
+
+
+def export_columns(table: pd.DataFrame, required: list[str], problem: str, extension: str) -> pd.DataFrame:
+    """`table` with the export's columns in order (absent ones as NaN, others after them), as text.
+
+    Raises ValueError `problem` + the missing names when a `required` column is absent.
+    """
+    missing = [c for c in required if c not in table.columns]
     if missing:
-        raise ValueError(
-            f"{path}: line 1: header lacks Happywhale export columns {missing}; "
-            "is this a `geometry_search(..., export='*.csv')` file?"
-        )
+        raise ValueError(f"{problem} {missing}; is this a `geometry_search(..., export='*.{extension}')` file?")
     extra = [c for c in table.columns if c not in EXPORT_COLUMNS]
     return table.reindex(columns=EXPORT_COLUMNS + extra).astype(object)
 
