@@ -58,6 +58,7 @@ class HumpbackModel:
             )
         self.name = handle
         self.grid = grid
+        self.neighbourhood_windows = 0  # each window is judged on its own samples (per-window PCEN)
         self.class_names = class_names
         self.context_step_samples = context_step_samples
         self.chunk_windows = chunk_windows

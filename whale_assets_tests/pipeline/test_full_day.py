@@ -164,7 +164,7 @@ class _CountingClassifier:
     def __init__(self, inner, fail_after: int | None = None, stop: BaseException | None = None):
         self.inner, self.fail_after, self.calls = inner, fail_after, 0
         self.stop = KeyboardInterrupt("killed") if stop is None else stop
-        self.name, self.grid = inner.name, inner.grid
+        self.name, self.grid, self.neighbourhood_windows = inner.name, inner.grid, inner.neighbourhood_windows
 
     def score(self, waveform):
         if self.fail_after is not None and self.calls >= self.fail_after:

@@ -83,6 +83,11 @@ class Classifier(Protocol):
     grid: WindowGrid
     """Sample rate, context and true step of the windows that `score` returns."""
 
+    neighbourhood_windows: int
+    """Windows each side whose audio can change a window's score: 0 when each window is judged on
+    its own samples alone (the model), more for a running noise floor. The day scorer reads this
+    much margin around each chunk, so chunked scores equal one call."""
+
     def score(self, waveform: np.ndarray) -> np.ndarray:
         """float32 scores in [0, 1], one per window of `grid` over `waveform` (1-D, grid.sample_rate).
 

@@ -54,16 +54,8 @@ class DayScores:
 
 
 def neighbourhood_windows(classifier: Classifier) -> int:
-    """Windows each side whose audio can change a window's score (0 for per-window models).
-
-    A classifier may say so with a `neighbourhood_windows` attribute; the energy detector's
-    running noise floor spans `_floor_windows` windows centred on each window.
-    """
-    explicit = getattr(classifier, "neighbourhood_windows", None)
-    if explicit is not None:
-        return int(explicit)
-    floor = getattr(classifier, "_floor_windows", None)
-    return int(floor) // 2 + 1 if floor else 0
+    """Windows each side whose audio can change a window's score (see `Classifier`)."""
+    return int(classifier.neighbourhood_windows)
 
 
 def silent_blocks(samples: np.ndarray, block: int = GAP_BLOCK_SAMPLES) -> np.ndarray:

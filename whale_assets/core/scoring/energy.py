@@ -109,6 +109,7 @@ class EnergyClassifier:
         self.veto_db = float(veto_db)
         self.veto_width_db = float(veto_width_db)
         self.block_windows = int(block_windows)
+        self.neighbourhood_windows = self._floor_windows // 2 + 1
 
     def score(self, waveform: np.ndarray) -> np.ndarray:
         """float32 scores in [0, 1], one per `grid` window of the 10 kHz `waveform`."""

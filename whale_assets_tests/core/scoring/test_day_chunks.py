@@ -111,6 +111,7 @@ class _Mean:
 
     name = "mean"
     grid = GRID
+    neighbourhood_windows = 0
 
     def __init__(self):
         self.calls = []
