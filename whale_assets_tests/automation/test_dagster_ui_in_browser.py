@@ -10,12 +10,14 @@ and the inline spectrogram preview where the materialization carries one) and th
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
 
 import pytest
 
+from whale_assets.assets import ALL_ASSETS
 from whale_assets_tests.support.browser import Page, chromium_path, headless_chromium
 from whale_assets_tests.support.dagster_dev import FINISHED_RUN, LOCATION, DagsterDev, running_dagster_dev
 from whale_assets_tests.support.instance import PROJECT_ROOT
@@ -27,8 +29,8 @@ pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (Debian: apt-get install chromium)"),
 ]
 
-ASSETS = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results",
-          "daily_scores", "hourly_presence", "raven_selections", "encounter_clips", "diel_presence"]
+# encounters .. whale_results, daily_scores, hourly_presence, raven_selections, encounter_clips, diel_presence
+ASSETS = [asset.key.to_user_string() for asset in ALL_ASSETS]
 WHALE_RESULTS_CHECKS = ["whale_results_rows_valid", "whale_results_complete"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 RUN_TIMEOUT_S = 240
@@ -92,6 +94,18 @@ def open_page(page: Page, url: str, *needles: str) -> str:
     return text
 
 
+def show_markdown(page: Page, label: str) -> None:
+    """Open a long markdown metadata entry: the table shows `[Show Markdown]`, a dialog renders it."""
+    opened = page.evaluate(
+        "(() => { const row = Array.from(document.querySelectorAll('tr')).find(r => r.cells.length > 1 && "
+        f"r.cells[0].innerText.trim() === {json.dumps(label)}); const link = row && row.querySelector('a'); "
+        "if (link) link.click(); return !!link; })()"
+    )
+    assert opened, f"no metadata entry {label} with a link to its markdown"
+    page.wait_for_text("Close")
+    time.sleep(1)  # the dialog fades in; a screenshot taken sooner shows it half transparent
+
+
 def keep_screenshot(page: Page, tmp_path, name: str) -> None:
     shot = page.screenshot(tmp_path / "screenshots" / f"{name}.png")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -124,15 +138,21 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
 
             # (2) The day's whale_results partition: its materialization metadata as a table.
             images = inline_images(server, DAY)
-            partition = open_page(page, f"{base}/assets/whale_results?view=partitions&partition={DAY}",
-                                  "Latest materialization", "Metadata", "preview", *images)
+            open_page(page, f"{base}/assets/whale_results?view=partitions&partition={DAY}",
+                      "Latest materialization", "Metadata", "preview", *images)
+            # `detected` and the `preview` table (rendered from markdown, a moment later): song at
+            # 'sing' with its pooled score and peak time, nothing in band at 'quiet'.
+            partition_shows = [r"^detected\n\s*\n?1$", r"^sing\tok\t0\.\d+\tTrue\t2023-09-14 16:0",
+                               r"^quiet\tno_signal\tnan\tFalse\tNaT"]
+            page.wait_until(lambda text: all(re.search(p, text, re.MULTILINE) for p in partition_shows),
+                            f"the metadata {partition_shows}")
             keep_screenshot(page, tmp_path, "whale_results-partition")
-            assert re.search(r"^detected\n\s*\n?1$", partition, re.MULTILINE), partition
-            assert re.search(r"^sing\tok\t0\.\d+\tTrue\t2023-09-14 16:0", partition, re.MULTILINE), partition
-            assert re.search(r"^quiet\tno_signal\tnan\tFalse\tNaT", partition, re.MULTILINE), partition
-            if images:  # the spectrogram preview (markdown data URI), where the asset emits one
+            for label in images:  # the spectrogram preview (markdown data URI), where the asset emits one
+                show_markdown(page, label)
                 shown = [i for i in page.loaded_images() if i["src"].startswith("data:image/png")]
+                keep_screenshot(page, tmp_path, f"whale_results-{label}")
                 assert shown and all(i["width"] > 0 and i["height"] > 0 for i in shown), page.images()
+                print(f"{label}: inline PNG shown at {[(i['width'], i['height']) for i in shown]} px")
 
             # (3) The checks tab: each check of the day with its result, and the details of one.
             open_page(page, f"{base}/assets/whale_results?view=checks", f"Checks ({len(WHALE_RESULTS_CHECKS)})")
