@@ -2,7 +2,7 @@
 
 from dagster import define_asset_job
 
-from whale_assets.assets import DAY_SCORE_ASSETS, DELIVERABLE_ASSETS, PIPELINE_ASSETS, diel_presence
+from whale_assets.assets import DAY_SCORE_ASSETS, PIPELINE_ASSETS, diel_presence, encounter_clips, raven_selections
 from whale_assets.assets.partitions import daily_partitions
 
 whale_pipeline_job = define_asset_job("whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions)
@@ -12,5 +12,8 @@ full_day_scoring_job = define_asset_job(
 )
 # Separate from whale_pipeline: deliverables are re-made from stored partitions (other thresholds,
 # clip lengths) without re-running the pipeline, and a failing file write never fails a pipeline run.
-deliverables_job = define_asset_job("deliverables", selection=DELIVERABLE_ASSETS, partitions_def=daily_partitions)
+# diel_presence needs the day's hourly_presence, so it runs in full_day_scoring, not here.
+deliverables_job = define_asset_job(
+    "deliverables", selection=[raven_selections, encounter_clips], partitions_def=daily_partitions
+)
 JOBS = [whale_pipeline_job, full_day_scoring_job, deliverables_job]
