@@ -18,14 +18,14 @@ from whale_assets_tests.support.pipeline import DAY, build_song_day, query, reus
 
 whale_results = importlib.import_module("whale_assets.assets.whale_results")  # the module, not the asset
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 KILLED_RUN = """
 import importlib, pathlib, sys, time
 from dagster import materialize
 from whale_assets.assets import PIPELINE_ASSETS
 from whale_assets.definitions import build_resources
 from whale_assets.settings import Settings
-
-pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
 ready = pathlib.Path(sys.argv[1])
 whale_results = importlib.import_module("whale_assets.assets.whale_results")

@@ -12,14 +12,14 @@ from whale_assets.storage import window_arrays
 from whale_assets.storage.partition_files import no_lock
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 WRITER = """
 import sys
 import numpy as np
 from upath import UPath
 from whale_assets.core.windows import WindowRecord
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, write_partition
-
-pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
 directory, value, rounds = UPath(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 for _ in range(rounds):

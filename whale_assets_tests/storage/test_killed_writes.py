@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from upath import UPath
 
 from whale_assets.core.windows import WindowRecord
@@ -14,14 +15,14 @@ from whale_assets.storage import window_arrays
 from whale_assets.storage.partition_files import no_lock
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
 
+pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
+
 WRITER = """
 import sys, time, pathlib
 import numpy as np
 from upath import UPath
 from whale_assets.core.windows import WindowRecord
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, write_partition
-
-pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
 directory, ready = UPath(sys.argv[1]), pathlib.Path(sys.argv[2])
 write_partition(directory, WindowArrays([WindowArray(WindowRecord(f"w{i}", n_samples=1), np.full(1000, 1.0, np.float32)) for i in range(3)]))
