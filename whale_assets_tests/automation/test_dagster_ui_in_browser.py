@@ -18,6 +18,7 @@ import time
 import pytest
 
 from whale_assets.assets import ALL_ASSETS
+from whale_assets.assets.checks import ALL_CHECKS
 from whale_assets_tests.support.browser import Page, chromium_path, headless_chromium
 from whale_assets_tests.support.dagster_dev import FINISHED_RUN, LOCATION, DagsterDev, running_dagster_dev
 from whale_assets_tests.support.instance import PROJECT_ROOT
@@ -31,7 +32,15 @@ pytestmark = [
 
 # encounters .. whale_results, daily_scores, hourly_presence, raven_selections, encounter_clips, diel_presence
 ASSETS = [asset.key.to_user_string() for asset in ALL_ASSETS]
-WHALE_RESULTS_CHECKS = ["whale_results_rows_valid", "whale_results_complete"]
+
+
+def checks_of(asset: str) -> list[str]:
+    """The names of the asset checks defined on `asset`, as the UI lists them."""
+    return sorted(key.name for checks in ALL_CHECKS for key in checks.check_keys if key.asset_key.to_user_string() == asset)
+
+
+WHALE_RESULTS_CHECKS = checks_of("whale_results")
+ENCOUNTERS_CHECKS = checks_of("encounters")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 RUN_TIMEOUT_S = 240
 
@@ -164,6 +173,6 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
             keep_screenshot(page, tmp_path, "whale_results-checks")
             assert "One row per kept encounter" in details
 
-            open_page(page, f"{base}/assets/encounters?view=checks", "Checks (1)")
-            page.wait_until(lambda text: shows_check_result(text, "encounters_dropped_rows", "Succeeded"),
-                            "encounters_dropped_rows succeeded")
+            open_page(page, f"{base}/assets/encounters?view=checks", f"Checks ({len(ENCOUNTERS_CHECKS)})")
+            page.wait_until(lambda text: all(shows_check_result(text, c, "Succeeded") for c in ENCOUNTERS_CHECKS),
+                            f"{ENCOUNTERS_CHECKS} succeeded")
