@@ -114,9 +114,15 @@ class HumpbackModel:
 
 def _import_hub() -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING banner, unless set
-    configure_tf_threads()
-    import tensorflow_hub as hub
-
+    try:
+        configure_tf_threads()
+        import tensorflow_hub as hub
+    except ImportError as error:
+        # Images built without the model (deploy/Dockerfile's default) meet this on the first score.
+        raise ModelLoadError(
+            f"the in-process humpback model needs TensorFlow ({error}); install whale_assets[model] "
+            "(the image's WITH_MODEL=1), or set WHALE_CLASSIFIER to another classifier"
+        ) from error
     return hub
 
 
