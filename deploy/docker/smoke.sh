@@ -58,6 +58,8 @@ cleanup() {
     say "stopping dockerd (pid $DOCKERD_PID)"
     kill "$DOCKERD_PID" 2>/dev/null
     for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
+    # dockerd leaves its default network namespace mounted under the exec root.
+    umount "$WORK/engine/exec/netns/default" 2>/dev/null
     [[ -z "${KEEP_IMAGES:-}" ]] && rm -rf "$WORK/engine"
   fi
   exit "$rc"
@@ -197,7 +199,7 @@ ROWS=$(compose exec -T code_server whale-assets sql --format csv \
 size() { docker image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1e6}'; }
 echo
 echo "== Docker smoke summary =="
-echo "engine:          $(docker version -f '{{.Server.Version}}') ($(docker info -f '{{.Driver}}')), started here: ${DOCKERD_PID:+yes}${DOCKERD_PID:-no}"
+echo "engine:          $(docker version -f '{{.Server.Version}}') ($(docker info -f '{{.Driver}}')), started here: ${DOCKERD_PID:+yes, pid }${DOCKERD_PID:-no}"
 echo "images:          $BASE_IMAGE $(size "$BASE_IMAGE"), $WHALE_IMAGE $(size "$WHALE_IMAGE"), $POSTGRES_IMAGE $(size "$POSTGRES_IMAGE")"
 for phase in base_image project_image postgres_image world stack launch_to_end; do
   [[ -n "${SECONDS_FOR[$phase]:-}" ]] && printf '%-16s %s s\n' "$phase:" "${SECONDS_FOR[$phase]}"
