@@ -5,7 +5,7 @@
 
 A run is one process executing a chain of steps (in-process executor), so the run's pod or task
 is the unit to size: memory here is a pod resource, never a concurrency pool. Launchers that do
-not read a tag ignore it (the default run launcher ignores all three).
+not read a tag ignore it (the default run launcher ignores all of them).
 """
 
 from __future__ import annotations
