@@ -132,11 +132,7 @@ def _rest_predict(servable: Servable, name: str, version: int | None, body: byte
     if "inputs" not in request:
         raise ServingError("INVALID_ARGUMENT", "Missing 'inputs' key (the stand-in speaks the columnar format only)")
     signature_name = request.get("signature_name", "")
-    answered = servable.resolve(name, version)
-    specs = servable.input_specs(answered, signature_name)
-    raw = request["inputs"] if isinstance(request["inputs"], dict) else {}
-    inputs = {key: np.asarray(value, dtype=specs[key].dtype.as_numpy_dtype if key in specs else None)
-              for key, value in raw.items()}
+    inputs = request["inputs"] if isinstance(request["inputs"], dict) else {}
     _, outputs = servable.predict(name, version, signature_name, inputs)
     values = {key: _json_value(value) for key, value in outputs.items()}
     return {"outputs": next(iter(values.values())) if len(values) == 1 else values}

@@ -46,9 +46,12 @@ class Faults:
         with self._lock:
             self.pending.extend([(code, signature)] * times)
 
-    def take(self, signature: str) -> str | None:
+    def count(self, signature: str) -> None:
         with self._lock:
             self.requests[signature] += 1
+
+    def take(self, signature: str) -> str | None:
+        with self._lock:
             if self.pending and self.pending[0][1] in (None, signature):
                 return self.pending.popleft()[0]
         return None
@@ -91,10 +94,12 @@ class Servable:
     def input_specs(self, version: int, signature_name: str) -> dict[str, Any]:
         return dict(self.signature(version, signature_name).structured_input_signature[1])
 
-    def predict(self, name: str, version: int | None, signature_name: str, inputs: dict[str, np.ndarray]) -> tuple[int, dict[str, np.ndarray]]:
-        """(version that answered, outputs as arrays) for inputs already converted to numpy."""
+    def predict(self, name: str, version: int | None, signature_name: str, inputs: dict[str, Any]) -> tuple[int, dict[str, np.ndarray]]:
+        """(version that answered, outputs as arrays). Inputs are arrays (gRPC) or JSON values (REST),
+        which take the signature's dtypes as TF Serving's JSON parser does."""
         import tensorflow as tf
 
+        self.faults.count(signature_name or DEFAULT_SIGNATURE)
         version = self.resolve(name, version)
         function = self.signature(version, signature_name)
         if (fault := self.faults.take(signature_name or DEFAULT_SIGNATURE)) is not None:
@@ -108,6 +113,8 @@ class Servable:
             )
         tensors = {}
         for key, value in inputs.items():
+            if not isinstance(value, np.ndarray):
+                value = np.asarray(value, dtype=specs[key].dtype.as_numpy_dtype)
             if value.dtype != specs[key].dtype.as_numpy_dtype:
                 raise ServingError("INVALID_ARGUMENT", f"Expects arg {key} to be {specs[key].dtype.name} but {value.dtype} is provided")
             tensors[key] = tf.constant(value)
