@@ -23,7 +23,7 @@ from whale_assets.sources.model_server.spec import ServedModelSpec
 from whale_assets.sources.model_server.transport import Transport
 
 DEFAULT_MAX_REQUEST_SAMPLES = 800_000
-"""4 rows of 16-window chunks (754 096 samples) per request: ~3.0 MB as a gRPC TensorProto, ~17 MB
+"""4 rows of 16-window chunks (754 096 samples) per request: ~3.0 MB as a gRPC TensorProto, ~13 MB
 as REST JSON; ~0.8 s of work for the real-size model on 2 cores."""
 DEFAULT_CONCURRENCY = 3
 DEFAULT_BACKOFF = Backoff()
