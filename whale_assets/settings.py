@@ -11,6 +11,7 @@ from pathlib import Path
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE, MODEL_ENV_VAR
+from whale_assets.sources.model_server.spec import served_model_spec_from_env
 
 CLASSIFIERS = ("humpback", "energy", "served")
 STORAGE_MODES = ("local", "s3")
@@ -173,15 +174,13 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
 
 def _served_model(env: Mapping[str, str]) -> dict[str, object]:
     """`WHALE_MODEL_SERVER`/`_NAME`/`_VERSION`: required and checked with WHALE_CLASSIFIER=served."""
-    from whale_assets.sources.model_server.spec import DEFAULT_MODEL_NAME, served_model_spec_from_env
-
     if env.get("WHALE_CLASSIFIER") != "served":
         return {}
     try:
         spec = served_model_spec_from_env(env)
     except ValueError as error:
         raise SettingsError(str(error)) from error
-    return {"model_server": str(spec.server), "model_name": spec.name or DEFAULT_MODEL_NAME, "model_version": spec.version}
+    return {"model_server": str(spec.server), "model_name": spec.name, "model_version": spec.version}
 
 
 def _encounter_source(value: str) -> str:
