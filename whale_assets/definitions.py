@@ -39,7 +39,9 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "audio_archive": AudioArchiveResource(
             source=settings.audio_source, endpoint_url=settings.audio_endpoint_url
         ),
-        "classifier": ClassifierResource(name=settings.classifier, model=settings.model),
+        "classifier": ClassifierResource(
+            name=settings.classifier, model=settings.model, precision=settings.model_precision
+        ),
         **storage_resources(settings),
     }
 

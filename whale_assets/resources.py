@@ -14,6 +14,7 @@ from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.settings import CLASSIFIERS, HAPPYWHALE
 from whale_assets.sources.encounter_exports import ExportProblem
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE
+from whale_assets.sources.model_precision import DEFAULT_PRECISION, check_precision, precision_label
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,20 @@ class AudioArchiveResource(ConfigurableResource):
 
 
 class ClassifierResource(ConfigurableResource):
-    """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector)."""
+    """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector).
+
+    `precision` (`float32` or `bfloat16`) is the humpback model's arithmetic; other classifiers ignore it.
+    """
 
     name: str = "humpback"
     model: str = DEFAULT_HANDLE
+    precision: str = DEFAULT_PRECISION
     _loaded: dict = PrivateAttr(default_factory=dict)
 
     def load(self, context_step_samples: int = 10_000) -> Classifier:
         if self.name not in CLASSIFIERS:
             raise ValueError(f"classifier {self.name!r} is not valid; use one of: {', '.join(CLASSIFIERS)}")
-        key = (self.name, self.model, context_step_samples)
+        key = (self.name, self.model, check_precision(self.precision), context_step_samples)
         if key not in self._loaded:
             self._loaded[key] = self._build(context_step_samples)
         return self._loaded[key]
@@ -91,11 +96,12 @@ class ClassifierResource(ConfigurableResource):
         # TensorFlow is imported only here, when the humpback model is really needed.
         from whale_assets.sources.humpback_model import load_humpback_model
 
-        return load_humpback_model(self.model, context_step_samples=context_step_samples)
+        return load_humpback_model(self.model, context_step_samples=context_step_samples, precision=self.precision)
 
     @property
     def label(self) -> str:
-        return "energy" if self.name == "energy" else self.model
+        """The classifier as fingerprints and tables know it (float32 keeps the bare model handle)."""
+        return "energy" if self.name == "energy" else precision_label(self.model, self.precision)
 
 
 class FileStore(ConfigurableResource):
