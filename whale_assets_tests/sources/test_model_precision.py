@@ -17,7 +17,7 @@ from whale_assets.sources.model_precision import check_precision, native_bfloat1
 
 BFLOAT16_TOLERANCE = 2e-3
 """Largest |bfloat16 - float32| score allowed on the stand-in: bfloat16 keeps 8 significant bits
-(relative rounding 2**-9) of the band powers; measured 1.5e-4 on ten minutes with song."""
+(relative rounding 2**-9) of the band powers; measured 1.4e-4 on `mars_audio` below."""
 
 
 @pytest.fixture(scope="module")
