@@ -47,6 +47,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             model_server=settings.model_server,
             model_name=settings.model_name,
             model_version=settings.model_version,
+            precision=settings.model_precision,
         ),
         **storage_resources(settings),
     }

@@ -21,6 +21,14 @@ import numpy as np
 
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.model_batches import plan_model_batches
+from whale_assets.sources.model_precision import (
+    DEFAULT_PRECISION,
+    PrecisionUnavailable,
+    check_precision,
+    precision_label,
+    precision_scope,
+    prepare_precision,
+)
 
 DEFAULT_HANDLE = "https://tfhub.dev/google/humpback_whale/1"
 MODEL_ENV_VAR = "WHALE_MODEL"
@@ -48,6 +56,7 @@ class HumpbackModel:
         chunk_windows: int = DEFAULT_CHUNK_WINDOWS,
         max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES,
         max_batch_rows: int | None = None,
+        precision: str = DEFAULT_PRECISION,
     ) -> None:
         if chunk_windows < 1:
             raise ValueError(f"chunk_windows must be >= 1, got {chunk_windows}")
@@ -57,7 +66,9 @@ class HumpbackModel:
                 f"max_batch_samples={max_batch_samples} is below one chunk of {chunk_windows} windows "
                 f"({chunk_samples} samples); raise it or lower chunk_windows"
             )
-        self.name = handle
+        self.name = precision_label(handle, precision)  # what tables and fingerprints call it
+        self.handle = handle
+        self.precision = precision
         self.grid = grid
         self.neighbourhood_windows = 0  # each window is judged on its own samples (per-window PCEN)
         self.class_names = class_names
@@ -89,10 +100,11 @@ class HumpbackModel:
         """One model call on [rows, samples]; returns [rows, windows] after checking the count."""
         import tensorflow as tf
 
-        out = self._score_fn(
-            waveform=tf.constant(batch[:, :, np.newaxis]),
-            context_step_samples=tf.constant(self.context_step_samples, tf.int64),
-        )["scores"].numpy()
+        with precision_scope(self.precision):
+            out = self._score_fn(
+                waveform=tf.constant(batch[:, :, np.newaxis]),
+                context_step_samples=tf.constant(self.context_step_samples, tf.int64),
+            )["scores"].numpy()
         scores = out.reshape(out.shape[0], out.shape[1])  # drop the single class axis
         if scores.shape != (batch.shape[0], expected_windows):
             raise RuntimeError(
@@ -182,19 +194,28 @@ def load_humpback_model(
     context_step_samples: int = 10_000,
     max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES,
     chunk_windows: int = DEFAULT_CHUNK_WINDOWS,
+    precision: str = DEFAULT_PRECISION,
 ) -> HumpbackModel:
-    """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory."""
-    key = (handle, context_step_samples, max_batch_samples, chunk_windows)
+    """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory.
+
+    `precision` (`float32` or `bfloat16`, see `model_precision`) is how the model's arithmetic runs;
+    the weights are loaded once per handle and shared by both precisions.
+    """
+    key = (handle, context_step_samples, max_batch_samples, chunk_windows, check_precision(precision))
     if key in _models:
         return _models[key]
     module, meta = _load_module(handle)
+    try:
+        prepare_precision(precision)
+    except PrecisionUnavailable as exc:
+        raise ModelLoadError(f"{handle}: {exc}") from exc
     grid = grid_from_metadata(meta, handle, context_step_samples)
     names = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in np.ravel(meta.get("class_names", [])))
     waveform_spec = module.signatures["score"].structured_input_signature[1].get("waveform")
     # Stack chunks only if the signature accepts a batch; a model pinned to batch 1 gets one row.
     rows = 1 if waveform_spec is not None and waveform_spec.shape[0] == 1 else None
     model = HumpbackModel(
-        module, handle, grid, context_step_samples, names or ("Mn",), chunk_windows, max_batch_samples, rows
+        module, handle, grid, context_step_samples, names or ("Mn",), chunk_windows, max_batch_samples, rows, precision
     )
     with _lock:
         return _models.setdefault(key, model)
