@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from dagster import (
     AssetsDefinition,
@@ -11,6 +12,7 @@ from dagster import (
     BetaWarning,
     Definitions,
     in_process_executor,
+    load_from_defs_folder,
     map_asset_specs,
     with_source_code_references,
 )
@@ -39,7 +41,14 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "audio_archive": AudioArchiveResource(
             source=settings.audio_source, endpoint_url=settings.audio_endpoint_url
         ),
-        "classifier": ClassifierResource(name=settings.classifier, model=settings.model),
+        "classifier": ClassifierResource(
+            name=settings.classifier,
+            model=settings.model,
+            model_server=settings.model_server,
+            model_name=settings.model_name,
+            model_version=settings.model_version,
+            precision=settings.model_precision,
+        ),
         **storage_resources(settings),
     }
 
@@ -72,8 +81,9 @@ def storage_resources(settings: Settings) -> dict[str, object]:
 
 
 # The kind each classifier runs on. The scoring assets' decorators declare the default's (the
-# TensorFlow humpback model); the setting is known only when the definitions are built.
-CLASSIFIER_KINDS = {"humpback": "tensorflow", "energy": "scipy"}
+# TensorFlow humpback model); the setting is known only when the definitions are built. Dagster's
+# UI has no icon for TF Serving or gRPC; `served` shows as the text kind "tfserving".
+CLASSIFIER_KINDS = {"humpback": "tensorflow", "energy": "scipy", "served": "tfserving"}
 DECLARED_CLASSIFIER_KIND = CLASSIFIER_KINDS["humpback"]
 # How the table assets are stored (their decorators declare the local DuckDB file).
 TABLE_STORAGE_KINDS = {"local": {"duckdb"}, "s3": {"parquet", "s3"}}
@@ -98,8 +108,30 @@ def described_assets(settings: Settings, assets: Sequence[AssetsDefinition] = AL
         return list(with_source_code_references(map_asset_specs(configured_kinds, assets)))
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def scaffolded_definitions(package_dir: Path = PACKAGE_DIR) -> Definitions:
+    """What `dg scaffold defs ...` added under `whale_assets/defs/` (nothing in this repository).
+
+    `load_from_defs_folder` finds the folder through pyproject.toml's `[tool.dg.project]`, which an
+    install from a wheel does not carry: there an empty folder loads nothing, and a folder with
+    definitions in it is an error rather than definitions silently left out.
+    """
+    if (package_dir.parent / "pyproject.toml").is_file():
+        return load_from_defs_folder(path_within_project=package_dir)
+    scaffolded = sorted(p.name for p in (package_dir / "defs").iterdir() if p.name not in {"__init__.py", "__pycache__"})
+    if scaffolded:
+        raise RuntimeError(
+            f"{package_dir / 'defs'} holds {', '.join(scaffolded)} but no pyproject.toml is beside the package to "
+            "load them with: install the project from its source folder (`pip install -e .`) or move them into "
+            "whale_assets/assets"
+        )
+    return Definitions()
+
+
 def build_definitions(settings: Settings) -> Definitions:
-    return Definitions(
+    platform = Definitions(
         assets=described_assets(settings),
         asset_checks=ALL_CHECKS,  # the jobs run the checks of the assets they select
         jobs=JOBS,
@@ -109,6 +141,7 @@ def build_definitions(settings: Settings) -> Definitions:
         # The graph is a chain: one process per run saves ~15 s of process start per step.
         executor=in_process_executor,
     )
+    return Definitions.merge(platform, scaffolded_definitions())
 
 
 defs = build_definitions(Settings.from_env())

@@ -14,6 +14,7 @@ from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.settings import CLASSIFIERS, HAPPYWHALE
 from whale_assets.sources.encounter_exports import ExportProblem
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE
+from whale_assets.sources.model_precision import DEFAULT_PRECISION, check_precision, precision_label
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,27 @@ class AudioArchiveResource(ConfigurableResource):
 
 
 class ClassifierResource(ConfigurableResource):
-    """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector)."""
+    """`humpback` (Google's model through tensorflow_hub), `energy` (band-energy detector), or
+    `served` (the humpback model on a TF Serving instance; no TensorFlow in this process).
+
+    `precision` (`float32` or `bfloat16`) is the in-process humpback model's arithmetic; the others ignore it.
+    """
 
     name: str = "humpback"
     model: str = DEFAULT_HANDLE
+    precision: str = DEFAULT_PRECISION
+    model_server: str | None = None
+    model_name: str = "humpback_whale"
+    model_version: int | None = None
     _loaded: dict = PrivateAttr(default_factory=dict)
 
     def load(self, context_step_samples: int = 10_000) -> Classifier:
         if self.name not in CLASSIFIERS:
             raise ValueError(f"classifier {self.name!r} is not valid; use one of: {', '.join(CLASSIFIERS)}")
-        key = (self.name, self.model, context_step_samples)
+        key = (
+            self.name, self.model, check_precision(self.precision), self.model_server, self.model_name,
+            self.model_version, context_step_samples,
+        )  # fmt: skip
         if key not in self._loaded:
             self._loaded[key] = self._build(context_step_samples)
         return self._loaded[key]
@@ -88,14 +100,30 @@ class ClassifierResource(ConfigurableResource):
             from whale_assets.core.scoring.energy import EnergyClassifier
 
             return EnergyClassifier()
+        if self.name == "served":
+            from whale_assets.sources.model_server import load_served_model
+
+            return load_served_model(self._served_spec(), context_step_samples=context_step_samples)
         # TensorFlow is imported only here, when the humpback model is really needed.
         from whale_assets.sources.humpback_model import load_humpback_model
 
-        return load_humpback_model(self.model, context_step_samples=context_step_samples)
+        return load_humpback_model(self.model, context_step_samples=context_step_samples, precision=self.precision)
+
+    def _served_spec(self):
+        from whale_assets.sources.model_server import ServedModelSpec, parse_server, parse_version
+
+        if not self.model_server:
+            raise ValueError("the served classifier needs WHALE_MODEL_SERVER (grpc://host:8500 or http://host:8501)")
+        return ServedModelSpec(parse_server(self.model_server), self.model_name, parse_version(self.model_version))
 
     @property
     def label(self) -> str:
-        return "energy" if self.name == "energy" else self.model
+        """What scores and fingerprints record. For `served`: server, model name and the version the
+        server reports (asked once), so another server or version recomputes; float32 keeps the bare
+        model handle, so partitions stored before the precision setting keep their fingerprints."""
+        if self.name == "served":
+            return self.load().name
+        return "energy" if self.name == "energy" else precision_label(self.model, self.precision)
 
 
 class FileStore(ConfigurableResource):

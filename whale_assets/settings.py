@@ -11,8 +11,10 @@ from pathlib import Path
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE, MODEL_ENV_VAR
+from whale_assets.sources.model_precision import DEFAULT_PRECISION, PRECISION_ENV_VAR, PRECISIONS
+from whale_assets.sources.model_server.spec import served_model_spec_from_env
 
-CLASSIFIERS = ("humpback", "energy")
+CLASSIFIERS = ("humpback", "energy", "served")
 STORAGE_MODES = ("local", "s3")
 HAPPYWHALE = "happywhale"
 
@@ -82,6 +84,12 @@ class Settings:
     storage: str = "local"
     s3_bucket: str | None = None
     s3_prefix: str = "whale_assets"
+    model_server: str | None = None
+    """`WHALE_MODEL_SERVER` (grpc://host:8500 or http://host:8501), needed by `served`."""
+    model_name: str = "humpback_whale"
+    model_version: int | None = None
+    model_precision: str = DEFAULT_PRECISION
+    """`float32` or `bfloat16`: the humpback model's arithmetic (WHALE_MODEL_PRECISION)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,7 +101,11 @@ class Settings:
             audio_endpoint_url=env.get("WHALE_AUDIO_ENDPOINT_URL") or None,
             classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
             model=env.get(MODEL_ENV_VAR, DEFAULT_HANDLE),
+            model_precision=_one_of(
+                PRECISION_ENV_VAR, env.get(PRECISION_ENV_VAR, "").strip() or DEFAULT_PRECISION, PRECISIONS
+            ),
             **_storage(env),
+            **_served_model(env),
         )
 
     @property
@@ -164,6 +176,17 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
         raise SettingsError("WHALE_STORAGE=s3 needs WHALE_S3_BUCKET (and optionally WHALE_S3_PREFIX)")
     prefix = env.get("WHALE_S3_PREFIX", "whale_assets").strip("/")
     return {"storage": storage, "s3_bucket": bucket, "s3_prefix": prefix}
+
+
+def _served_model(env: Mapping[str, str]) -> dict[str, object]:
+    """`WHALE_MODEL_SERVER`/`_NAME`/`_VERSION`: required and checked with WHALE_CLASSIFIER=served."""
+    if env.get("WHALE_CLASSIFIER") != "served":
+        return {}
+    try:
+        spec = served_model_spec_from_env(env)
+    except ValueError as error:
+        raise SettingsError(str(error)) from error
+    return {"model_server": str(spec.server), "model_name": spec.name, "model_version": spec.version}
 
 
 def _encounter_source(value: str) -> str:

@@ -33,12 +33,19 @@ def test_the_data_dir_is_made_absolute_once(tmp_path, monkeypatch):
         ("WHALE_ENCOUNTERS", "ftp://x", "'happywhale'"),
         ("WHALE_AUDIO_SOURCE", "gs://bucket", "s3://bucket[/prefix]"),
         ("WHALE_AUDIO_SOURCE", "ftp://x", "s3://bucket[/prefix]"),
+        ("WHALE_MODEL_PRECISION", "float16", "float32, bfloat16"),
     ],
 )
 def test_an_unknown_value_fails_naming_the_variable_and_the_valid_ones(variable, value, listed):
     with pytest.raises(SettingsError) as error:
         Settings.from_env({variable: value})
     assert variable in str(error.value) and value in str(error.value) and listed in str(error.value)
+
+
+def test_the_model_precision_is_float32_unless_bfloat16_is_asked_for(tmp_path):
+    assert Settings.from_env({"WHALE_DATA_DIR": str(tmp_path)}).model_precision == "float32"
+    assert Settings.from_env({"WHALE_MODEL_PRECISION": ""}).model_precision == "float32"
+    assert Settings.from_env({"WHALE_MODEL_PRECISION": "bfloat16"}).model_precision == "bfloat16"
 
 
 def test_local_sources_are_resolved_directories(tmp_path):

@@ -3,17 +3,23 @@
 They read what was stored (the `stored_tables` resource, the fingerprints beside the partitions
 and the materialization's metadata), so a reused partition is checked like a recomputed one.
 Blocking checks guard what downstream data would be wrong without: an ERROR there fails the run.
-Partitioned checks (`partitions_def` on a check) are a preview feature of Dagster 1.13, hence
-its PreviewWarning when the code location loads.
+Partitioned checks (`partitions_def` on a check) are a preview feature of Dagster 1.13: used
+knowingly (a check per day is what these are), so `daily_check` silences its PreviewWarning.
 """
+
+import warnings
+from collections.abc import Callable
 
 import pandas as pd
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
     AssetRecordsFilter,
+    AssetsDefinition,
+    PreviewWarning,
     asset_check,
 )
 
@@ -68,7 +74,18 @@ def _computed_encounters_metadata(context: AssetCheckExecutionContext) -> dict[s
     return None
 
 
-@asset_check(asset=encounters, partitions_def=daily_partitions)
+def daily_check(asset: AssetsDefinition, blocking: bool = False) -> Callable[[Callable], AssetChecksDefinition]:
+    """`@asset_check` on `asset`, one evaluation per daily partition."""
+
+    def decorate(check: Callable) -> AssetChecksDefinition:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PreviewWarning)
+            return asset_check(asset=asset, partitions_def=daily_partitions, blocking=blocking)(check)
+
+    return decorate
+
+
+@daily_check(encounters)
 def encounters_dropped_rows(context: AssetCheckExecutionContext) -> AssetCheckResult:
     """Warns when more than 20 % of the export's rows were dropped for bad data (the `rows_*` counts)."""
     metadata = _computed_encounters_metadata(context)
@@ -79,7 +96,7 @@ def encounters_dropped_rows(context: AssetCheckExecutionContext) -> AssetCheckRe
     return _result(dropped_rows(counts, DROPPED_ROWS_LIMIT), AssetCheckSeverity.WARN)
 
 
-@asset_check(asset=encounters, partitions_def=daily_partitions)
+@daily_check(encounters)
 def encounters_source_readable(context: AssetCheckExecutionContext) -> AssetCheckResult:
     """Warns when export files were empty or header only (`export_problems`): their encounters are missing.
 
@@ -91,7 +108,7 @@ def encounters_source_readable(context: AssetCheckExecutionContext) -> AssetChec
     return _result(exports_readable(list(metadata[EXPORT_PROBLEMS_KEY])), AssetCheckSeverity.WARN)
 
 
-@asset_check(asset=whale_results, partitions_def=daily_partitions, blocking=True)
+@daily_check(whale_results, blocking=True)
 def whale_results_rows_valid(context: AssetCheckExecutionContext, stored_tables: StoredTables) -> AssetCheckResult:
     """One row per kept encounter of the stored `encounters` day, statuses ok/no_audio/no_signal, scores in [0, 1]."""
     results = _stored(stored_tables, "whale_results", context)
@@ -105,7 +122,7 @@ def whale_results_rows_valid(context: AssetCheckExecutionContext, stored_tables:
     return _result(results_match_encounters(results, kept), AssetCheckSeverity.ERROR)
 
 
-@asset_check(asset=whale_results, partitions_def=daily_partitions)
+@daily_check(whale_results)
 def whale_results_complete(context: AssetCheckExecutionContext, fingerprints: FingerprintStore) -> AssetCheckResult:
     """Warns when the day is incomplete (built on audio or encounters that may still arrive)."""
     complete = fingerprints.get("whale_results", context.partition_key) is not None
@@ -117,7 +134,7 @@ def whale_results_complete(context: AssetCheckExecutionContext, fingerprints: Fi
     )
 
 
-@asset_check(asset=daily_scores, partitions_def=daily_partitions)
+@daily_check(daily_scores)
 def daily_scores_cover_the_day(context: AssetCheckExecutionContext, stored_tables: StoredTables) -> AssetCheckResult:
     """Warns when fewer than 99 % of a full day's model windows (87 269 at 0.99 s) have a score; lists empty hours."""
     scores = _stored(stored_tables, "daily_scores", context)
@@ -125,7 +142,7 @@ def daily_scores_cover_the_day(context: AssetCheckExecutionContext, stored_table
     return _result(day_coverage(times, _day(context), MIN_DAY_COVERAGE), AssetCheckSeverity.WARN)
 
 
-@asset_check(asset=hourly_presence, partitions_def=daily_partitions, blocking=True)
+@daily_check(hourly_presence, blocking=True)
 def hourly_presence_has_24_hours(context: AssetCheckExecutionContext, stored_tables: StoredTables) -> AssetCheckResult:
     """Exactly one row for each of the day's 24 UTC hours."""
     table = _stored(stored_tables, "hourly_presence", context)

@@ -2,10 +2,10 @@
 
 One `score` call on a whole hour needs >15 GB, and batch-1 calls per window waste hours on call
 overhead, so `HumpbackModel.score` cuts the input into chunks of `chunk_windows` windows that
-overlap by exactly one context minus one step (chunk c covers windows [c*K, (c+1)*K) with audio
-[c*K*step, c*K*step + samples_for_windows(K))) and stacks equal chunks along the batch axis, at
-most `max_batch_samples` samples per call. The model applies PCEN per window, so chunked scores
-equal one-call scores window for window.
+overlap by exactly one context minus one step and stacks equal chunks along the batch axis, at
+most `max_batch_samples` samples per call (`core/scoring/model_batches.py`, shared with the
+served model). The model applies PCEN per window, so chunked scores equal one-call scores window
+for window.
 
 TensorFlow is imported lazily: importing this module stays cheap for code that never scores.
 """
@@ -20,6 +20,15 @@ from typing import Any
 import numpy as np
 
 from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.model_batches import plan_model_batches
+from whale_assets.sources.model_precision import (
+    DEFAULT_PRECISION,
+    PrecisionUnavailable,
+    check_precision,
+    precision_label,
+    precision_scope,
+    prepare_precision,
+)
 
 DEFAULT_HANDLE = "https://tfhub.dev/google/humpback_whale/1"
 MODEL_ENV_VAR = "WHALE_MODEL"
@@ -47,6 +56,7 @@ class HumpbackModel:
         chunk_windows: int = DEFAULT_CHUNK_WINDOWS,
         max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES,
         max_batch_rows: int | None = None,
+        precision: str = DEFAULT_PRECISION,
     ) -> None:
         if chunk_windows < 1:
             raise ValueError(f"chunk_windows must be >= 1, got {chunk_windows}")
@@ -56,7 +66,9 @@ class HumpbackModel:
                 f"max_batch_samples={max_batch_samples} is below one chunk of {chunk_windows} windows "
                 f"({chunk_samples} samples); raise it or lower chunk_windows"
             )
-        self.name = handle
+        self.name = precision_label(handle, precision)  # what tables and fingerprints call it
+        self.handle = handle
+        self.precision = precision
         self.grid = grid
         self.neighbourhood_windows = 0  # each window is judged on its own samples (per-window PCEN)
         self.class_names = class_names
@@ -79,30 +91,20 @@ class HumpbackModel:
         x = np.asarray(waveform, dtype=np.float32)
         if x.ndim != 1:
             raise ValueError(f"waveform must be 1-D, got shape {x.shape}")
-        n_total = self.grid.n_windows(x.size)
-        scores = np.empty(n_total, dtype=np.float32)
-        k, step = self.chunk_windows, self.grid.step_samples
-        n_full = n_total // k
-        chunk_samples = self.grid.samples_for_windows(k)
-        for first in range(0, n_full, self.batch_rows):
-            chunks = range(first, min(first + self.batch_rows, n_full))
-            batch = np.stack([x[c * k * step : c * k * step + chunk_samples] for c in chunks])
-            scores[first * k : (chunks[-1] + 1) * k] = self._call(batch, k).ravel()
-        ragged = n_total - n_full * k
-        if ragged:
-            start = n_full * k * step
-            tail = x[start : start + self.grid.samples_for_windows(ragged)]
-            scores[n_full * k :] = self._call(tail[np.newaxis], ragged).ravel()
+        scores = np.empty(self.grid.n_windows(x.size), dtype=np.float32)
+        for batch in plan_model_batches(self.grid, x.size, self.chunk_windows, self.batch_rows):
+            scores[batch.first_window : batch.stop_window] = self._call(batch.stack(x), batch.row_windows).ravel()
         return scores
 
     def _call(self, batch: np.ndarray, expected_windows: int) -> np.ndarray:
         """One model call on [rows, samples]; returns [rows, windows] after checking the count."""
         import tensorflow as tf
 
-        out = self._score_fn(
-            waveform=tf.constant(batch[:, :, np.newaxis]),
-            context_step_samples=tf.constant(self.context_step_samples, tf.int64),
-        )["scores"].numpy()
+        with precision_scope(self.precision):
+            out = self._score_fn(
+                waveform=tf.constant(batch[:, :, np.newaxis]),
+                context_step_samples=tf.constant(self.context_step_samples, tf.int64),
+            )["scores"].numpy()
         scores = out.reshape(out.shape[0], out.shape[1])  # drop the single class axis
         if scores.shape != (batch.shape[0], expected_windows):
             raise RuntimeError(
@@ -198,19 +200,28 @@ def load_humpback_model(
     context_step_samples: int = 10_000,
     max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES,
     chunk_windows: int = DEFAULT_CHUNK_WINDOWS,
+    precision: str = DEFAULT_PRECISION,
 ) -> HumpbackModel:
-    """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory."""
-    key = (handle, context_step_samples, max_batch_samples, chunk_windows)
+    """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory.
+
+    `precision` (`float32` or `bfloat16`, see `model_precision`) is how the model's arithmetic runs;
+    the weights are loaded once per handle and shared by both precisions.
+    """
+    key = (handle, context_step_samples, max_batch_samples, chunk_windows, check_precision(precision))
     if key in _models:
         return _models[key]
     module, meta = _load_module(handle)
+    try:
+        prepare_precision(precision)
+    except PrecisionUnavailable as exc:
+        raise ModelLoadError(f"{handle}: {exc}") from exc
     grid = grid_from_metadata(meta, handle, context_step_samples)
     names = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in np.ravel(meta.get("class_names", [])))
     waveform_spec = module.signatures["score"].structured_input_signature[1].get("waveform")
     # Stack chunks only if the signature accepts a batch; a model pinned to batch 1 gets one row.
     rows = 1 if waveform_spec is not None and waveform_spec.shape[0] == 1 else None
     model = HumpbackModel(
-        module, handle, grid, context_step_samples, names or ("Mn",), chunk_windows, max_batch_samples, rows
+        module, handle, grid, context_step_samples, names or ("Mn",), chunk_windows, max_batch_samples, rows, precision
     )
     with _lock:
         return _models.setdefault(key, model)

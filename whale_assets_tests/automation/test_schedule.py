@@ -50,7 +50,8 @@ def test_each_tick_requests_the_previous_complete_utc_day(schedule, when, partit
 
 
 def test_it_agrees_with_dagsters_schedule_built_from_the_partitioned_job(schedule):
-    built = build_schedule_from_partitioned_job(whale_pipeline_job, hour_of_day=2)
+    # The job as the code location resolves it: partitioned like the assets it selects.
+    built = build_schedule_from_partitioned_job(defs.resolve_job_def(whale_pipeline_job.name), hour_of_day=2)
     assert built.cron_schedule == schedule.cron_schedule
     assert built.execution_timezone == schedule.execution_timezone
     assert built.default_status == schedule.default_status

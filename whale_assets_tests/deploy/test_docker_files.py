@@ -177,7 +177,7 @@ def test_image_runs_as_a_non_root_user_and_serves_the_code_location_by_default()
 def test_image_installs_postgres_and_docker_extras_and_tensorflow_only_with_model():
     install = next(argument for instruction, argument in dockerfile_instructions()
                    if instruction == "RUN" and "pip install" in argument)
-    assert "extras=postgres,docker;" in install
+    assert "extras=postgres,docker,k8s,served;" in install
     assert 'if [ "$WITH_MODEL" = "1" ]; then extras="$extras,model"; fi' in install
     assert 'pip install ".[$extras]"' in install
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
@@ -187,6 +187,8 @@ def test_image_installs_postgres_and_docker_extras_and_tensorflow_only_with_mode
     assert {dep.split(">")[0] for dep in extras["model"]} == {"tensorflow", "tensorflow-hub"}
     assert any(dep.startswith("dagster-postgres") for dep in extras["postgres"])
     assert any(dep.startswith("dagster-docker") for dep in extras["docker"])
+    assert any(dep.startswith("dagster-k8s") for dep in extras["k8s"])
+    assert "served" in extras
 
 
 def test_build_context_sends_only_the_package_and_its_metadata():

@@ -17,13 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 WITHOUT_TENSORFLOW = "import sys\nfor name in ('tensorflow', 'tensorflow_hub'):\n    sys.modules[name] = None\n"
 
 
-@pytest.mark.parametrize("classifier", ["energy", "humpback"])
+@pytest.mark.parametrize("classifier", ["energy", "humpback", "served"])
 def test_definitions_load_without_tensorflow_installed(tmp_path: Path, classifier: str) -> None:
     code = WITHOUT_TENSORFLOW + (
         "from whale_assets.definitions import defs\n"
         "assert defs.resolve_job_def('whale_pipeline') is not None\n"
     )
-    env = {**os.environ, "WHALE_DATA_DIR": str(tmp_path), "WHALE_CLASSIFIER": classifier}
+    env = {**os.environ, "WHALE_DATA_DIR": str(tmp_path), "WHALE_CLASSIFIER": classifier,
+           "WHALE_MODEL_SERVER": "grpc://127.0.0.1:8500"}  # only read with served; nothing connects at load
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                             timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
