@@ -154,3 +154,32 @@ def running_postgres() -> Iterator[str]:
         if process is not None:
             _stop(process, data_dir)
         shutil.rmtree(root, ignore_errors=True)
+
+
+DEPLOY_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "dagster.yaml"
+
+
+def instance_env(url: str) -> dict[str, str]:
+    """The DAGSTER_PG_* variables deploy/postgres/dagster.yaml reads, for the server at `url`."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return {
+        "DAGSTER_PG_USERNAME": parsed.username or SERVER_USER,
+        "DAGSTER_PG_PASSWORD": "unused-trust-auth",  # the test server trusts loopback; a password is still sent
+        "DAGSTER_PG_HOST": parsed.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(parsed.port),
+        "DAGSTER_PG_DB": parsed.database or DATABASE,
+    }
+
+
+def postgres_dagster_home(home: Path, max_concurrent_runs: int | None = None) -> Path:
+    """`home` created as a DAGSTER_HOME holding deploy/postgres/dagster.yaml (optionally another run limit)."""
+    import yaml
+
+    home.mkdir(parents=True)
+    config = yaml.safe_load(DEPLOY_DAGSTER_YAML.read_text())
+    if max_concurrent_runs is not None:
+        config["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent_runs
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return home
