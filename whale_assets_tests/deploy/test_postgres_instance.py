@@ -15,7 +15,6 @@ from whale_assets.storage.run_placement import run_launcher_name
 from whale_assets_tests.support.instance import PROJECT_ROOT
 from whale_assets_tests.support.postgres import instance_env, postgres_dagster_home, running_postgres
 
-
 pytest.importorskip("dagster_postgres", reason="the postgres extra is not installed: pip install -e '.[postgres]'")
 
 
