@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from dagster import (
     AssetsDefinition,
@@ -11,6 +12,7 @@ from dagster import (
     BetaWarning,
     Definitions,
     in_process_executor,
+    load_from_defs_folder,
     map_asset_specs,
     with_source_code_references,
 )
@@ -103,8 +105,30 @@ def described_assets(settings: Settings, assets: Sequence[AssetsDefinition] = AL
         return list(with_source_code_references(map_asset_specs(configured_kinds, assets)))
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def scaffolded_definitions(package_dir: Path = PACKAGE_DIR) -> Definitions:
+    """What `dg scaffold defs ...` added under `whale_assets/defs/` (nothing in this repository).
+
+    `load_from_defs_folder` finds the folder through pyproject.toml's `[tool.dg.project]`, which an
+    install from a wheel does not carry: there an empty folder loads nothing, and a folder with
+    definitions in it is an error rather than definitions silently left out.
+    """
+    if (package_dir.parent / "pyproject.toml").is_file():
+        return load_from_defs_folder(path_within_project=package_dir)
+    scaffolded = sorted(p.name for p in (package_dir / "defs").iterdir() if p.name not in {"__init__.py", "__pycache__"})
+    if scaffolded:
+        raise RuntimeError(
+            f"{package_dir / 'defs'} holds {', '.join(scaffolded)} but no pyproject.toml is beside the package to "
+            "load them with: install the project from its source folder (`pip install -e .`) or move them into "
+            "whale_assets/assets"
+        )
+    return Definitions()
+
+
 def build_definitions(settings: Settings) -> Definitions:
-    return Definitions(
+    platform = Definitions(
         assets=described_assets(settings),
         asset_checks=ALL_CHECKS,  # the jobs run the checks of the assets they select
         jobs=JOBS,
@@ -114,6 +138,7 @@ def build_definitions(settings: Settings) -> Definitions:
         # The graph is a chain: one process per run saves ~15 s of process start per step.
         executor=in_process_executor,
     )
+    return Definitions.merge(platform, scaffolded_definitions())
 
 
 defs = build_definitions(Settings.from_env())

@@ -14,14 +14,11 @@ from dataclasses import dataclass
 
 from dagster import AssetChecksDefinition, AssetsDefinition, DagsterInstance, PreviewWarning
 
-from whale_assets.assets.policies import MODEL_SCORING
-
 PODS_ENV = "WHALE_DEPLOY_PODS"
 LIMITS_ENV = "WHALE_POOL_LIMITS"
-# Pools that guard something each run worker holds for itself (the model and its batches in the
-# run's memory): with runs in their own pods, sized by pod resources, one slot per pod. Every other
-# pool guards something shared by the whole deployment (the DuckDB file; a day's figures) and stays 1.
-PER_POD_POOLS = frozenset({MODEL_SCORING})
+# One node shares its RAM (model_scoring) and its DuckDB file (duckdb_writers): 1 slot each. With N
+# run pods (S3 storage), each pod brings its own memory and tables are atomic Parquet objects, so
+# each pool gets a slot per pod: a cluster-wide 1 would make the pods wait on each other.
 
 
 class DeployInitError(ValueError):
@@ -51,7 +48,7 @@ def project_pools() -> set[str]:
 
 
 def pool_limits(pools: Iterable[str], pods: int = 1, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
-    """The limit of each pool: one node (`pods=1`) gives 1 everywhere; N pods give N to per-pod pools."""
+    """The limit of each pool: one node (`pods=1`) gives 1 everywhere, N run pods N; `overrides` win."""
     if pods < 1:
         raise DeployInitError(f"pods must be a positive integer (got {pods})")
     pools = set(pools)
@@ -61,7 +58,7 @@ def pool_limits(pools: Iterable[str], pods: int = 1, overrides: Mapping[str, int
         raise DeployInitError(f"unknown pool(s) {', '.join(unknown)}; the definitions declare: {', '.join(sorted(pools))}")
     if any(limit < 0 for limit in overrides.values()):
         raise DeployInitError(f"a pool limit cannot be negative: {overrides}")
-    return {pool: overrides.get(pool, pods if pool in PER_POD_POOLS else 1) for pool in sorted(pools)}
+    return {pool: overrides.get(pool, pods) for pool in sorted(pools)}
 
 
 def parse_limits(items: Sequence[str]) -> dict[str, int]:

@@ -4,11 +4,18 @@ from dagster import define_asset_job
 
 from whale_assets.assets import DAY_SCORE_ASSETS, PIPELINE_ASSETS, diel_presence, encounter_clips, raven_selections
 from whale_assets.assets.partitions import daily_partitions
+from whale_assets.deploy_tags import FULL_DAY_RUN, PIPELINE_RUN
 
-whale_pipeline_job = define_asset_job("whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions)
+# The tags size each run's pod (Kubernetes) or task (ECS); the default run launcher ignores them.
+whale_pipeline_job = define_asset_job(
+    "whale_pipeline", selection=PIPELINE_ASSETS, partitions_def=daily_partitions, tags=PIPELINE_RUN.tags()
+)
 # diel_presence runs with each scored day, so the cumulative heatmap follows the days as they arrive.
 full_day_scoring_job = define_asset_job(
-    "full_day_scoring", selection=[*DAY_SCORE_ASSETS, diel_presence], partitions_def=daily_partitions
+    "full_day_scoring",
+    selection=[*DAY_SCORE_ASSETS, diel_presence],
+    partitions_def=daily_partitions,
+    tags=FULL_DAY_RUN.tags(),
 )
 # Separate from whale_pipeline: deliverables are re-made from stored partitions (other thresholds,
 # clip lengths) without re-running the pipeline, and a failing file write never fails a pipeline run.

@@ -27,11 +27,11 @@ def test_the_pools_are_those_the_jobs_of_the_code_location_run(tmp_path):
     assert {"duckdb_writers", "model_scoring"} <= job_pools
 
 
-def test_one_node_gets_one_slot_per_pool_and_n_pods_one_model_slot_per_pod():
+def test_one_node_gets_one_slot_per_pool_and_n_pods_one_slot_per_pod():
     pools = {"duckdb_writers", "model_scoring"}
     assert pool_limits(pools) == {"duckdb_writers": 1, "model_scoring": 1}
-    assert pool_limits(pools, pods=4) == {"duckdb_writers": 1, "model_scoring": 4}
-    assert pool_limits(pools, pods=4, overrides={"duckdb_writers": 2}) == {"duckdb_writers": 2, "model_scoring": 4}
+    assert pool_limits(pools, pods=4) == {"duckdb_writers": 4, "model_scoring": 4}
+    assert pool_limits(pools, pods=4, overrides={"duckdb_writers": 1}) == {"duckdb_writers": 1, "model_scoring": 4}
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_bad_pods_or_limits_are_refused_naming_the_problem(pods, overrides, mess
 def test_flags_win_over_the_environment_which_wins_over_one_nodes_defaults():
     env = {"WHALE_DEPLOY_PODS": "3", "WHALE_POOL_LIMITS": "duckdb_writers=2, model_scoring=5"}
     assert limits_from(None, [], {}) == {"duckdb_writers": 1, "model_scoring": 1}
-    assert limits_from(None, [], {"WHALE_DEPLOY_PODS": "3"}) == {"duckdb_writers": 1, "model_scoring": 3}
+    assert limits_from(None, [], {"WHALE_DEPLOY_PODS": "3"}) == {"duckdb_writers": 3, "model_scoring": 3}
     assert limits_from(None, [], env) == {"duckdb_writers": 2, "model_scoring": 5}
     assert limits_from(2, ["model_scoring=1"], env) == {"duckdb_writers": 2, "model_scoring": 1}
     with pytest.raises(DeployInitError, match="WHALE_DEPLOY_PODS"):
@@ -70,7 +70,7 @@ def test_the_command_sets_the_limits_in_the_instance_of_dagster_home(tmp_path, m
     with instance_for_test(temp_dir=str(tmp_path)) as instance:  # sets DAGSTER_HOME to tmp_path
         monkeypatch.delenv("WHALE_DEPLOY_PODS", raising=False)
         monkeypatch.delenv("WHALE_POOL_LIMITS", raising=False)
-        assert main(["deploy-init", "--pods", "2"]) == 0
+        assert main(["deploy-init", "--pods", "2", "--limit", "duckdb_writers=1"]) == 0
         stored = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
     assert stored == {"duckdb_writers": 1, "model_scoring": 2}
     assert capsys.readouterr().out.splitlines() == ["duckdb_writers: 1 (was not set)", "model_scoring: 2 (was not set)"]

@@ -7,9 +7,9 @@ import shutil
 import time
 from pathlib import Path
 
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRunStatus
 
-from whale_assets.definitions import build_definitions
+from whale_assets.demo.launch import RunRequestSpec, failed_checks, launch_and_wait
 from whale_assets.demo.world import DEMO_DAYS, DEMO_MARGIN_S, build_world
 from whale_assets.results_sql import run_query
 from whale_assets.settings import Settings
@@ -53,40 +53,33 @@ def run_demo(directory: str) -> int:
     }
     settings = Settings.from_env(env)
     home = demo_dagster_home(root / "dagster_home")
-    job = build_definitions(settings).resolve_job_def(JOB)
-    # The demo's margin is the runs' own config (and tag): launched again with it, a day is reused;
-    # the launchpad's defaults would recompute it. In-process runs have no code location, so the
-    # UI cannot re-execute them; the printout says how to launch the same config instead.
+    # Queued and run by a daemon from the code location, as the UI launches them: the UI can
+    # re-execute these runs, and a re-execution (same config) reuses every stored partition.
+    # The demo's margin is the runs' own config and tag; the launchpad's default recomputes a day.
     run_config = {**DEMO_CONFIG, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    requests = [
+        RunRequestSpec(JOB, day.isoformat(), run_config, {DEMO_CONFIG_TAG: json.dumps(DEMO_CONFIG)}) for day in DEMO_DAYS
+    ]
+    print(f"Running {JOB} for {', '.join(r.partition for r in requests)} (queued, started by dagster-daemon) ...")
+    runs = launch_and_wait(home, env, requests)
     with DagsterInstance.from_config(str(home)) as instance:
-        for day in DEMO_DAYS:
-            result = job.execute_in_process(
-                partition_key=day.isoformat(),
-                instance=instance,
-                run_config=run_config,
-                tags={DEMO_CONFIG_TAG: json.dumps(DEMO_CONFIG)},
-                raise_on_error=False,
-            )
-            print(f"  {day}: {'materialized' if result.success else 'FAILED'} (run {result.run_id})")
-            for check in result.get_asset_check_evaluations():
-                if not check.passed:
-                    print(f"    check {check.check_name} ({check.severity.value.lower()}): {check.description}")
-            if not result.success:
-                return 1
+        for run in runs:
+            print(f"  {run.tags['dagster/partition']}: {run.status.value} (run {run.run_id})")
+            for check in failed_checks(instance, run.run_id):
+                print(f"    check {check.check_name} ({check.severity}): {check.description}")
+    if any(run.status != DagsterRunStatus.SUCCESS for run in runs):
+        print(f"A run failed: its log is in the UI (see below) and {home / 'daemon.log'}")
+        return 1
     print()
     print(run_query(SUMMARY_SQL, settings.database).to_string(index=False))
     encounters = run_query("select count(*) as n from encounters", settings.database)["n"][0]
     print(f"\n{encounters} encounters kept, results in {settings.database} ({time.perf_counter() - started:.0f} s)")
     print("Figures:", settings.data_dir / "images")
     settings_env = " ".join(f"{k}={v}" for k, v in env.items())
-    print(f"Browse the runs (in the repository root): {settings_env} DAGSTER_HOME={home} dagster dev")
-    config = json.dumps(DEMO_CONFIG)
+    print(f"Browse and re-execute the runs: {settings_env} DAGSTER_HOME={home} dagster dev -w {home / 'workspace.yaml'}")
     print(
-        f"The demo ran {JOB} with margin_s {DEMO_MARGIN_S:g} (the launchpad's default is 1800, which recomputes a "
-        f"day). To re-run a day and reuse what is stored, launch {JOB} for it with this config: {config}\n"
-        f"  UI: Jobs -> {JOB} -> Launchpad, pick the partition, paste the config; or, with dagster dev running, "
-        f"in the repository root: {settings_env} DAGSTER_HOME={home} dagster job launch -w workspace.yaml "
-        f"-l whale_assets -j {JOB} --tags '{{\"dagster/partition\": \"{DEMO_DAYS[0]}\"}}' --config-json '{config}'"
+        f"The demo ran {JOB} with {json.dumps(DEMO_CONFIG)} (tag {DEMO_CONFIG_TAG}); the launchpad's default margin_s "
+        f"is 1800, which recomputes a day. Re-execute a demo run (same config) to reuse what is stored."
     )
     print(f'Query: WHALE_DATA_DIR={env["WHALE_DATA_DIR"]} whale-assets sql "select * from whale_results"')
     return 0

@@ -131,6 +131,9 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
     build_song_day(world)
     with running_dagster_dev(world, tmp_path) as server:
         launch_day(server, DAY)
+        # The UI's "Join the Dagster community" dialog (shown on localhost until seen) would cover
+        # the screenshots: mark it seen, as its Dismiss button does.
+        assert server.graphql("mutation { setNuxSeen }")["setNuxSeen"] is True
         base = f"http://127.0.0.1:{server.port}"
         with headless_chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log") as page:
             # (1) Global asset lineage: three groups, collapsed at first; expand them (the graph

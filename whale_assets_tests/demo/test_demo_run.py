@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
+from whale_assets.demo import launch
 from whale_assets.demo import run as demo_run
 from whale_assets.demo.world import DEMO_DAYS
+from whale_assets.storage.metadata_keys import REUSED_KEY
+
+PIPELINE = {"encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"}
 
 pytestmark = pytest.mark.slow  # builds the demo world (two sparse day files) and runs the pipeline
 
@@ -38,3 +42,26 @@ def test_the_demo_runs_whale_pipeline_on_the_project_instance_settings(tmp_path)
         assert run.run_config["ops"]["raw_audio"] == recorded["ops"]["raw_audio"]
     assert json.dumps(demo_run.DEMO_CONFIG) in demo.stdout  # told how to re-run the same way
     assert "sifted_s" in demo.stdout and "no_signal" in demo.stdout
+
+    # Launched from the code location, as the UI launches: the UI can re-execute them, and a
+    # re-execution (the run's own job, config and tags) reuses every stored asset of the day.
+    first = min(runs, key=lambda run: run.tags["dagster/partition"])
+    assert first.remote_job_origin is not None
+    assert first.remote_job_origin.location_name == launch.LOCATION
+    env = {name: value for name, value in (pair.split("=", 1) for pair in _demo_env(demo.stdout))}
+    again = launch.RunRequestSpec(first.job_name, first.tags["dagster/partition"], first.run_config, {})
+    [rerun] = launch.launch_and_wait(tmp_path / "dagster_home", env, [again])
+    assert rerun.status == DagsterRunStatus.SUCCESS
+    with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        materialized = [
+            entry.get_dagster_event().step_materialization_data.materialization
+            for entry in instance.all_logs(rerun.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+        ]
+    assert {m.asset_key.path[-1] for m in materialized} == set(PIPELINE)
+    assert all(m.metadata[REUSED_KEY].value is True for m in materialized)
+
+
+def _demo_env(stdout: str) -> list[str]:
+    """The WHALE_* settings the demo printed in its `dagster dev` line."""
+    line = next(line for line in stdout.splitlines() if line.startswith("Browse and re-execute"))
+    return [word for word in line.split() if word.startswith("WHALE_")]

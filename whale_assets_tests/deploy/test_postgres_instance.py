@@ -31,7 +31,7 @@ def test_the_example_instance_stores_runs_and_pool_limits_in_postgres(postgres_u
     done = subprocess.run([sys.executable, "-m", "whale_assets.cli", "deploy-init", "--pods", "3"],
                           capture_output=True, text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == ["duckdb_writers: 1 (was not set)", "model_scoring: 3 (was not set)"]
+    assert done.stdout.splitlines() == ["duckdb_writers: 3 (was not set)", "model_scoring: 3 (was not set)"]
 
     for name, value in {**instance_env(postgres_url), "DAGSTER_HOME": str(home)}.items():
         monkeypatch.setenv(name, value)
@@ -41,11 +41,11 @@ def test_the_example_instance_stores_runs_and_pool_limits_in_postgres(postgres_u
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert run_launcher_name(instance) == "DefaultRunLauncher"
         limits = {p.name: (p.limit, p.from_default) for p in instance.event_log_storage.get_pool_limits()}
-    assert limits == {"duckdb_writers": (1, False), "model_scoring": (3, False)}
+    assert limits == {"duckdb_writers": (3, False), "model_scoring": (3, False)}
     # the limits are rows of the Postgres database itself, not of a local file
     with sqlalchemy.create_engine(postgres_url).connect() as connection:
         rows = connection.execute(sqlalchemy.text("select concurrency_key, \"limit\" from concurrency_limits")).all()
-    assert sorted(rows) == [("duckdb_writers", 1), ("model_scoring", 3)]
+    assert sorted(rows) == [("duckdb_writers", 3), ("model_scoring", 3)]
 
 
 def test_a_bare_postgresql_url_needs_psycopg_3_which_dagster_postgres_does_not_install(postgres_url):

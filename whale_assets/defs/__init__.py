@@ -1,0 +1,1 @@
+"""Definitions scaffolded by `dg scaffold defs` land here."""
