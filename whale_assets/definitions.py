@@ -41,7 +41,13 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "audio_archive": AudioArchiveResource(
             source=settings.audio_source, endpoint_url=settings.audio_endpoint_url
         ),
-        "classifier": ClassifierResource(name=settings.classifier, model=settings.model),
+        "classifier": ClassifierResource(
+            name=settings.classifier,
+            model=settings.model,
+            model_server=settings.model_server,
+            model_name=settings.model_name,
+            model_version=settings.model_version,
+        ),
         **storage_resources(settings),
     }
 
@@ -79,8 +85,9 @@ def storage_resources(settings: Settings) -> dict[str, object]:
 
 
 # The kind each classifier runs on. The scoring assets' decorators declare the default's (the
-# TensorFlow humpback model); the setting is known only when the definitions are built.
-CLASSIFIER_KINDS = {"humpback": "tensorflow", "energy": "scipy"}
+# TensorFlow humpback model); the setting is known only when the definitions are built. Dagster's
+# UI has no icon for TF Serving or gRPC; `served` shows as the text kind "tfserving".
+CLASSIFIER_KINDS = {"humpback": "tensorflow", "energy": "scipy", "served": "tfserving"}
 DECLARED_CLASSIFIER_KIND = CLASSIFIER_KINDS["humpback"]
 # How the table assets are stored (their decorators declare the local DuckDB file).
 TABLE_STORAGE_KINDS = {"local": {"duckdb"}, "s3": {"parquet", "s3"}}

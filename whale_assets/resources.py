@@ -69,16 +69,20 @@ class AudioArchiveResource(ConfigurableResource):
 
 
 class ClassifierResource(ConfigurableResource):
-    """`humpback` (Google's model through tensorflow_hub) or `energy` (band-energy detector)."""
+    """`humpback` (Google's model through tensorflow_hub), `energy` (band-energy detector), or
+    `served` (the humpback model on a TF Serving instance; no TensorFlow in this process)."""
 
     name: str = "humpback"
     model: str = DEFAULT_HANDLE
+    model_server: str | None = None
+    model_name: str = "humpback_whale"
+    model_version: int | None = None
     _loaded: dict = PrivateAttr(default_factory=dict)
 
     def load(self, context_step_samples: int = 10_000) -> Classifier:
         if self.name not in CLASSIFIERS:
             raise ValueError(f"classifier {self.name!r} is not valid; use one of: {', '.join(CLASSIFIERS)}")
-        key = (self.name, self.model, context_step_samples)
+        key = (self.name, self.model, self.model_server, self.model_name, self.model_version, context_step_samples)
         if key not in self._loaded:
             self._loaded[key] = self._build(context_step_samples)
         return self._loaded[key]
@@ -88,13 +92,28 @@ class ClassifierResource(ConfigurableResource):
             from whale_assets.core.scoring.energy import EnergyClassifier
 
             return EnergyClassifier()
+        if self.name == "served":
+            from whale_assets.sources.model_server import load_served_model
+
+            return load_served_model(self._served_spec(), context_step_samples=context_step_samples)
         # TensorFlow is imported only here, when the humpback model is really needed.
         from whale_assets.sources.humpback_model import load_humpback_model
 
         return load_humpback_model(self.model, context_step_samples=context_step_samples)
 
+    def _served_spec(self):
+        from whale_assets.sources.model_server import ServedModelSpec, parse_server, parse_version
+
+        if not self.model_server:
+            raise ValueError("the served classifier needs WHALE_MODEL_SERVER (grpc://host:8500 or http://host:8501)")
+        return ServedModelSpec(parse_server(self.model_server), self.model_name, parse_version(self.model_version))
+
     @property
     def label(self) -> str:
+        """What scores and fingerprints record. For `served`: server, model name and the version the
+        server reports (asked once), so another server or version recomputes."""
+        if self.name == "served":
+            return self.load().name
         return "energy" if self.name == "energy" else self.model
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE, MODEL_ENV_VAR
 
-CLASSIFIERS = ("humpback", "energy")
+CLASSIFIERS = ("humpback", "energy", "served")
 STORAGE_MODES = ("local", "s3")
 HAPPYWHALE = "happywhale"
 
@@ -84,6 +84,10 @@ class Settings:
     s3_prefix: str = "whale_assets"
     shared_local_storage: bool = False
     """`WHALE_SHARED_LOCAL_STORAGE=1`: every run, wherever launched, mounts WHALE_DATA_DIR (a shared volume)."""
+    model_server: str | None = None
+    """`WHALE_MODEL_SERVER` (grpc://host:8500 or http://host:8501), needed by `served`."""
+    model_name: str = "humpback_whale"
+    model_version: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +100,7 @@ class Settings:
             classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
             model=env.get(MODEL_ENV_VAR, DEFAULT_HANDLE),
             **_storage(env),
+            **_served_model(env),
         )
 
     @property
@@ -167,6 +172,19 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | bool | None]:
     prefix = env.get("WHALE_S3_PREFIX", "whale_assets").strip("/")
     shared = _one_of("WHALE_SHARED_LOCAL_STORAGE", env.get("WHALE_SHARED_LOCAL_STORAGE", "0"), ("0", "1")) == "1"
     return {"storage": storage, "s3_bucket": bucket, "s3_prefix": prefix, "shared_local_storage": shared}
+
+
+def _served_model(env: Mapping[str, str]) -> dict[str, object]:
+    """`WHALE_MODEL_SERVER`/`_NAME`/`_VERSION`: required and checked with WHALE_CLASSIFIER=served."""
+    from whale_assets.sources.model_server.spec import DEFAULT_MODEL_NAME, served_model_spec_from_env
+
+    if env.get("WHALE_CLASSIFIER") != "served":
+        return {}
+    try:
+        spec = served_model_spec_from_env(env)
+    except ValueError as error:
+        raise SettingsError(str(error)) from error
+    return {"model_server": str(spec.server), "model_name": spec.name or DEFAULT_MODEL_NAME, "model_version": spec.version}
 
 
 def _encounter_source(value: str) -> str:

@@ -28,7 +28,8 @@ def permanent_failure(error: Exception, what_to_do: str) -> Failure:
 class failures_classified(ContextDecorator):  # noqa: N801 - used like contextlib's lower-case helpers
     """Let only transient errors (`sources.errors.is_transient`) reach the retry policy.
 
-    Anything else leaves as `permanent_failure(error, what_to_do)`, failing the step at once;
+    Anything else leaves as `permanent_failure(error, what_to_do)`, failing the step at once (an
+    error with its own `what_to_do` attribute keeps its message, which ends with it);
     an interrupt (the run terminated) fails it too, instead of becoming a retry.
     A `with` block, or a decorator (generator functions included) under `@asset`.
     """
@@ -48,6 +49,8 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
             raise Failure(description="interrupted (the run was terminated): not retried", allow_retries=False) from error
         if not isinstance(error, Exception) or isinstance(error, Failure) or is_transient(error):
             return False
+        if getattr(error, "what_to_do", None):  # e.g. a model server error: its message already says what to do
+            raise Failure(description=str(error), allow_retries=False) from error
         described = error if str(error) else RuntimeError(type(error).__name__)  # MemoryError() says nothing
         raise permanent_failure(described, self.what_to_do) from error
 

@@ -2,10 +2,10 @@
 
 One `score` call on a whole hour needs >15 GB, and batch-1 calls per window waste hours on call
 overhead, so `HumpbackModel.score` cuts the input into chunks of `chunk_windows` windows that
-overlap by exactly one context minus one step (chunk c covers windows [c*K, (c+1)*K) with audio
-[c*K*step, c*K*step + samples_for_windows(K))) and stacks equal chunks along the batch axis, at
-most `max_batch_samples` samples per call. The model applies PCEN per window, so chunked scores
-equal one-call scores window for window.
+overlap by exactly one context minus one step and stacks equal chunks along the batch axis, at
+most `max_batch_samples` samples per call (`core/scoring/model_batches.py`, shared with the
+served model). The model applies PCEN per window, so chunked scores equal one-call scores window
+for window.
 
 TensorFlow is imported lazily: importing this module stays cheap for code that never scores.
 """
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.model_batches import plan_model_batches
 
 DEFAULT_HANDLE = "https://tfhub.dev/google/humpback_whale/1"
 MODEL_ENV_VAR = "WHALE_MODEL"
@@ -79,20 +80,9 @@ class HumpbackModel:
         x = np.asarray(waveform, dtype=np.float32)
         if x.ndim != 1:
             raise ValueError(f"waveform must be 1-D, got shape {x.shape}")
-        n_total = self.grid.n_windows(x.size)
-        scores = np.empty(n_total, dtype=np.float32)
-        k, step = self.chunk_windows, self.grid.step_samples
-        n_full = n_total // k
-        chunk_samples = self.grid.samples_for_windows(k)
-        for first in range(0, n_full, self.batch_rows):
-            chunks = range(first, min(first + self.batch_rows, n_full))
-            batch = np.stack([x[c * k * step : c * k * step + chunk_samples] for c in chunks])
-            scores[first * k : (chunks[-1] + 1) * k] = self._call(batch, k).ravel()
-        ragged = n_total - n_full * k
-        if ragged:
-            start = n_full * k * step
-            tail = x[start : start + self.grid.samples_for_windows(ragged)]
-            scores[n_full * k :] = self._call(tail[np.newaxis], ragged).ravel()
+        scores = np.empty(self.grid.n_windows(x.size), dtype=np.float32)
+        for batch in plan_model_batches(self.grid, x.size, self.chunk_windows, self.batch_rows):
+            scores[batch.first_window : batch.stop_window] = self._call(batch.stack(x), batch.row_windows).ravel()
         return scores
 
     def _call(self, batch: np.ndarray, expected_windows: int) -> np.ndarray:
