@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 
 from whale_assets.assets import PIPELINE_ASSETS
-from whale_assets_tests.support.deployment import pool_waits, running_deployment, step_spans
+from whale_assets_tests.support.deployment import pool_waits, running_deployment, running_model_server, step_spans
 from whale_assets_tests.support.postgres import running_postgres
 from whale_assets_tests.support.s3_server import FAKE_CREDENTIALS, moto_server
 from whale_assets_tests.support.world import World, export_row
@@ -35,7 +36,11 @@ pytestmark = [
 ]
 
 DAYS = ["2023-09-13", "2023-09-14", "2023-09-15", "2023-09-16"]
-MARGIN_S = 60.0  # small days: two minutes of audio per encounter
+# Small days, yet long enough that a run is still working when the queue launches the next one: the
+# queue holds a run back while its first step's pool (duckdb_writers) is taken, and a run process
+# needs ~10 s to start, so runs of a few seconds would never overlap.
+MARGIN_S = 300.0
+AUDIO_S = 2 * MARGIN_S + 120.0
 RUN_CONFIG = {"ops": {"raw_audio": {"config": {"margin_s": MARGIN_S}}}}
 BACKFILL_TIMEOUT_S = 240
 BUCKET = "whale-deploy"
@@ -55,15 +60,23 @@ def build_world(root: Path) -> World:
         for hour, (encounter, (song, audio)) in zip((10, 14), encounters.items(), strict=False):
             rows.append(export_row(encounter, f"{day} {hour}:00:00"))
             if audio:
-                world.audio(f"{day} {hour - 1:02d}:58:00", 240.0, song_at_s=(90.0, 150.0) if song else None, seed=n)
+                start = pd.Timestamp(f"{day} {hour:02d}:00:00") - pd.Timedelta(seconds=MARGIN_S)
+                world.audio(f"{start}", AUDIO_S, song_at_s=(MARGIN_S + 30, MARGIN_S + 90) if song else None, seed=n)
     world.encounters(*rows)
     world.write_archive()
     return world
 
 
-def classifier_env(root: Path) -> dict[str, str]:
-    """How the runs score: the energy detector (no model weights, no model server)."""
-    return {"WHALE_CLASSIFIER": "energy"}
+@pytest.fixture(params=["served"])
+def classifier_env(request, tmp_path) -> Iterator[dict[str, str]]:
+    """How the runs score: `served`, the stand-in SavedModel behind the TF Serving stand-in in its own
+    process (the runs hold no TensorFlow), or `energy` (no model, no server)."""
+    if request.param == "energy":
+        yield {"WHALE_CLASSIFIER": "energy"}
+        return
+    model_dir = request.getfixturevalue("humpback_savedmodel_dir")
+    with running_model_server(model_dir, tmp_path / "model-server.log") as url:
+        yield {"WHALE_CLASSIFIER": "served", "WHALE_MODEL_SERVER": url}
 
 
 def pools_by_step() -> dict[str, str]:
@@ -76,7 +89,7 @@ def most_at_once(intervals: list[tuple[float, float]]) -> int:
     return max(itertools.accumulate(change for _, change in edges))
 
 
-def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(tmp_path):
+def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(tmp_path, classifier_env):
     world = build_world(tmp_path / "world")
     local_data = tmp_path / "local-data"  # must stay untouched: results go to S3
     with running_postgres() as postgres_url, moto_server() as endpoint:
@@ -87,7 +100,7 @@ def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(t
         whale = {
             "WHALE_STORAGE": "s3", "WHALE_S3_BUCKET": BUCKET, "WHALE_DATA_DIR": str(local_data),
             "WHALE_ENCOUNTERS": str(world.encounters_dir), "WHALE_AUDIO_SOURCE": str(world.archive_dir),
-            **classifier_env(tmp_path),
+            **classifier_env,
         }
         with running_deployment(tmp_path / "deployment", postgres_url, whale, endpoint, max_concurrent_runs=2) as deployment:
             backfill_id = deployment.launch_backfill("whale_pipeline", DAYS, RUN_CONFIG)
@@ -97,7 +110,7 @@ def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(t
                 waits = pool_waits(instance, [r.dagster_run.run_id for r in records])
                 limits = {p.name: (p.limit, p.from_default) for p in instance.event_log_storage.get_pool_limits()}
             answered = deployment.run("whale-assets", "sql", "select strftime(date, '%Y-%m-%d') as day, encounter_id, "
-                                      "status, detected from whale_results order by 1, 2", "--format", "csv")
+                                      "status, detected, model from whale_results order by 1, 2", "--format", "csv")
             logs = deployment.tails()
 
     outcomes = {r.dagster_run.tags["dagster/partition"]: r.dagster_run.status.value for r in records}
@@ -122,6 +135,9 @@ def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(t
     assert sorted(zip(rows["day"], rows["encounter_id"], strict=True)) == expected
     by_id = rows.set_index("encounter_id")
     assert by_id.loc["d-no-file", "status"] == "no_audio"
+    assert set(rows["status"]) <= {"ok", "no_signal", "no_audio"}
+    scored_by = rows.loc[rows["status"] == "ok", "model"]  # the served model names its server
+    assert len(scored_by) and all(m.startswith(classifier_env.get("WHALE_MODEL_SERVER", "energy")) for m in scored_by)
     for song in ("a-song", "b-song"):
         assert by_id.loc[song, "status"] == "ok" and bool(by_id.loc[song, "detected"]), by_id
     assert not (local_data / "whale.duckdb").exists()

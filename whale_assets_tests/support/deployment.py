@@ -173,6 +173,30 @@ def pool_waits(instance: DagsterInstance, run_ids: list[str]) -> list[tuple[str,
     ]
 
 
+@contextmanager
+def running_model_server(model_dir: Path, log: Path) -> Iterator[str]:
+    """The TF Serving stand-in (`support/model_server.py`) as its own process, like a model server
+    container; yields its gRPC URL, grpc://127.0.0.1:PORT. Killed by its process group on exit."""
+    with log.open("wb") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "whale_assets_tests.support.model_server", "--model", str(model_dir),
+             "--grpc-port", "0", "--rest-port", "0"],
+            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True,
+        )
+    try:
+        line = process.stdout.readline()  # "grpc://127.0.0.1:P http://127.0.0.1:Q" once serving
+        if not line.startswith("grpc://"):
+            raise RuntimeError(f"the model server did not start: {line!r}\n{log.read_text(errors='replace')[-2000:]}")
+        yield line.split()[0]
+    finally:
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout=20)
+
+
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     try:
         os.killpg(process.pid, signum)
