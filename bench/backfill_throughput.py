@@ -7,23 +7,29 @@ loopback moto server. The same N days are backfilled once with `max_concurrent_r
 with 2, each on a fresh instance and S3 prefix (nothing reused), in one invocation; printed:
 days per minute from the backfill's launch to its last run's end, and the ratio.
 
-    python bench/backfill_throughput.py                     # 6 days, energy classifier
+    python bench/backfill_throughput.py                     # 6 days, the served model (stand-in)
     python bench/backfill_throughput.py --days 8 --margin-s 600
-    python bench/backfill_throughput.py --classifier served --model-server grpc://127.0.0.1:8500
+    python bench/backfill_throughput.py --classifier energy  # no model server
+    python bench/backfill_throughput.py --model-server grpc://127.0.0.1:8500   # a model server of yours
+
+`served` without `--model-server` builds the tests' stand-in SavedModel (real signatures and
+timing, no learnt weights) and serves it with the TF Serving stand-in in its own process.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pandas as pd
 
-from whale_assets_tests.support.deployment import running_deployment
+from whale_assets_tests.support.deployment import running_deployment, running_model_server
 from whale_assets_tests.support.postgres import running_postgres
 from whale_assets_tests.support.s3_server import FAKE_CREDENTIALS, moto_server
 from whale_assets_tests.support.world import World, export_row
@@ -65,20 +71,30 @@ def backfill_once(root: Path, world: World, days: list[str], concurrent: int, en
     return last - launched, last - min(r.start_time for r in records), [r.end_time - r.start_time for r in records]
 
 
+@contextlib.contextmanager
+def stand_in_model_server(root: Path) -> Iterator[str]:
+    from whale_assets_tests.support.humpback_savedmodel import build_humpback_savedmodel
+
+    model = build_humpback_savedmodel(root / "savedmodel")
+    with running_model_server(model, root / "model-server.log") as url:
+        yield url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=6)
     parser.add_argument("--margin-s", type=float, default=300.0, help="audio kept either side of an encounter")
-    parser.add_argument("--classifier", default="energy", help="WHALE_CLASSIFIER of the runs")
-    parser.add_argument("--model-server", help="WHALE_MODEL_SERVER for --classifier served")
+    parser.add_argument("--classifier", default="served", choices=("served", "energy"), help="WHALE_CLASSIFIER of the runs")
+    parser.add_argument("--model-server", help="WHALE_MODEL_SERVER for served (default: the stand-in, started here)")
     args = parser.parse_args()
 
     days = [f"{FIRST_DAY + pd.Timedelta(days=n):%Y-%m-%d}" for n in range(args.days)]
-    classifier = {"WHALE_CLASSIFIER": args.classifier}
-    if args.model_server:
-        classifier["WHALE_MODEL_SERVER"] = args.model_server
-    with tempfile.TemporaryDirectory(prefix="whale-bench-backfill-") as tmp, moto_server() as endpoint:
+    with tempfile.TemporaryDirectory(prefix="whale-bench-backfill-") as tmp, moto_server() as endpoint, \
+            contextlib.ExitStack() as stack:
         root = Path(tmp)
+        classifier = {"WHALE_CLASSIFIER": args.classifier}
+        if args.classifier == "served":
+            classifier["WHALE_MODEL_SERVER"] = args.model_server or stack.enter_context(stand_in_model_server(root))
         world = build_world(root / "world", days, args.margin_s)
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                      aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
