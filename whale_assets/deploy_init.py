@@ -16,9 +16,6 @@ from dagster import AssetChecksDefinition, AssetsDefinition, DagsterInstance, Pr
 
 PODS_ENV = "WHALE_DEPLOY_PODS"
 LIMITS_ENV = "WHALE_POOL_LIMITS"
-# One node shares its RAM (model_scoring) and its DuckDB file (duckdb_writers): 1 slot each. With N
-# run pods (S3 storage), each pod brings its own memory and tables are atomic Parquet objects, so
-# each pool gets a slot per pod: a cluster-wide 1 would make the pods wait on each other.
 
 
 class DeployInitError(ValueError):
@@ -47,6 +44,9 @@ def project_pools() -> set[str]:
     return definition_pools([*ALL_ASSETS, *ALL_CHECKS])
 
 
+# One node shares its RAM (model_scoring) and its DuckDB file (duckdb_writers): 1 slot each. With N
+# run pods (S3 storage), each pod brings its own memory and tables are atomic Parquet objects, so
+# each pool gets a slot per pod: a cluster-wide 1 would make the pods wait on each other.
 def pool_limits(pools: Iterable[str], pods: int = 1, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
     """The limit of each pool: one node (`pods=1`) gives 1 everywhere, N run pods N; `overrides` win."""
     if pods < 1:
