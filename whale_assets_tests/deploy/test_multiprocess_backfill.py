@@ -12,6 +12,7 @@ two at a time, and `whale-assets sql` answers from S3.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import itertools
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from whale_assets_tests.support.world import World, export_row
 pytestmark = [
     pytest.mark.slow,  # ~2-3 minutes: five servers and four run processes on loopback
     pytest.mark.skipif(
-        __import__("importlib").util.find_spec("dagster_postgres") is None,
+        importlib.util.find_spec("dagster_postgres") is None,
         reason="the postgres extra is not installed: pip install -e '.[postgres]'",
     ),
 ]
