@@ -1,4 +1,4 @@
-"""`whale-assets`: SQL over the results, exports of a table, and the offline demo."""
+"""`whale-assets`: SQL over the results, exports of a table, the offline demo, and deploy-init."""
 
 from __future__ import annotations
 
@@ -32,7 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="build an offline world and run two demo days through Dagster")
     demo.add_argument("--dir", default="demo-data", help="where the demo world and its results go")
 
+    deploy = commands.add_parser(
+        "deploy-init", help="set every pool's limit in the instance of $DAGSTER_HOME (run once per deployment)"
+    )
+    deploy.add_argument("--pods", type=int, help="run pods working at once (default $WHALE_DEPLOY_PODS or 1: one node)")
+    deploy.add_argument("--limit", action="append", default=[], metavar="POOL=N", help="override one pool's limit")
+
     args = parser.parse_args(argv)
+    if args.command == "deploy-init":
+        return _deploy_init(args.pods, args.limit)
     if args.command == "sql":
         return _sql(args.query, args.format, args.database)
     if args.command == "export":
@@ -64,6 +72,20 @@ def _export(args: argparse.Namespace) -> int:
         print(f"whale-assets export: {problem}", file=sys.stderr)
         return 2
     print(f"{rows} rows of {args.table} ({args.first_day} to {args.last_day}) -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _deploy_init(pods: int | None, limits: list[str]) -> int:
+    from whale_assets.deploy_init import DeployInitError, deploy_init
+
+    try:
+        applied = deploy_init(pods, limits)
+    except DeployInitError as problem:
+        print(f"whale-assets deploy-init: {problem}", file=sys.stderr)
+        return 2
+    for pool in applied:
+        was = "not set" if pool.previous is None else pool.previous
+        print(f"{pool.pool}: {pool.limit} (was {was})")
     return 0
 
 

@@ -63,10 +63,15 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         stored_tables = StoredTables(storage="s3", location=tables_url(root))
     else:
         prepare_data_dir(settings.data_dir)  # DuckDB needs the folder to exist and be writable
-        tables = WhaleDuckDBIOManager(database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root)
+        tables = WhaleDuckDBIOManager(
+            database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root,
+            shared_local_storage=settings.shared_local_storage,
+        )
         stored_tables = StoredTables(storage="local", location=str(settings.database))
     return {
-        "array_io_manager": WindowArrayStorage(base_path=root, fingerprint_root=root),
+        "array_io_manager": WindowArrayStorage(
+            base_path=root, fingerprint_root=root, shared_local_storage=settings.shared_local_storage
+        ),
         "table_io_manager": tables,
         "images": FileStore(base_path=f"{root}/images"),
         "checkpoints": FileStore(base_path=f"{root}/checkpoints"),

@@ -84,6 +84,8 @@ class Settings:
     storage: str = "local"
     s3_bucket: str | None = None
     s3_prefix: str = "whale_assets"
+    shared_local_storage: bool = False
+    """`WHALE_SHARED_LOCAL_STORAGE=1`: every run, wherever launched, mounts WHALE_DATA_DIR (a shared volume)."""
     model_server: str | None = None
     """`WHALE_MODEL_SERVER` (grpc://host:8500 or http://host:8501), needed by `served`."""
     model_name: str = "humpback_whale"
@@ -169,13 +171,14 @@ def _one_of(name: str, value: str, valid: tuple[str, ...]) -> str:
     return value
 
 
-def _storage(env: Mapping[str, str]) -> dict[str, str | None]:
+def _storage(env: Mapping[str, str]) -> dict[str, str | bool | None]:
     storage = _one_of("WHALE_STORAGE", env.get("WHALE_STORAGE", "local"), STORAGE_MODES)
     bucket = env.get("WHALE_S3_BUCKET") or None
     if storage == "s3" and not bucket:
         raise SettingsError("WHALE_STORAGE=s3 needs WHALE_S3_BUCKET (and optionally WHALE_S3_PREFIX)")
     prefix = env.get("WHALE_S3_PREFIX", "whale_assets").strip("/")
-    return {"storage": storage, "s3_bucket": bucket, "s3_prefix": prefix}
+    shared = _one_of("WHALE_SHARED_LOCAL_STORAGE", env.get("WHALE_SHARED_LOCAL_STORAGE", "0"), ("0", "1")) == "1"
+    return {"storage": storage, "s3_bucket": bucket, "s3_prefix": prefix, "shared_local_storage": shared}
 
 
 def _served_model(env: Mapping[str, str]) -> dict[str, object]:

@@ -38,6 +38,7 @@ from whale_assets.storage.metadata_keys import (
     WINDOWS_KEY,
     windows_with_status_key,
 )
+from whale_assets.storage.run_placement import check_local_storage_reaches_runs
 from whale_assets.storage.s3 import storage_path
 from whale_assets.storage.table_types import storage_types
 from whale_assets.storage.window_arrays import (
@@ -85,8 +86,11 @@ class WindowArrayStorage(ConfigurableIOManagerFactory):
 
     base_path: str
     fingerprint_root: str | None = None
+    shared_local_storage: bool = False  # WHALE_SHARED_LOCAL_STORAGE: every run mounts this folder
 
     def create_io_manager(self, context) -> IOManager:
+        if "://" not in self.base_path:
+            check_local_storage_reaches_runs(context.instance, self.shared_local_storage)
         return with_fingerprints(WindowArrayIOManager(base_path=storage_path(self.base_path)), self.fingerprint_root)
 
 
@@ -155,8 +159,10 @@ class WhaleDuckDBIOManager(DuckDBIOManager):
     """dagster-duckdb's IO manager with the stable-types pandas handler, replacing partitions atomically."""
 
     fingerprint_root: str | None = None
+    shared_local_storage: bool = False  # WHALE_SHARED_LOCAL_STORAGE: every run mounts this folder
 
     def create_io_manager(self, context) -> IOManager:
+        check_local_storage_reaches_runs(context.instance, self.shared_local_storage)
         tables = DbIOManager(
             db_client=ReplacingDuckDbClient(),
             database=self.database,
