@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test test-fast test-faults lint demo dev bench clean
+.PHONY: test test-fast test-faults lint demo dev bench clean system-packages
 
 $(INSTALLED): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,14 @@ $(INSTALLED): pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
-test: $(INSTALLED)
+# Chromium and PostgreSQL from Debian's packages when missing (root + apt-get), else those tests skip.
+system-packages:
+	@bash .ci/system-packages
+
+test: $(INSTALLED) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: $(INSTALLED)
+test-fast: $(INSTALLED) system-packages
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-faults: $(INSTALLED)
