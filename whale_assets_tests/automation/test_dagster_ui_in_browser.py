@@ -150,6 +150,8 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
 
             # (2) The day's whale_results partition: its materialization metadata as a table.
             images = inline_images(server, DAY)
+            # The day has a detection ('sing'), so whale_results emits the best spectrogram inline.
+            assert images, "whale_results carried no inline spectrogram preview for a day with a detection"
             open_page(page, f"{base}/assets/whale_results?view=partitions&partition={DAY}",
                       "Latest materialization", "Metadata", "preview", *images)
             # `detected` and the `preview` table (rendered from markdown, a moment later): song at
@@ -159,7 +161,7 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
             page.wait_until(lambda text: all(re.search(p, text, re.MULTILINE) for p in partition_shows),
                             f"the metadata {partition_shows}")
             keep_screenshot(page, tmp_path, "whale_results-partition")
-            for label in images:  # the spectrogram preview (markdown data URI), where the asset emits one
+            for label in images:  # the spectrogram preview (markdown data URI)
                 show_markdown(page, label)
                 shown = [i for i in page.loaded_images() if i["src"].startswith("data:image/png")]
                 keep_screenshot(page, tmp_path, f"whale_results-{label}")

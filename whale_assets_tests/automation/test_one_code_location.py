@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from whale_assets_tests.support.dagster_dev import FINISHED_RUN, LOCATION, partition_of, running_dagster_dev
+from whale_assets_tests.support.dagster_dev import BIN, FINISHED_RUN, LOCATION, partition_of, running_dagster_dev
 from whale_assets_tests.support.world import World, export_row
 
 pytestmark = pytest.mark.slow  # a real dagster dev and one backfilled day
@@ -49,3 +49,12 @@ def test_cli_backfill_and_schedule_start_act_on_the_location_the_ui_serves(tmp_p
         assert run["repositoryOrigin"]["repositoryLocationName"] == LOCATION
         assert (run["jobName"], run["status"]) == ("whale_pipeline", "SUCCESS"), server.tail()
         assert "does not exist in workspace" not in server.log.read_text(errors="replace")
+
+
+@pytest.mark.skipif(not (BIN / "dg").exists(), reason="dg (dagster-dg-cli) is not installed beside this Python")
+def test_dg_dev_serves_the_same_location_name_as_dagster_dev(tmp_path):
+    world = World(tmp_path / "world")
+    world.encounters(export_row("dg", f"{DAY} 12:00:00"))
+    world.write_archive()
+    with running_dagster_dev(world, tmp_path, tool="dg") as server:
+        assert [entry["name"] for entry in server.locations()] == [LOCATION]

@@ -70,7 +70,8 @@ def world_env(world: World, home: Path) -> dict[str, str]:
 
 
 class DagsterDev:
-    def __init__(self, port: int, env: dict[str, str], log: Path, world: World):
+    def __init__(self, port: int, env: dict[str, str], log: Path, world: World, tool: str = "dagster"):
+        self.tool = tool  # `dagster` (make dev) or `dg` (dg dev): both must serve the one location
         self.port = port
         self.url = f"http://127.0.0.1:{port}/graphql"
         self.env = env
@@ -79,8 +80,10 @@ class DagsterDev:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        """`make dev`'s command in the repository root, on loopback and our port."""
-        command = [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(self.port)]
+        """`make dev`'s command (or `dg dev`) in the repository root, on loopback and our port."""
+        command = [str(BIN / self.tool), "dev", "-h", "127.0.0.1", "-p", str(self.port)]
+        if self.tool == "dg":
+            command.append("--use-active-venv")  # the tests' interpreter, not a project .venv of its own
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
@@ -148,10 +151,10 @@ class DagsterDev:
 
 
 @contextmanager
-def running_dagster_dev(world: World, tmp_path: Path) -> Iterator[DagsterDev]:
-    """`dagster dev` over `world` with the project's dagster.yaml, stopped (process group) on exit."""
+def running_dagster_dev(world: World, tmp_path: Path, tool: str = "dagster") -> Iterator[DagsterDev]:
+    """`dagster dev` (or `dg dev`) over `world` with the project's dagster.yaml, stopped (process group) on exit."""
     home = project_dagster_home(tmp_path / "dagster_home")
-    server = DagsterDev(free_port(), world_env(world, home), tmp_path / "dagster-dev.log", world)
+    server = DagsterDev(free_port(), world_env(world, home), tmp_path / f"{tool}-dev.log", world, tool)
     try:
         server.start()
         server.wait_until_loaded()
