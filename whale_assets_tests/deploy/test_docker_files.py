@@ -87,10 +87,42 @@ def test_model_server_serves_humpback_whale_versions_from_a_volume_on_8500_and_8
     assert service["environment"]["MODEL_NAME"] == "humpback_whale"
     assert "/srv/models/humpback_whale:/models/humpback_whale:ro" in service["volumes"]
     assert {port.split(":")[-1] for port in service["ports"]} == {"8500", "8501"}
+    # The default model folder is models/ at the repository root (relative paths are the compose file's).
+    [default_mount] = compose()["services"]["model_server"]["volumes"]
+    assert (DOCKER / default_mount.split(":")[0]).resolve() == REPO / "models" / "humpback_whale"
     code_env = compose()["services"]["code_server"]["environment"]
     assert code_env["WHALE_CLASSIFIER"] == "served"
     assert code_env["WHALE_MODEL_SERVER"] == "grpc://model_server:8500"
     assert code_env["WHALE_MODEL_NAME"] == "humpback_whale"
+
+
+def test_the_model_name_and_webserver_port_settings_reach_the_services_that_use_them():
+    services = compose({"WHALE_MODEL_NAME": "humpback_whale_v2", "WHALE_WEBSERVER_PORT": "8080",
+                        "WHALE_MODEL_DIR": "/srv/models"})["services"]
+    # TF Serving serves the name the runs ask for, from the folder of that name.
+    assert services["model_server"]["environment"]["MODEL_NAME"] == "humpback_whale_v2"
+    assert services["model_server"]["volumes"] == ["/srv/models/humpback_whale_v2:/models/humpback_whale_v2:ro"]
+    assert services["code_server"]["environment"]["WHALE_MODEL_NAME"] == "humpback_whale_v2"
+    # The webserver listens on the port it publishes.
+    command = services["webserver"]["command"]
+    assert command[command.index("-p") + 1] == "8080"
+    assert services["webserver"]["ports"] == ["8080:8080"]
+
+
+def test_env_example_sets_only_variables_compose_reads_and_a_bucket_for_s3_storage():
+    example = dict(
+        line.split("=", 1) for line in (DOCKER / "env.example").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    compose_text = (DOCKER / "compose.yaml").read_text()
+    read = {match.group(1) for match in _VARIABLE.finditer(compose_text)}
+
+    assert set(example) - read == set()
+    # The default storage is S3, and the code server refuses to load without a bucket.
+    assert compose()["services"]["code_server"]["environment"]["WHALE_STORAGE"] == "s3"
+    assert example["WHALE_S3_BUCKET"]
+    # Its model folder is the default one: models/ at the repository root.
+    assert (DOCKER / example["WHALE_MODEL_DIR"]).resolve() == REPO / "models"
 
 
 def test_webserver_and_daemon_read_the_deploy_instance_and_workspace_from_dagster_home():
