@@ -227,3 +227,22 @@ def test_build_context_sends_only_the_package_and_its_metadata():
     rules = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*"
     assert {"!pyproject.toml", "!setup.py", "!README.md", "!whale_assets/"} <= set(rules)
+
+
+def test_every_variable_the_docker_files_read_is_documented_in_the_readme():
+    from whale_assets_tests.support.instance_yaml import env_references
+    from whale_assets_tests.test_readme_environment import environment_table
+
+    read = {match.group(1) for match in _VARIABLE.finditer((DOCKER / "compose.yaml").read_text())}
+    read |= {match.group(1) for match in re.finditer(r"\$\{(WHALE_\w+):-", (DOCKER / "smoke.sh").read_text())}
+    for name in ("dagster.yaml", "workspace.yaml"):
+        read |= env_references(yaml.safe_load((DOCKER / name).read_text()))
+    readme = (REPO / "README.md").read_text()
+    docker = readme[readme.index("\n## Deployment: Docker"):]
+    docker = docker[: docker.index("\n## ", 1)]
+    rows = re.findall(r"^\| (`[A-Z].*?) \|", docker, re.MULTILINE)
+    documented = {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row)}
+
+    assert {"WHALE_IMAGE", "WHALE_MODEL_DIR", "WHALE_SMOKE_DIR", "DAGSTER_PG_USER"} <= read
+    # A setting of the package is in the environment table; one only these files read, in Docker's.
+    assert read - environment_table() - {"AWS_REGION"} - documented == set()
