@@ -87,10 +87,42 @@ def test_model_server_serves_humpback_whale_versions_from_a_volume_on_8500_and_8
     assert service["environment"]["MODEL_NAME"] == "humpback_whale"
     assert "/srv/models/humpback_whale:/models/humpback_whale:ro" in service["volumes"]
     assert {port.split(":")[-1] for port in service["ports"]} == {"8500", "8501"}
+    # The default model folder is models/ at the repository root (relative paths are the compose file's).
+    [default_mount] = compose()["services"]["model_server"]["volumes"]
+    assert (DOCKER / default_mount.split(":")[0]).resolve() == REPO / "models" / "humpback_whale"
     code_env = compose()["services"]["code_server"]["environment"]
     assert code_env["WHALE_CLASSIFIER"] == "served"
     assert code_env["WHALE_MODEL_SERVER"] == "grpc://model_server:8500"
     assert code_env["WHALE_MODEL_NAME"] == "humpback_whale"
+
+
+def test_the_model_name_and_webserver_port_settings_reach_the_services_that_use_them():
+    services = compose({"WHALE_MODEL_NAME": "humpback_whale_v2", "WHALE_WEBSERVER_PORT": "8080",
+                        "WHALE_MODEL_DIR": "/srv/models"})["services"]
+    # TF Serving serves the name the runs ask for, from the folder of that name.
+    assert services["model_server"]["environment"]["MODEL_NAME"] == "humpback_whale_v2"
+    assert services["model_server"]["volumes"] == ["/srv/models/humpback_whale_v2:/models/humpback_whale_v2:ro"]
+    assert services["code_server"]["environment"]["WHALE_MODEL_NAME"] == "humpback_whale_v2"
+    # The webserver listens on the port it publishes.
+    command = services["webserver"]["command"]
+    assert command[command.index("-p") + 1] == "8080"
+    assert services["webserver"]["ports"] == ["8080:8080"]
+
+
+def test_env_example_sets_only_variables_compose_reads_and_a_bucket_for_s3_storage():
+    example = dict(
+        line.split("=", 1) for line in (DOCKER / "env.example").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    compose_text = (DOCKER / "compose.yaml").read_text()
+    read = {match.group(1) for match in _VARIABLE.finditer(compose_text)}
+
+    assert set(example) - read == set()
+    # The default storage is S3, and the code server refuses to load without a bucket.
+    assert compose()["services"]["code_server"]["environment"]["WHALE_STORAGE"] == "s3"
+    assert example["WHALE_S3_BUCKET"]
+    # Its model folder is the default one: models/ at the repository root.
+    assert (DOCKER / example["WHALE_MODEL_DIR"]).resolve() == REPO / "models"
 
 
 def test_webserver_and_daemon_read_the_deploy_instance_and_workspace_from_dagster_home():
@@ -195,3 +227,22 @@ def test_build_context_sends_only_the_package_and_its_metadata():
     rules = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*"
     assert {"!pyproject.toml", "!setup.py", "!README.md", "!whale_assets/"} <= set(rules)
+
+
+def test_every_variable_the_docker_files_read_is_documented_in_the_readme():
+    from whale_assets_tests.support.instance_yaml import env_references
+    from whale_assets_tests.test_readme_environment import environment_table
+
+    read = {match.group(1) for match in _VARIABLE.finditer((DOCKER / "compose.yaml").read_text())}
+    read |= {match.group(1) for match in re.finditer(r"\$\{(WHALE_\w+):-", (DOCKER / "smoke.sh").read_text())}
+    for name in ("dagster.yaml", "workspace.yaml"):
+        read |= env_references(yaml.safe_load((DOCKER / name).read_text()))
+    readme = (REPO / "README.md").read_text()
+    docker = readme[readme.index("\n## Deployment: Docker"):]
+    docker = docker[: docker.index("\n## ", 1)]
+    rows = re.findall(r"^\| (`[A-Z].*?) \|", docker, re.MULTILINE)
+    documented = {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row)}
+
+    assert {"WHALE_IMAGE", "WHALE_MODEL_DIR", "WHALE_SMOKE_DIR", "DAGSTER_PG_USER"} <= read
+    # A setting of the package is in the environment table; one only these files read, in Docker's.
+    assert read - environment_table() - {"AWS_REGION"} - documented == set()

@@ -24,10 +24,18 @@ from moto import mock_aws
 
 from whale_assets.jobs import deliverables_job, full_day_scoring_job
 from whale_assets_tests.support import helm_chart
+from whale_assets_tests.support.instance_yaml import env_references
 
 ECS_INSTANCE = helm_chart.REPO / "deploy" / "ecs" / "dagster.yaml"
 IMAGE = "whale-assets:0.1.0"
 CLUSTER_ARN = "arn:aws:ecs:us-west-2:123456789012:cluster/whale-assets"
+DAEMON_PG_ENV = {
+    "DAGSTER_PG_HOST": "whale-dagster.abc123.us-west-2.rds.amazonaws.com",
+    "DAGSTER_PG_PORT": "5432",
+    "DAGSTER_PG_USER": "dagster",
+    "DAGSTER_PG_DB": "dagster",
+    "DAGSTER_PG_PASSWORD": "not-a-real-password",
+}
 
 
 @pytest.fixture
@@ -37,8 +45,8 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("DAGSTER_PG_HOST", "whale-dagster.abc123.us-west-2.rds.amazonaws.com")
-    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "not-a-real-password")
+    for name, value in DAEMON_PG_ENV.items():  # what the daemon's task definition gives it
+        monkeypatch.setenv(name, value)
     with mock_aws():
         yield
 
@@ -116,6 +124,23 @@ def test_the_run_task_definition_has_the_image_roles_settings_and_secrets(aws):
     assert [secret["name"] for secret in container["secrets"]] == ["DAGSTER_PG_PASSWORD"]
     assert "DAGSTER_PG_PASSWORD" not in environment
     assert container["logConfiguration"]["options"]["awslogs-group"] == "/ecs/whale-assets-runs"
+
+
+def test_a_run_task_has_every_variable_the_instance_config_reads(aws):
+    # The run opens the instance from this same file: a variable missing from its task would reach
+    # the storage config as the literal {env: NAME} and the run would fail before its first step.
+    _, definition = _started_task(full_day_scoring_job)
+    [container] = definition["containerDefinitions"]
+    environment = {var["name"]: var["value"] for var in container["environment"]}
+    secrets = {secret["name"] for secret in container["secrets"]}
+    referenced = env_references(yaml.safe_load(ECS_INSTANCE.read_text()))
+
+    assert referenced >= {"DAGSTER_PG_HOST", "DAGSTER_PG_PASSWORD"}
+    assert referenced - set(environment) - secrets == set()
+    # Plain values pass on the daemon's; the password only as a secret, never in plain text.
+    assert {name: environment[name] for name in referenced - secrets} == {
+        name: DAEMON_PG_ENV[name] for name in referenced - secrets
+    }
 
 
 def test_an_untagged_run_takes_the_default_task_size(aws):

@@ -16,7 +16,7 @@ from dagster_postgres.utils import get_conn_string
 
 from whale_assets.deploy_tags import FULL_DAY_RUN, RUN_SIZE_TAG
 from whale_assets_tests.support import helm_chart
-from whale_assets_tests.support.instance_yaml import check_instance_yaml
+from whale_assets_tests.support.instance_yaml import check_instance_yaml, env_references
 
 ECS_INSTANCE = helm_chart.REPO / "deploy" / "ecs" / "dagster.yaml"
 WORKSPACE = helm_chart.REPO / "workspace.yaml"
@@ -26,6 +26,9 @@ WORKSPACE = helm_chart.REPO / "workspace.yaml"
 def _postgres_env(monkeypatch):
     # What the ECS tasks get from their task definition and Secrets Manager.
     monkeypatch.setenv("DAGSTER_PG_HOST", "whale-dagster.abc123.us-west-2.rds.amazonaws.com")
+    monkeypatch.setenv("DAGSTER_PG_PORT", "5432")
+    monkeypatch.setenv("DAGSTER_PG_USER", "dagster")
+    monkeypatch.setenv("DAGSTER_PG_DB", "dagster")
     monkeypatch.setenv("DAGSTER_PG_PASSWORD", "not-a-real-password")
 
 
@@ -67,6 +70,21 @@ def test_ecs_runs_store_results_in_s3_and_read_the_postgres_password_from_secret
     assert password["valueFrom"].startswith("arn:aws:secretsmanager:")
     # Tagged jobs override the default task size (EcsRunLauncher reads ecs/cpu, ecs/memory).
     assert int(launcher["run_resources"]["cpu"]) < int(FULL_DAY_RUN.tags()["ecs/cpu"])
+
+
+def test_every_deploy_instance_config_reads_the_same_postgres_variables():
+    # One set of DAGSTER_PG_* names for Docker, ECS and a plain Postgres instance, so a deployment
+    # moved from one to another (and the README's commands) keep working.
+    configs = sorted((helm_chart.REPO / "deploy").glob("*/dagster.yaml"))
+    names = {
+        config.parent.name: {name for name in env_references(yaml.safe_load(config.read_text()))
+                             if name.startswith("DAGSTER_PG_")}
+        for config in configs
+    }
+
+    assert len(configs) >= 3, configs
+    assert all(found == names["postgres"] for found in names.values()), names
+    assert names["postgres"] == {f"DAGSTER_PG_{part}" for part in ("HOST", "PORT", "USER", "PASSWORD", "DB")}
 
 
 @pytest.mark.parametrize("instance", ["ecs", "k8s"])

@@ -141,4 +141,5 @@ def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(t
     assert len(scored_by) and all(m.startswith(classifier_env.get("WHALE_MODEL_SERVER", "energy")) for m in scored_by)
     for song in ("a-song", "b-song"):
         assert by_id.loc[song, "status"] == "ok" and bool(by_id.loc[song, "detected"]), by_id
-    assert not (local_data / "whale.duckdb").exists()
+    # Nothing landed in the local data directory: no whale.duckdb, arrays, figures or leftovers.
+    assert [path for path in local_data.rglob("*") if path.is_file()] == []

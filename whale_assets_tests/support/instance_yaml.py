@@ -44,3 +44,14 @@ def check_instance_yaml(config: dict[str, Any], home: Path) -> dict[str, dict[st
             {"module": "dagster_postgres.storage", "class": "DagsterPostgresStorage", "config": postgres}
         )
     return sections
+
+
+def env_references(config: Any) -> set[str]:
+    """Every variable an instance config reads as `{env: NAME}`, anywhere in it."""
+    if isinstance(config, dict):
+        if set(config) == {"env"} and isinstance(config["env"], str):
+            return {config["env"]}
+        return {name for value in config.values() for name in env_references(value)}
+    if isinstance(config, list):
+        return {name for value in config for name in env_references(value)}
+    return set()

@@ -165,7 +165,7 @@ def instance_env(url: str) -> dict[str, str]:
 
     parsed = make_url(url)
     return {
-        "DAGSTER_PG_USERNAME": parsed.username or SERVER_USER,
+        "DAGSTER_PG_USER": parsed.username or SERVER_USER,
         "DAGSTER_PG_PASSWORD": "unused-trust-auth",  # the test server trusts loopback; a password is still sent
         "DAGSTER_PG_HOST": parsed.host or "127.0.0.1",
         "DAGSTER_PG_PORT": str(parsed.port),
