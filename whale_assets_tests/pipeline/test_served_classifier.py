@@ -90,3 +90,24 @@ def score_day_result(settings, instance):
 
     return materialize([daily_scores], partition_key=DAY, resources=build_resources(settings), instance=instance,
                        raise_on_error=False)
+
+
+def test_a_new_served_model_version_recomputes_the_stored_classifications(world, instance, humpback_savedmodel_dir, tmp_path):
+    base = build_early_song_day(world)
+    models = tmp_path / "humpback_whale"  # TF Serving's layout: one folder per version, the latest served
+    models.mkdir()
+    (models / "1").symlink_to(humpback_savedmodel_dir, target_is_directory=True)
+    runs = []
+    with running_grpc_model_server(models) as url:
+        settings = dataclasses.replace(base, classifier="served", model_server=url)
+        for new_version in (None, None, "2"):
+            if new_version:  # the same weights published as version 2 on the same server
+                (models / new_version).symlink_to(humpback_savedmodel_dir, target_is_directory=True)
+            assert score_day(settings, instance).success
+            runs.append((reused_flags(run_day(settings, instance))["classifications"], stored(settings)))
+    (first, first_stored), (again, _), (after_switch, switched_stored) = runs
+    assert first is False and again is True  # the same served version: the stored partition is reused
+    assert after_switch is False  # version 2: recomputed, not reused
+    assert set(switched_stored["daily_scores"]["model"]) == {f"{url}/models/humpback_whale/versions/2"}
+    assert switched_stored["results"].set_index("encounter_id").loc["sing", "model"].endswith("/versions/2")
+    np.testing.assert_array_equal(switched_stored["track"]["score"], first_stored["track"]["score"])  # same weights

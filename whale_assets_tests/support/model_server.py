@@ -5,7 +5,10 @@ service definitions (`tensorflow_serving.apis.prediction_service_pb2_grpc`, tens
 and answers from a SavedModel (`servable.py` has the rules it shares with TF Serving):
 - gRPC `tensorflow.serving.PredictionService/Predict`;
 - REST `POST /v1/models/NAME[/versions/N]:predict` (columnar `inputs`; a single output comes back
-  unnamed), `GET /v1/models/NAME[/versions/N]` (status), `GET /v1/models/NAME/metadata`;
+  unnamed; a signature without inputs, such as `metadata`, is refused with 400 as TF Serving's JSON
+  layer refuses it: util/json_tensor.cc, "Failed to get input map for signature"),
+  `GET /v1/models/NAME[/versions/N]` (status), `GET /v1/models/NAME[/versions/N]/metadata` (the
+  signature defs, as TF Serving prints them: dtype names, sizes as strings, -1 for any);
   errors as `{"error": "..."}` with 404 (NOT_FOUND), 400 (INVALID_ARGUMENT, FAILED_PRECONDITION),
   503 (UNAVAILABLE).
 Row-format `instances` are refused: the humpback signature's scalar input cannot ride in rows.
@@ -132,6 +135,8 @@ def _rest_predict(servable: Servable, name: str, version: int | None, body: byte
     if "inputs" not in request:
         raise ServingError("INVALID_ARGUMENT", "Missing 'inputs' key (the stand-in speaks the columnar format only)")
     signature_name = request.get("signature_name", "")
+    if not servable.input_specs(servable.resolve(name, version), signature_name):
+        raise ServingError("INVALID_ARGUMENT", f"Failed to get input map for signature: {signature_name or 'DEFAULT'}")
     inputs = request["inputs"] if isinstance(request["inputs"], dict) else {}
     _, outputs = servable.predict(name, version, signature_name, inputs)
     values = {key: _json_value(value) for key, value in outputs.items()}
@@ -154,14 +159,27 @@ def _rest_status(servable: Servable, name: str, version: int | None) -> dict:
 
 
 def _rest_metadata(servable: Servable, name: str, version: int | None) -> dict:
+    servable.faults.metadata_requests += 1
     answered = servable.resolve(name, version)
     signatures = {}
     for key, function in servable.versions[answered].signatures.items():
-        inputs = {k: {"dtype": s.dtype.as_datatype_enum, "name": k} for k, s in function.structured_input_signature[1].items()}
-        outputs = {k: {"dtype": s.dtype.as_datatype_enum, "name": k} for k, s in function.structured_outputs.items()}
-        signatures[key] = {"inputs": inputs, "outputs": outputs, "method_name": "tensorflow/serving/predict"}
+        inputs = {k: _tensor_info(spec, f"{key}_{k}:0") for k, spec in function.structured_input_signature[1].items()}
+        outputs = {k: _tensor_info(spec, f"StatefulPartitionedCall:{i}")
+                   for i, (k, spec) in enumerate(sorted(function.structured_outputs.items()))}
+        signatures[key] = {"inputs": inputs, "outputs": outputs, "method_name": "tensorflow/serving/predict", "defaults": {}}
     return {"model_spec": {"name": name, "signature_name": "", "version": str(answered)},
             "metadata": {"signature_def": {"signature_def": signatures}}}
+
+
+def _tensor_info(spec, tensor_name: str) -> dict:
+    """A TensorInfo as TF Serving's JSON printer writes it (enum names, int64 as strings, defaults printed)."""
+    from tensorflow.core.framework import types_pb2
+
+    if spec.shape.rank is None:
+        shape = {"dim": [], "unknown_rank": True}
+    else:
+        shape = {"dim": [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape.as_list()], "unknown_rank": False}
+    return {"dtype": types_pb2.DataType.Name(spec.dtype.as_datatype_enum), "tensor_shape": shape, "name": tensor_name}
 
 
 @contextmanager

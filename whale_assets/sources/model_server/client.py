@@ -18,7 +18,9 @@ from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.model_batches import ModelBatch, plan_model_batches
 from whale_assets.sources.humpback_model import DEFAULT_CHUNK_WINDOWS, ModelLoadError, grid_from_metadata
 from whale_assets.sources.model_server.errors import SIGNATURES_HELP, ModelServerError
+from whale_assets.sources.model_server.rest_transport import RestTransport
 from whale_assets.sources.model_server.retry import Backoff, with_retries
+from whale_assets.sources.model_server.score_probe import check_score_signature, probe_grid, silence
 from whale_assets.sources.model_server.spec import ServedModelSpec
 from whale_assets.sources.model_server.transport import Transport
 
@@ -117,8 +119,6 @@ def make_transport(spec: ServedModelSpec, connect_s: float, read_s: float) -> Tr
         from whale_assets.sources.model_server.grpc_transport import GrpcTransport
 
         return GrpcTransport(spec, timeout_s=connect_s + read_s)
-    from whale_assets.sources.model_server.rest_transport import RestTransport
-
     return RestTransport(spec, connect_s, read_s)
 
 
@@ -130,7 +130,12 @@ def load_served_model(
     backoff: Backoff | None = None,
     **options,
 ) -> ServedModel:
-    """Ask the server for the model's grid and version and check its `score` signature with one window.
+    """Ask the server for the model's grid and version and check its `score` signature.
+
+    gRPC: Predict on the `metadata` signature (TF Serving runs a signature without inputs over gRPC:
+    predict_util.cc checks only that the input counts match), then one window of silence through
+    `score`. REST: TF Serving refuses that Predict, so `score_probe.py` reads the signature defs
+    and finds the context width from `score` itself; class names are then the model's `("Mn",)`.
 
     Timeouts and attempts default to `WHALE_CONNECT_TIMEOUT_S`/`WHALE_READ_TIMEOUT_S`/
     `WHALE_NETWORK_ATTEMPTS` (`sources/network.py`). `options` go to `ServedModel`.
@@ -140,6 +145,9 @@ def load_served_model(
     timeouts = network_timeouts_from_env()
     backoff = backoff or Backoff(attempts=timeouts.attempts)
     transport = make_transport(spec, connect_s or timeouts.connect_s, read_s or timeouts.read_s)
+    if isinstance(transport, RestTransport):
+        grid, version = _probed_grid(transport, spec, context_step_samples, backoff)
+        return ServedModel(transport, spec, grid, context_step_samples, version, ("Mn",), backoff, **options)
     metadata = with_retries(lambda: transport.predict("metadata", {}, METADATA_OUTPUTS), backoff)
     version = metadata.version or with_retries(transport.served_version, backoff)
     meta = {key: value.item() if value.ndim == 0 else value for key, value in metadata.outputs.items()}
@@ -152,3 +160,19 @@ def load_served_model(
     # One window of silence through `score`: a missing signature or other timing fails here, not mid-day.
     model.score(np.zeros(grid.samples_for_windows(1), dtype=np.float32))
     return model
+
+
+def _probed_grid(
+    transport: RestTransport, spec: ServedModelSpec, context_step_samples: int, backoff: Backoff
+) -> tuple[WindowGrid, int | None]:
+    """REST cannot run the input-less `metadata` signature: signature defs, then `score` on two lengths."""
+    metadata = with_retries(transport.model_metadata, backoff)
+    check_score_signature(metadata, spec)
+
+    def count_windows(n_samples: int) -> int:
+        inputs = {"waveform": silence(n_samples), "context_step_samples": np.int64(context_step_samples)}
+        scores = with_retries(lambda: transport.predict("score", inputs, ("scores",)), backoff).outputs["scores"]
+        return int(scores.shape[1]) if scores.ndim >= 2 else int(scores.size)
+
+    grid = probe_grid(count_windows, spec, context_step_samples)
+    return grid, metadata.version or with_retries(transport.served_version, backoff)

@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from whale_assets.sources.model_server.errors import ModelServerError, request_failure
+from whale_assets.sources.model_server.score_probe import ModelMetadata, parse_model_metadata
 from whale_assets.sources.model_server.spec import ServedModelSpec
 from whale_assets.sources.model_server.transport import Prediction
 
@@ -49,6 +50,10 @@ class RestTransport:
                 what_to_do="serve Google's humpback whale SavedModel under that name",
             )
         return Prediction({name: _array(outputs[name]) for name in output_names}, None)
+
+    def model_metadata(self) -> ModelMetadata:
+        """`GET .../metadata`: the served version and its signature defs (no Predict needed)."""
+        return parse_model_metadata(self._request("GET", f"{self.model_url}/metadata", "model metadata"))
 
     def served_version(self) -> int | None:
         """The version answering requests: the pinned one, else the highest AVAILABLE (TF Serving's latest)."""

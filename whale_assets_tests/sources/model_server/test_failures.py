@@ -56,14 +56,15 @@ def test_a_refused_connection_is_transient() -> None:
 
 
 def test_a_wrong_model_name_fails_at_once_naming_server_model_and_the_variable(server_url: str, faults) -> None:
-    before = sum(faults.requests.values())
+    before = sum(faults.requests.values()) + faults.metadata_requests
     with pytest.raises(ModelServerError) as caught:
         load_served_model(ServedModelSpec(parse_server(server_url), name="humpback"), backoff=QUICK)
     message = str(caught.value)
     assert not caught.value.transient and not is_transient(caught.value)
     assert server_url in message and "'humpback'" in message and "NOT_FOUND" in message
     assert "WHALE_MODEL_NAME" in message
-    assert sum(faults.requests.values()) == before + 1  # the metadata request, not retried
+    # The metadata request (Predict on `metadata` over gRPC, GET .../metadata over REST), not retried.
+    assert sum(faults.requests.values()) + faults.metadata_requests == before + 1
 
 
 def test_a_version_the_server_lacks_fails_at_once(server_url: str) -> None:
@@ -85,12 +86,18 @@ def default_signature_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory.parent
 
 
-@pytest.mark.parametrize("running", [running_grpc_model_server, running_rest_model_server])
-def test_a_model_without_the_score_signature_fails_at_load_naming_it(default_signature_model: Path, running) -> None:
+@pytest.mark.parametrize(
+    ("running", "server_says"),
+    [
+        (running_grpc_model_server, 'Serving signature key "score" not found'),  # the Predict on `score` fails
+        (running_rest_model_server, "it serves ['metadata', 'serving_default']"),  # from the signature defs
+    ],
+)
+def test_a_model_without_the_score_signature_fails_at_load_naming_it(default_signature_model: Path, running, server_says) -> None:
     with running(default_signature_model) as url:
         with pytest.raises(ModelServerError) as caught:
             load_served_model(ServedModelSpec(parse_server(url)), backoff=QUICK)
     message = str(caught.value)
     assert not caught.value.transient
-    assert "signature 'score'" in message and 'Serving signature key "score" not found' in message
+    assert "signature 'score'" in message and server_says in message
     assert "signatures 'score' and 'metadata'" in message  # what to serve instead
