@@ -26,12 +26,13 @@ the calibrator is given the fixed model too.
 Each scorer runs `daily_scores`' path (`score_day`, ten-minute chunks, 32 windows per call) over
 the same MARS-like audio, each in its own process (peak RSS from `wait4`). The TFLite scorers
 reuse `HumpbackModel`'s chunking; a last call with fewer than 32 windows is padded with zeros
-(windows are scored independently, PCEN per window). Reported: x real time, peak RSS, agreement
-with TensorFlow float32 (max and p99.9 |diff|, median-filtered crossings, `detect()`,
+(windows are scored independently, PCEN per window). The scorers run round-robin `--repeats`
+times (the machine is shared). Reported: wall x real time (fastest round, and each round's ratio
+to float32), CPU seconds (steadier under load), peak RSS, agreement with TensorFlow float32 (max and p99.9 |diff|, median-filtered crossings, `detect()`,
 `hourly_presence`) and the machine's load average around each run.
 
     .venv/bin/python bench/realsize_humpback_model.py /tmp/realsize
-    .venv/bin/python bench/int8_scoring.py --model /tmp/realsize [--minutes 30]
+    .venv/bin/python bench/int8_scoring.py --model /tmp/realsize [--minutes 15] [--repeats 3]   # ~10 min at load 5-8
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def run_child(args: list[str], out: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="real-size SavedModel (built in a temp dir if omitted)")
-    parser.add_argument("--minutes", type=float, default=30.0, help="audio scored by each scorer")
+    parser.add_argument("--minutes", type=float, default=15.0, help="audio scored by each scorer")
     parser.add_argument("--repeats", type=int, default=3, help="rounds over all scorers (round-robin, against load drift)")
     parser.add_argument("--calibration-batches", type=int, default=8, help="32-window batches of calibration audio")
     parser.add_argument("--child", help=argparse.SUPPRESS)
