@@ -17,11 +17,8 @@ from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
-from whale_assets.core.reports.window_figure import (
-    preview_png,
-    render_encounter_png,
-    window_spectrogram,
-)
+from whale_assets.core.reports.spectrogram import window_spectrogram
+from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
 from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord, WindowStatus
@@ -82,10 +79,10 @@ def whale_results(
     day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
-    img_paths = (
-        _write_figures(context, encounters, raw_audio, classifications, config, images) if config.images else {}
-    )
-    results = build_results(day_start_utc(day), encounters, outcomes, labelling, img_paths)
+    results = build_results(day_start_utc(day), encounters, outcomes, labelling)
+    if config.images:  # drawn from the rows: their titles give the pooled score and detection
+        img_paths = _write_figures(context, results, raw_audio, classifications, config, images)
+        results["img_path"] = results["encounter_id"].map(img_paths).astype(results["img_path"].dtype)
     context.add_output_metadata(
         {
             "encounters": len(results),
@@ -153,7 +150,7 @@ def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, sc
 
 def _write_figures(
     context: AssetExecutionContext,
-    encounters: pd.DataFrame,
+    results: pd.DataFrame,
     raw: StoredWindows,
     scored: StoredWindows,
     config: ResultsConfig,
@@ -168,7 +165,7 @@ def _write_figures(
     token = uuid.uuid4().hex[:10]
     written: list[str] = []
     try:
-        return _render_figures(context, encounters, raw, scored, config, images, token, written)
+        return _render_figures(context, results, raw, scored, config, images, token, written)
     except BaseException:
         for relative_path in written:
             images.remove(relative_path)
@@ -177,7 +174,7 @@ def _write_figures(
 
 def _render_figures(
     context: AssetExecutionContext,
-    encounters: pd.DataFrame,
+    results: pd.DataFrame,
     raw: StoredWindows,
     scored: StoredWindows,
     config: ResultsConfig,
@@ -185,7 +182,7 @@ def _render_figures(
     token: str,
     written: list[str],
 ) -> dict[str, str]:
-    by_id = encounters.set_index(encounters["encounter_id"].astype(str))
+    by_id = results.set_index("encounter_id")
     paths: dict[str, str] = {}
     for window in raw:
         audio = raw.load(window.window_id)
@@ -199,7 +196,9 @@ def _render_figures(
                 spectrogram,
                 track,
                 (row["start_utc"], row["end_utc"]),
-                title=f"encounter {encounter_id}, window {window.window_id}",
+                EncounterSummary(
+                    str(encounter_id), window.window_id, float(row["pooled_score"]), bool(row["detected"])
+                ),
                 threshold=config.threshold,
             )
             relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pandas as pd
@@ -48,6 +49,27 @@ def test_every_result_points_at_its_stored_arrays_and_figure(world, instance):
     [window] = [w for w in index["windows"] if "sing" in w["encounter_ids"]]
     assert window["start_utc"].startswith("2023-09-14T15:59:00")
     assert window["n_samples"] == (2 * 60 + 2 * 60) * 16_000
+
+
+def test_each_figures_title_gives_its_rows_pooled_score_and_detection(world, instance, monkeypatch):
+    whale_results = importlib.import_module("whale_assets.assets.whale_results")  # the module, not the asset
+    titles: dict[str, str] = {}
+    render = whale_results.render_encounter_png
+
+    def recording_render(spectrogram, track, span, summary, threshold=None):
+        titles[summary.encounter_id] = summary.title()
+        return render(spectrogram, track, span, summary, threshold)
+
+    monkeypatch.setattr(whale_results, "render_encounter_png", recording_render)
+    build_song_day(world)
+    settings = world.settings()
+    assert run_day(settings, instance).success
+    rows = query(settings, "select encounter_id, window_id, pooled_score, detected from whale_results")
+    assert set(titles) == set(rows["encounter_id"])
+    for row in rows.itertuples():
+        score = "no score" if pd.isna(row.pooled_score) else f"pooled {row.pooled_score:.2f}"
+        detection = "detected" if row.detected else "not detected"
+        assert titles[row.encounter_id] == f"{row.encounter_id} · window {row.window_id} · {score} · {detection}"
 
 
 def test_encounter_filters_are_counted_in_the_materialization(world, instance):

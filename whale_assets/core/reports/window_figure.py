@@ -1,85 +1,154 @@
-"""A PNG per encounter: its window's spectrogram, the score trace, and the encounter marked."""
+"""A PNG per encounter: its window's spectrogram, the score trace, and the encounter marked.
+
+`encounter_figure` builds the matplotlib Figure (what tests inspect), `figure_png` renders it.
+"""
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 
-from whale_assets.core.utc import naive_utc_ns
+from whale_assets.core.reports.spectrogram import Spectrogram
+from whale_assets.core.scoring.day_scoring import runs
+from whale_assets.core.utc import naive_utc
 
-DISPLAY_RATE = 4_000  # humpback song lies mostly below 2 kHz
-MAX_COLUMNS = 1_500  # about the figure's width in pixels; more only bloats the PNG
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import QuadMesh
+    from matplotlib.figure import Figure
+
+FIGURE_SIZE_IN = (10.0, 4.0)
+DPI = 100  # 1000 x 400 px: the plot keeps about one pixel per spectrogram column
+POWER_LABEL = "power spectral density (dB re 1 FS²/Hz)"
+MIN_SHADE = pd.Timedelta(seconds=3)  # a very short encounter stays visible
 
 
 @dataclass(frozen=True)
-class Spectrogram:
-    start_utc: pd.Timestamp
-    times_s: np.ndarray
-    freqs_hz: np.ndarray
-    power_db: np.ndarray
+class EncounterSummary:
+    """What the figure's title says about the encounter (its `whale_results` row)."""
+
+    encounter_id: str
+    window_id: str
+    pooled_score: float
+    """NaN when the window has no scores."""
+    detected: bool
+
+    def title(self) -> str:
+        score = "no score" if math.isnan(self.pooled_score) else f"pooled {self.pooled_score:.2f}"
+        detection = "detected" if self.detected else "not detected"
+        return f"{self.encounter_id} · window {self.window_id} · {score} · {detection}"
 
 
-def window_spectrogram(audio: np.ndarray, sample_rate: int, start_utc: pd.Timestamp) -> Spectrogram:
-    """Power spectrogram to 2 kHz, computed once per window and shared by its encounters' figures."""
-    step = max(1, sample_rate // DISPLAY_RATE)
-    display = signal.resample_poly(np.asarray(audio, dtype=np.float32), 1, step) if step > 1 else audio
-    rate = sample_rate / step
-    # ~1 s columns keep hour-long windows light; frequency resolution stays ~8 Hz.
-    nperseg = 512 if display.size >= 512 else max(16, display.size)
-    freqs, times, power = signal.spectrogram(display, fs=rate, nperseg=nperseg, noverlap=nperseg // 4)
-    group = -(-times.size // MAX_COLUMNS)
-    if group > 1:
-        usable = times.size // group * group
-        times = times[:usable].reshape(-1, group).mean(axis=1)
-        power = power[:, :usable].reshape(power.shape[0], -1, group).mean(axis=2)
-    return Spectrogram(pd.Timestamp(start_utc), times, freqs, 10 * np.log10(power + 1e-20))
+def encounter_figure(
+    spectrogram: Spectrogram,
+    track: np.ndarray | None,
+    encounter_span_utc: tuple[pd.Timestamp, pd.Timestamp],
+    summary: EncounterSummary,
+    threshold: float | None = None,
+) -> Figure:
+    """Spectrogram against UTC clock time with a dB colour bar, digital silence blank and hatched,
+    the encounter shaded and the scores on a second axis."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    mesh = _draw_power(axes, spectrogram)
+    _hatch_silence(axes, spectrogram)
+    start, end = (naive_utc(t) for t in encounter_span_utc)
+    axes.axvspan(start, max(end, start + MIN_SHADE), color="cyan", alpha=0.25, label="encounter")
+    _clock_axis(axes, spectrogram)
+    axes.set_ylabel("Hz")
+    axes.set_title(summary.title())
+    axes.legend(loc="upper left", fontsize="small", framealpha=0.6)
+    if track is not None and track.size:
+        _draw_scores(axes, track, threshold)
+    if mesh is not None:
+        figure.colorbar(mesh, ax=axes, label=POWER_LABEL, pad=0.01)
+    return figure
+
+
+def figure_png(figure: Figure) -> bytes:
+    """`figure` as a 256-colour PNG: a noisy spectrogram stored as RGBA is ~3x larger and looks the same."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return _palette_png(np.asarray(canvas.buffer_rgba())[..., :3])
 
 
 def render_encounter_png(
     spectrogram: Spectrogram,
     track: np.ndarray | None,
     encounter_span_utc: tuple[pd.Timestamp, pd.Timestamp],
-    title: str,
+    summary: EncounterSummary,
     threshold: float | None = None,
 ) -> bytes:
-    """Spectrogram (minutes from the window start), scores on a second axis, encounter shaded."""
+    """`encounter_figure` as PNG bytes."""
+    return figure_png(encounter_figure(spectrogram, track, encounter_span_utc, summary, threshold))
+
+
+def _draw_power(axes: Axes, spectrogram: Spectrogram) -> QuadMesh | None:
+    """The spectrogram in dB, colour limits from the columns that hold audio; silence masked."""
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    power = spectrogram.masked_db()
+    audible = power.compressed()
+    if not audible.size:
+        return None
+    low, high = np.percentile(audible, [5, 99.5])
+    cmap = matplotlib.colormaps["magma"].with_extremes(bad="lightgrey")
+    return axes.pcolormesh(
+        spectrogram.times_utc, spectrogram.freqs_hz, power, shading="auto", vmin=low, vmax=high, cmap=cmap
+    )
 
-    figure = Figure(figsize=(10, 4), dpi=100)
-    axes = figure.add_subplot()
-    minutes = spectrogram.times_s / 60
-    if spectrogram.power_db.size:
-        low, high = np.percentile(spectrogram.power_db, [5, 99.5])
-        axes.pcolormesh(
-            minutes, spectrogram.freqs_hz, spectrogram.power_db, shading="auto", vmin=low, vmax=high, cmap="magma"
+
+def _hatch_silence(axes: Axes, spectrogram: Spectrogram) -> None:
+    """Hatch each stretch of silent columns, so "no data" reads as such in print too."""
+    times = spectrogram.times_utc
+    if times.size < 2:
+        return
+    half = (times[1] - times[0]) / 2
+    for index, (first, stop) in enumerate(runs(spectrogram.silent)):
+        axes.axvspan(
+            times[first] - half,
+            times[stop - 1] + half,
+            facecolor="lightgrey",
+            edgecolor="grey",
+            hatch="//",
+            linewidth=0,
+            label="no data (digital silence)" if index == 0 else None,
         )
-    axes.set_xlabel(f"minutes from {spectrogram.start_utc:%Y-%m-%d %H:%M:%S} UTC")
-    axes.set_ylabel("Hz")
-    start, end = (_minutes_from(spectrogram.start_utc, t) for t in encounter_span_utc)
-    axes.axvspan(start, max(end, start + 0.05), color="cyan", alpha=0.25, label="encounter")
-    if track is not None and track.size:
-        scores_axes = axes.twinx()
-        times = (track["start_utc"] - naive_utc_ns(spectrogram.start_utc)) / np.timedelta64(60, "s")
-        scores_axes.plot(times, track["score"], color="white", linewidth=0.8)
-        scores_axes.set_ylim(0, 1)
-        scores_axes.set_ylabel("score")
-        if threshold is not None:
-            scores_axes.axhline(threshold, color="lime", linestyle="--", linewidth=0.8)
-    axes.set_title(title)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    return buffer.getvalue()
 
 
-def _minutes_from(origin: pd.Timestamp, value: pd.Timestamp) -> float:
-    return float((naive_utc_ns(value) - naive_utc_ns(origin)) / np.timedelta64(60, "s"))
+def _clock_axis(axes: Axes, spectrogram: Spectrogram) -> None:
+    """UTC clock time across the window, HH:MM when ticks fall on whole minutes; the date in the label."""
+    from matplotlib import dates
+
+    locator = dates.AutoDateLocator(minticks=4, maxticks=12)
+    formatter = dates.AutoDateFormatter(locator)
+    formatter.scaled[1 / dates.MINUTES_PER_DAY] = "%H:%M"
+    formatter.scaled[1 / dates.SEC_PER_DAY] = "%H:%M:%S"
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(formatter)
+    axes.set_xlabel(f"UTC, {naive_utc(spectrogram.start_utc):%Y-%m-%d}")
+    times = spectrogram.times_utc
+    if times.size > 1:  # the window, not matplotlib's margins
+        half = (times[1] - times[0]) / 2
+        axes.set_xlim(times[0] - half, times[-1] + half)
+
+
+def _draw_scores(axes: Axes, track: np.ndarray, threshold: float | None) -> None:
+    scores_axes = axes.twinx()
+    scores_axes.plot(track["start_utc"], track["score"], color="white", linewidth=0.8)
+    scores_axes.set_ylim(0, 1)
+    scores_axes.set_ylabel("score")
+    if threshold is not None:
+        scores_axes.axhline(threshold, color="lime", linestyle="--", linewidth=0.8)
 
 
 PREVIEW_MAX_BYTES = 150_000  # inline in the Dagster UI's metadata: larger data URIs slow the page
@@ -88,13 +157,24 @@ PREVIEW_MAX_BYTES = 150_000  # inline in the Dagster UI's metadata: larger data 
 def preview_png(png: bytes, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
     """`png` as is when it is at most `max_bytes`, else downscaled in steps of 0.7 until it is
     (gentle steps keep the preview as large as the limit allows: halving gave ~230 px wide)."""
-    from matplotlib.image import thumbnail
+    from PIL import Image
 
+    image = Image.open(io.BytesIO(png)).convert("RGB")
     scale = 1.0
     preview = png
     while len(preview) > max_bytes and scale > 1 / 64:
         scale *= 0.7
-        buffer = io.BytesIO()
-        thumbnail(io.BytesIO(png), buffer, scale=scale)
-        preview = buffer.getvalue()
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        preview = _palette_png(np.asarray(image.resize(size, Image.Resampling.LANCZOS)))
     return preview
+
+
+def _palette_png(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    palette = Image.fromarray(np.ascontiguousarray(rgb)).quantize(
+        256, Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
+    )
+    palette.save(buffer, format="png", optimize=True)
+    return buffer.getvalue()

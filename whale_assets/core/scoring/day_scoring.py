@@ -120,11 +120,16 @@ def windows_with_audio(
     starts = np.arange(chunk.scored_first, chunk.scored_stop, dtype=np.int64) * grid.step_samples
     first_sample = np.floor(starts * down_per_up).astype(np.int64) - chunk.read_start
     stop_sample = np.ceil((starts + grid.context_samples) * down_per_up).astype(np.int64) - chunk.read_start
-    # Gaps are sorted and disjoint: a window overlaps one iff more gaps start before its end
+    return ~touches_gaps(gaps, first_sample, stop_sample)
+
+
+def touches_gaps(gaps: np.ndarray, first_sample: np.ndarray, stop_sample: np.ndarray) -> np.ndarray:
+    """True for each [first, stop) sample range that holds at least one sample of `gaps` (`gap_intervals`)."""
+    # Gaps are sorted and disjoint: a range overlaps one iff more gaps start before its end
     # than end before its start.
     started = np.searchsorted(gaps[:, 0], stop_sample, side="left")
     ended = np.searchsorted(gaps[:, 1], first_sample, side="right")
-    return started == ended
+    return started != ended
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
