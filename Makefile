@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test test-fast test-faults lint demo dev bench clean system-packages
+.PHONY: test test-fast test-faults lint demo dev bench clean system-packages docs docs-serve
 
 $(INSTALLED): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,17 @@ demo: $(INSTALLED)
 dev: $(INSTALLED)
 	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev
 
+# The documentation site (docs/, mkdocs.yml): built strictly, so a broken link or missing page fails.
+DOCS_PORT ?= 8000
+docs: $(INSTALLED)
+	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict
+
+docs-serve: $(INSTALLED)
+	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
 bench: $(INSTALLED)
 	$(BIN)/python bench/audio_retrieval.py
 	$(BIN)/python bench/sift_speed.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site
