@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.provenance import partition_provenance, settings_metadata
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
@@ -23,6 +24,7 @@ from whale_assets.core.reports.raven import (
     selection_table,
 )
 from whale_assets.core.scoring.pooling import check_kernel
+from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
 
@@ -102,13 +104,15 @@ def raven_selections(
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
     path = raven.write(f"{context.partition_key}/{raven_file_name(day)}", raven_text(table))
-    stored = as_stored_table(day, table)
+    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    stored = with_provenance(as_stored_table(day, table), provenance)
     context.add_output_metadata(
         {
             "selections": len(table),
             "from_daily_scores": int(table["Source"].str.contains(SOURCE_DAILY_SCORES).sum()),
             "day_files": MetadataValue.json(sorted(set(table["Begin File"]))),
             "raven_file": MetadataValue.path(path),
+            **settings_metadata(context, provenance),
             **table_metadata("raven_selections", stored),
         }
     )

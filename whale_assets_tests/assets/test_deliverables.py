@@ -55,6 +55,15 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     assert table["Begin Time (s)"].min() < 57_690 and table["End Time (s)"].max() > 57_630
     stored = query(settings, "select * from raven_selections")
     assert len(stored) == len(table) and list(stored["begin_time_s"]) == list(table["Begin Time (s)"])
+    # Each row records how it was made: this run, its threshold and filter, the day's upstream settings.
+    result = _deliver(settings, instance, "raven_selections", raven_selections={"threshold": 0.4})
+    made = query(settings, "select run_id, threshold, median_filter_windows, margin_s, sift_mode, classifier from raven_selections")
+    assert set(made["run_id"]) == {result.run_id} and set(made["threshold"]) == {0.4}
+    assert set(made["median_filter_windows"]) == {5} and set(made["margin_s"]) == {60.0}
+    assert set(made["sift_mode"]) == {"noise_floor"} and set(made["classifier"]) == {"energy"}
+    [event] = result.get_asset_materialization_events()
+    changed = event.event_specific_data.materialization.metadata["settings_changed"].value
+    assert changed == {"threshold": {"before": 0.5, "after": 0.4}}
 
 
 def test_raven_selections_add_the_runs_of_the_days_stored_full_day_scores(world, instance):
