@@ -15,13 +15,14 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 
 from whale_assets.jobs import reviews_job
 from whale_assets.resources import FileStore
+from whale_assets.storage.s3 import storage_path
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def folder_digests(reviews: FileStore) -> dict[str, str]:
     """Each day folder of the reviews store with a digest of its files' names, sizes and times."""
-    root = reviews.path("")
+    root = storage_path(reviews.base_path)
     if not root.exists():
         return {}
     digests = {}
