@@ -29,10 +29,12 @@ from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.core.reports.performance_figure import performance_png
-from whale_assets.core.review.reviews import join_verdicts, read_review
+from whale_assets.core.review.reviews import join_verdicts, read_review, rows_of_day
 from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table
 from whale_assets.core.review.verdicts import ReviewError, Verdict
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.storage.partition_files import present_files
+from whale_assets.storage.s3 import storage_path
 
 REVIEW_SUFFIXES = (".txt", ".csv", ".tsv")
 RAVEN_DATE_TIME = "%Y/%m/%d %H:%M:%S.%f"
@@ -43,14 +45,16 @@ class ReviewConfig(ReusableConfig):
     ASSET = "reviewed_detections"
 
 
-def review_files(reviews: FileStore, day: str) -> dict[str, bytes]:
-    """The day's review files by their path under the reviews store."""
+def review_files(reviews: FileStore, folder: str) -> dict[str, bytes]:
+    """The review files directly in `folder` of the reviews store (a day, or "." for the root)."""
     found = {}
-    for name in reviews.names(day):
+    names = sorted(present_files(storage_path(reviews.base_path))) if folder == "." else reviews.names(folder)
+    for name in names:
         if name.lower().endswith(REVIEW_SUFFIXES):
-            data = reviews.read(f"{day}/{name}")
+            path = name if folder == "." else f"{folder}/{name}"
+            data = reviews.read(path)
             if data is not None:
-                found[f"{day}/{name}"] = data
+                found[path] = data
     return found
 
 
@@ -73,21 +77,26 @@ def reviewed_detections(
     current, or stale when the table changed since the review). A bad file fails the run naming the
     file and line, and the stored partition stays as it was."""
     day = partition_day(context)
+    # Files under the day's folder judge that day's table; files at the root (a review sample over
+    # several days) contribute their rows of this day.
     files = review_files(reviews, context.partition_key)
+    multi_day = review_files(reviews, ".")
     contents = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    if (reuse := check_reuse(context, fingerprints, config, ["raven_selections"], extra={"reviews": contents})).reused:
+    if (reuse := check_reuse(context, fingerprints, config, ["raven_selections"], extra={"reviews": contents, "multi_day_reviews": {n: hashlib.sha256(d).hexdigest() for n, d in multi_day.items()}})).reused:
         return reuse.placeholder
     selections = stored_tables.read_day("raven_selections", day)
-    if files and (selections is None or not len(selections)):
-        raise Failure(
-            f"reviews for {day} but no raven_selections rows: materialize raven_selections for {day} (the "
-            "deliverables job) before its reviews", allow_retries=False
-        )
     joined = []
     try:
-        for name, data in files.items():
+        for name, data in {**files, **multi_day}.items():
             rows = read_review(data.decode("utf-8-sig"), name)
+            if name in multi_day:
+                rows = rows_of_day(rows, day)
             if rows:
+                if selections is None or not len(selections):
+                    raise Failure(
+                        f"{name} reviews {day}, which has no raven_selections rows: materialize raven_selections "
+                        f"for {day} (the deliverables job) before its reviews", allow_retries=False
+                    )
                 joined.append(join_verdicts(rows, stored_selections(selections), day))
     except (ReviewError, UnicodeDecodeError) as problem:
         raise Failure(f"review not stored: {problem}", allow_retries=False) from None
@@ -95,7 +104,7 @@ def reviewed_detections(
     table = reviewed_table(table, day)
     context.add_output_metadata(
         {
-            "review_files": MetadataValue.json(sorted(files)),
+            "review_files": MetadataValue.json(sorted({*files, *(n for n in multi_day if n in set(table["review_file"]))})),
             "verdicts": len(table),
             **{value.value: int((table["verdict"] == value.value).sum()) for value in Verdict},
             "stale": int((table["match"] == "stale").sum()),

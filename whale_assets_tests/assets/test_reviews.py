@@ -3,6 +3,8 @@ precision they give, and a bad review fails by name without touching what is sto
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,3 +110,31 @@ def test_the_sensor_requests_a_day_whose_review_files_are_new_or_changed(reviewe
     save_review(settings, table.assign(Verdict="no"))  # saved again from Raven: another size or time
     changed = review_files_sensor(build_sensor_context(cursor=result.cursor, resources=resources))
     assert [request.partition_key for request in changed.run_requests] == [DAY]
+
+
+def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flow_back(reviewed_day, instance):
+    from whale_assets.core.review.performance import DEFAULT_BIN_EDGES, score_bin
+    from whale_assets.review_sample import review_sample
+    from whale_assets_tests.support.raven_tables import assert_valid_raven_table
+
+    settings, table = reviewed_day
+    day = pd.Timestamp(DAY).date()
+    database = settings.database
+    first = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database)
+    text = first.path.read_text()
+    again = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database)
+    assert again.path.read_text() == text
+
+    sample = assert_valid_raven_table(first.path)
+    confidence = table["Confidence"].astype(float).to_numpy()
+    non_empty = set(score_bin(confidence, DEFAULT_BIN_EDGES)) - {-1}
+    assert set(score_bin(sample["Confidence"].to_numpy(float), DEFAULT_BIN_EDGES)) == non_empty
+    assert first.detections == len(table) and first.rows == len(sample)
+
+    # The analyst fills in the sample and saves it at the reviews folder's root.
+    filled = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False).assign(Verdict="yes")
+    (settings.data_dir / "reviews").mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "reviews" / first.path.name).write_text(filled.to_csv(sep="\t", index=False))
+    assert _materialize(settings, instance, "reviewed_detections").success
+    joined = query(settings, "select * from reviewed_detections")
+    assert len(joined) == first.rows and set(joined["verdict"]) == {"true"}

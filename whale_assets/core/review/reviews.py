@@ -37,6 +37,7 @@ class ReviewedRow:
     end_utc: pd.Timestamp
     encounter_ids: tuple[str, ...]
     verdict: Verdict
+    table_day: dt.date | None = None  # the `Date` column of a multi-day table (a review sample)
 
     @property
     def where(self) -> str:
@@ -108,6 +109,7 @@ def read_review(text: str, name: str) -> list[ReviewedRow]:
             raise ReviewError(f"{where}: End Time (s) is not after Begin Time (s)")
         begin = _begin(row, columns, where)
         ids = row[columns["encounterid"]] if "encounterid" in columns else ""
+        table_day = _table_day(row[columns["date"]], where) if "date" in columns else None
         rows.append(
             ReviewedRow(
                 file=name,
@@ -116,9 +118,22 @@ def read_review(text: str, name: str) -> list[ReviewedRow]:
                 end_utc=begin + pd.Timedelta(seconds=duration),
                 encounter_ids=tuple(sorted(filter(None, (i.strip() for i in ids.split(ENCOUNTER_ID_SEPARATOR))))),
                 verdict=verdict,
+                table_day=table_day,
             )
         )
     return rows
+
+
+def _table_day(value: str, where: str) -> dt.date:
+    try:
+        return pd.Timestamp(value.strip()).date()
+    except ValueError:
+        raise ReviewError(f"{where}: Date {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def rows_of_day(rows: list[ReviewedRow], day: dt.date) -> list[ReviewedRow]:
+    """The rows of a multi-day review (one not filed under a day) that judge `day`'s table."""
+    return [row for row in rows if (row.table_day or row.begin_utc.date()) == day]
 
 
 def join_verdicts(rows: list[ReviewedRow], selections: pd.DataFrame, day: dt.date) -> pd.DataFrame:
