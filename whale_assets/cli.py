@@ -29,6 +29,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     export.add_argument("--database", help="DuckDB file (default: $WHALE_DATA_DIR/whale.duckdb)")
 
+    sample = commands.add_parser(
+        "review-sample", help="write a Raven table of detections to review, stratified by score bin (by seed)"
+    )
+    sample.add_argument("--from", dest="first_day", required=True, type=dt.date.fromisoformat, help="first UTC day")
+    sample.add_argument("--to", dest="last_day", required=True, type=dt.date.fromisoformat, help="last UTC day")
+    sample.add_argument("--per-bin", type=int, default=10, help="detections drawn per score bin (default 10)")
+    sample.add_argument("--seed", type=int, default=0, help="the same seed draws the same sample (default 0)")
+    sample.add_argument("--out", default=".", help="folder for the table (default: the current folder)")
+    sample.add_argument("--database", help="DuckDB file (default: $WHALE_DATA_DIR/whale.duckdb)")
+
     demo = commands.add_parser("demo", help="build an offline world and run two demo days through Dagster")
     demo.add_argument("--dir", default="demo-data", help="where the demo world and its results go")
 
@@ -45,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sql(args.query, args.format, args.database)
     if args.command == "export":
         return _export(args)
+    if args.command == "review-sample":
+        return _review_sample(args)
     from whale_assets.demo.run import run_demo
 
     return run_demo(args.dir)
@@ -72,6 +84,19 @@ def _export(args: argparse.Namespace) -> int:
         print(f"whale-assets export: {problem}", file=sys.stderr)
         return 2
     print(f"{rows} rows of {args.table} ({args.first_day} to {args.last_day}) -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _review_sample(args: argparse.Namespace) -> int:
+    from whale_assets.review_sample import review_sample
+
+    try:
+        made = review_sample(args.first_day, args.last_day, args.per_bin, args.seed, args.out, args.database)
+    except (ResultsUnavailable, ValueError) as problem:
+        print(f"whale-assets review-sample: {problem}", file=sys.stderr)
+        return 2
+    print(f"{made.rows} of {made.detections} detections to review -> {made.path}", file=sys.stderr)
+    print("fill in its Verdict column (yes / no / unsure) and save it into the reviews folder", file=sys.stderr)
     return 0
 
 

@@ -79,6 +79,8 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         "raven": FileStore(base_path=f"{root}/raven"),
         "clips": FileStore(base_path=f"{root}/clips"),
         "reports": FileStore(base_path=f"{root}/reports"),
+        # Analysts' reviewed selection tables, one folder per UTC day (WHALE_REVIEWS_DIR to put them elsewhere).
+        "reviews": FileStore(base_path=settings.reviews_dir or f"{root}/reviews"),
         "fingerprints": FingerprintStore(root=root),
         # The same tables read back outside the IO manager (classifications' daily_scores source).
         "stored_tables": stored_tables,

@@ -60,3 +60,14 @@ def _write_atomically(out: Path, frame: pd.DataFrame, output_format: ExportForma
         os.replace(temporary, out)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_bytes_atomically(out: Path, data: bytes) -> None:
+    """Write `data` to `out` through a temporary file beside it, so readers see all of it or nothing."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -92,6 +92,8 @@ class Settings:
     model_version: int | None = None
     model_precision: str = DEFAULT_PRECISION
     """`float32` or `bfloat16`: the humpback model's arithmetic (WHALE_MODEL_PRECISION)."""
+    reviews_dir: str | None = None
+    """`WHALE_REVIEWS_DIR`: where analysts drop reviewed tables (default: `reviews/` under the storage root)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +108,7 @@ class Settings:
             model_precision=_one_of(
                 PRECISION_ENV_VAR, env.get(PRECISION_ENV_VAR, "").strip() or DEFAULT_PRECISION, PRECISIONS
             ),
+            reviews_dir=_reviews_dir(env.get("WHALE_REVIEWS_DIR", "")),
             **_storage(env),
             **_served_model(env),
         )
@@ -215,4 +218,15 @@ def _local_directory(name: str, value: str, valid: str) -> str:
     a folder that is unmounted or moved must not take the UI and the sensor down with it."""
     if not value.strip():
         raise SettingsError(f"{name} is empty; use one of: {valid}")
+    return str(Path(value).expanduser().resolve())
+
+
+def _reviews_dir(value: str) -> str | None:
+    """A local folder (made absolute) or an s3:// URL; unset: `reviews/` under the storage root."""
+    if not value.strip():
+        return None
+    if value.startswith("s3://"):
+        return value.rstrip("/")
+    if "://" in value:
+        raise SettingsError(f"WHALE_REVIEWS_DIR={value!r} is not valid; use a local directory or s3://bucket/prefix")
     return str(Path(value).expanduser().resolve())

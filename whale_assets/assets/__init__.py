@@ -10,6 +10,7 @@ from whale_assets.assets.encounters import encounters
 from whale_assets.assets.hourly_presence import hourly_presence
 from whale_assets.assets.raven_selections import raven_selections
 from whale_assets.assets.raw_audio import raw_audio
+from whale_assets.assets.reviews import detector_performance, reviewed_detections
 from whale_assets.assets.sifted_audio import sifted_audio
 from whale_assets.assets.whale_results import whale_results
 
@@ -17,4 +18,6 @@ PIPELINE_ASSETS = [encounters, raw_audio, sifted_audio, classifications, whale_r
 DAY_SCORE_ASSETS = [daily_scores, hourly_presence]
 # Files acousticians exchange, built from the stored pipeline partitions (the `deliverables` job).
 DELIVERABLE_ASSETS = [raven_selections, encounter_clips, diel_presence]
-ALL_ASSETS = [*PIPELINE_ASSETS, *DAY_SCORE_ASSETS, *DELIVERABLE_ASSETS]
+# Analysts' verdicts read back, and the detector's precision they give (see assets/reviews.py).
+REVIEW_ASSETS = [reviewed_detections, detector_performance]
+ALL_ASSETS = [*PIPELINE_ASSETS, *DAY_SCORE_ASSETS, *DELIVERABLE_ASSETS, *REVIEW_ASSETS]

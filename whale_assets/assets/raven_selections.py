@@ -6,12 +6,15 @@ from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.provenance import partition_provenance, settings_metadata
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.raven import (
     HIGH_FREQ_HZ,
     LOW_FREQ_HZ,
+    SOURCE_DAILY_SCORES,
+    SOURCE_ENCOUNTER,
     WINDOW_S,
     Selection,
     as_stored_table,
@@ -21,8 +24,12 @@ from whale_assets.core.reports.raven import (
     selection_table,
 )
 from whale_assets.core.scoring.pooling import check_kernel
+from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
+
+# 2: one row per event and day file, BirdNET's species columns, `Source` (1: one row per run and encounter).
+TABLE_LAYOUT = 2
 
 
 class RavenConfig(ReusableConfig):
@@ -38,7 +45,7 @@ class RavenConfig(ReusableConfig):
     low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, description="Selection box bottom (default: the sift band)")
     high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, description="Selection box top (default: the sift band)")
     include_daily_scores: bool = Field(
-        True, description="Add the runs of the day's stored daily_scores (if materialized), Encounter ID empty"
+        True, description="Add the runs of the day's stored daily_scores (if materialized); Source names where a row was found"
     )
 
 
@@ -58,13 +65,17 @@ def raven_selections(
 ) -> pd.DataFrame:
     """Detected runs of each encounter window (and of the full-day scores) as a Raven selection table.
 
+    Overlapping runs are one row (all encounter ids, `Source` naming where they were found); a run
+    crossing 00:00 UTC is one row per day file (see `core/reports/raven.py`).
+
     The day's `daily_scores` are read through `stored_tables`, not as an input (an input would pull
     full-day scoring into this job); their fingerprint is part of this partition's fingerprint.
     """
     reject_invalid_run_config(context)
     day = partition_day(context)
     day_print = fingerprints.get_output("daily_scores", context.partition_key) if config.include_daily_scores else None
-    extra = {"daily_scores": day_print}
+    # The table layout is part of the fingerprint: tables written in an older layout are rewritten.
+    extra = {"daily_scores": day_print, "layout": TABLE_LAYOUT}
     if (reuse := check_reuse(context, fingerprints, config, ["classifications"], extra=extra)).reused:
         return reuse.placeholder
     selections: list[Selection] = []
@@ -72,11 +83,16 @@ def raven_selections(
         track = classifications.load(window.window_id)
         if track is None or track.size == 0:
             continue
-        window_s = window.context_s or WINDOW_S
-        for encounter_id in window.encounter_ids or ("",):
-            selections += detected_runs(
-                track["start_utc"], track["score"], config.threshold, config.median_filter_windows, window_s, encounter_id
-            )
+        # One run for every encounter sharing the window: merged into one row with all their ids.
+        selections += detected_runs(
+            track["start_utc"],
+            track["score"],
+            config.threshold,
+            config.median_filter_windows,
+            window.context_s or WINDOW_S,
+            window.encounter_ids,
+            SOURCE_ENCOUNTER,
+        )
     day_rows = stored_tables.read_day("daily_scores", day) if config.include_daily_scores else None
     if day_rows is not None and len(day_rows):
         selections += detected_runs(
@@ -84,15 +100,19 @@ def raven_selections(
             day_rows["score"].to_numpy("float64"),
             config.threshold,
             config.median_filter_windows,
+            source=SOURCE_DAILY_SCORES,
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
     path = raven.write(f"{context.partition_key}/{raven_file_name(day)}", raven_text(table))
-    stored = as_stored_table(day, table)
+    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    stored = with_provenance(as_stored_table(day, table), provenance)
     context.add_output_metadata(
         {
             "selections": len(table),
-            "from_daily_scores": int((table["Encounter ID"] == "").sum()),
+            "from_daily_scores": int(table["Source"].str.contains(SOURCE_DAILY_SCORES).sum()),
+            "day_files": MetadataValue.json(sorted(set(table["Begin File"]))),
             "raven_file": MetadataValue.path(path),
+            **settings_metadata(context, provenance),
             **table_metadata("raven_selections", stored),
         }
     )

@@ -16,6 +16,7 @@ from whale_assets.core.reports.raven import TABLE_COLUMN_DESCRIPTIONS
 from whale_assets.core.tables.clips import CLIP_DESCRIPTIONS
 from whale_assets.core.tables.daily_scores import DAILY_SCORE_DESCRIPTIONS
 from whale_assets.core.tables.hourly_presence import PRESENCE_DESCRIPTIONS
+from whale_assets.core.tables.provenance import PROVENANCE_DESCRIPTIONS
 from whale_assets.core.tables.results import RESULT_DESCRIPTIONS
 from whale_assets.storage.metadata_keys import COLUMN_SCHEMA_KEY, PARTITION_ROW_COUNT_KEY
 
@@ -29,7 +30,7 @@ COLUMN_DESCRIPTIONS: dict[str, Mapping[str, str]] = {
     "whale_results": RESULT_DESCRIPTIONS,
     "daily_scores": DAILY_SCORE_DESCRIPTIONS,
     "hourly_presence": PRESENCE_DESCRIPTIONS,
-    "raven_selections": TABLE_COLUMN_DESCRIPTIONS,
+    "raven_selections": {**TABLE_COLUMN_DESCRIPTIONS, **PROVENANCE_DESCRIPTIONS},
     "encounter_clips": CLIP_DESCRIPTIONS,
     "diel_presence": DIEL_DESCRIPTIONS,
 }

@@ -14,12 +14,14 @@ from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.provenance import settings_metadata
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.spectrogram import window_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
 from whale_assets.core.scoring.pooling import check_kernel
+from whale_assets.core.tables.provenance import upstream_provenance
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
@@ -35,6 +37,9 @@ BEST_FIGURE_KEY = "best_figure"
 BEST_SPECTROGRAM_KEY = "best_spectrogram"
 # The columns naming stored files: a row is only as good as the files it names.
 PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
+# The row layout is part of the fingerprint, so days stored in an older layout are recomputed once.
+# 2: provenance columns (run_id, margin_s, sift and classifier settings, threshold, ...).
+RESULTS_LAYOUT = 2
 
 
 class ResultsConfig(ReusableConfig):
@@ -74,12 +79,21 @@ def whale_results(
     _remove_orphan_figures(context, images, stored)
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
     rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
-    if (reuse := check_reuse(context, fingerprints, config, upstream, missing_files=rows_files_missing)).reused:
+    extra = {"layout": RESULTS_LAYOUT}
+    if (reuse := check_reuse(context, fingerprints, config, upstream, extra, rows_files_missing)).reused:
         return reuse.placeholder
     day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
-    results = build_results(day_start_utc(day), encounters, outcomes, labelling)
+    provenance = upstream_provenance(
+        context.run_id,
+        raw_audio.attributes,
+        sifted_audio.attributes,
+        classifications.attributes,
+        config.threshold,
+        config.median_filter_windows,
+    )
+    results = build_results(day_start_utc(day), encounters, outcomes, labelling, provenance=provenance)
     if config.images:  # drawn from the rows: their titles give the pooled score and detection
         img_paths = _write_figures(context, results, raw_audio, classifications, config, images)
         results["img_path"] = results["encounter_id"].map(img_paths).astype(results["img_path"].dtype)
@@ -97,6 +111,7 @@ def whale_results(
             if len(results)
             else "no encounters",
             **_figure_metadata(results, images, context.partition_key),
+            **settings_metadata(context, provenance),
             **table_metadata("whale_results", results),
         }
     )

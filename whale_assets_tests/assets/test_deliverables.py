@@ -15,6 +15,7 @@ from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.definitions import build_resources
 from whale_assets.storage.window_arrays import read_partition
 from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day
+from whale_assets_tests.support.raven_tables import assert_valid_raven_table
 
 
 def _deliver(settings, instance, *assets, **config):
@@ -36,6 +37,7 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     assert _deliver(settings, instance, "raven_selections").success
 
     path = settings.data_dir / "raven" / DAY / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
+    assert_valid_raven_table(path)
     table = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"Encounter ID": str})
     assert tuple(table.columns) == RAVEN_COLUMNS
     assert len(table) >= 1 and set(table["Encounter ID"]) == {"sing"}
@@ -47,12 +49,21 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     for row in table.to_dict("records"):
         inside = (start_s >= row["Begin Time (s)"] - 1e-6) & (start_s + WINDOW_S <= row["End Time (s)"] + 1e-6)
         assert inside.any() and (filtered[inside] >= 0.5).all()
-        assert abs(row["Score"] - filtered[inside].max()) < 1e-5
+        assert abs(row["Confidence"] - filtered[inside].max()) < 1e-5
         assert row["File Offset (s)"] == row["Begin Time (s)"]
     # The song is at 16:00:30-16:01:30 UTC (57 630-57 690 s into the day file).
     assert table["Begin Time (s)"].min() < 57_690 and table["End Time (s)"].max() > 57_630
     stored = query(settings, "select * from raven_selections")
     assert len(stored) == len(table) and list(stored["begin_time_s"]) == list(table["Begin Time (s)"])
+    # Each row records how it was made: this run, its threshold and filter, the day's upstream settings.
+    result = _deliver(settings, instance, "raven_selections", raven_selections={"threshold": 0.4})
+    made = query(settings, "select run_id, threshold, median_filter_windows, margin_s, sift_mode, classifier from raven_selections")
+    assert set(made["run_id"]) == {result.run_id} and set(made["threshold"]) == {0.4}
+    assert set(made["median_filter_windows"]) == {5} and set(made["margin_s"]) == {60.0}
+    assert set(made["sift_mode"]) == {"noise_floor"} and set(made["classifier"]) == {"energy"}
+    [event] = result.get_asset_materialization_events()
+    changed = event.event_specific_data.materialization.metadata["settings_changed"].value
+    assert changed == {"threshold": {"before": 0.5, "after": 0.4}}
 
 
 def test_raven_selections_add_the_runs_of_the_days_stored_full_day_scores(world, instance):
@@ -75,14 +86,16 @@ def test_raven_selections_add_the_runs_of_the_days_stored_full_day_scores(world,
     assert materialize([stored_scores], partition_key=DAY, resources=resources, instance=instance).success
     assert _deliver(settings, instance, "raven_selections").success
 
+    assert_valid_raven_table(settings.data_dir / "raven" / DAY / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt")
     table = query(settings, "select * from raven_selections order by selection")
     full_day = table[table["encounter_id"] == ""]
     assert len(full_day) == 1 and set(table["encounter_id"]) == {"", "sing"}
+    assert full_day["source"].tolist() == ["daily_scores"]
     [row] = full_day.to_dict("records")
     # The run's first window starts at or after 03:02 and its last one ends by 03:04 plus a window.
     assert 3 * 3600 + 118 <= row["begin_time_s"] <= 3 * 3600 + 122
     assert 3 * 3600 + 238 <= row["end_time_s"] <= 3 * 3600 + 240 + WINDOW_S
-    assert row["score"] == pytest.approx(0.9) and list(table["selection"]) == list(range(1, len(table) + 1))
+    assert row["confidence"] == pytest.approx(0.9) and list(table["selection"]) == list(range(1, len(table) + 1))
 
 
 def _upath(path):

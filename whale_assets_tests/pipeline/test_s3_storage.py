@@ -23,6 +23,7 @@ from whale_assets.core.windows import WindowRecord
 from whale_assets.settings import Settings
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
 from whale_assets_tests.support.pipeline import DAY, build_song_day, run_day
+from whale_assets_tests.support.raven_tables import assert_valid_raven_table
 from whale_assets_tests.support.s3_server import moto_server, object_keys, use_endpoint
 from whale_assets_tests.support.world import World
 
@@ -285,7 +286,11 @@ def test_deliverables_are_objects_next_to_the_results_in_s3_mode(song_day, aws, 
                 run_config={"ops": {"encounter_clips": {"config": {"clip_s": clip_s}}}},
             ).success
     keys = set(object_keys(bucket, f"{PREFIX}/"))
-    assert f"{PREFIX}/raven/{DAY}/MARS-20230914T000000Z-16kHz.Table.1.selections.txt" in keys
+    raven_key = f"{PREFIX}/raven/{DAY}/MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
+    assert raven_key in keys
+    downloaded = tmp_path / raven_key.rsplit("/", 1)[-1]
+    downloaded.write_bytes(boto3.client("s3").get_object(Bucket=bucket, Key=raven_key)["Body"].read())
+    assert len(assert_valid_raven_table(downloaded)) >= 1
     clips = sorted(key for key in keys if key.startswith(f"{PREFIX}/clips/{DAY}/"))
     # One clip per encounter with audio (sing, quiet); the 20 s clips of the first run are gone.
     assert len(clips) == 2 and all(key.endswith(".flac") for key in clips)

@@ -1,14 +1,19 @@
-"""Raven Pro selection tables: detected song as boxes on the archive's day file.
+"""Raven Pro selection tables: detected song as boxes on the archive's day files.
 
 A selection is a run of model windows whose median-filtered score is at or above the threshold;
-it spans from the first window's start to the last window's end. Times are seconds since
-00:00:00 UTC of the day, so Raven opens the table directly on `MARS-YYYYMMDDT000000Z-16kHz.wav`.
+it spans from the first window's start to the last window's end. Runs that overlap (encounters
+sharing a window, an encounter window and the full-day scores) are one event, one row. Every row
+lies inside the day file it names (`Begin File`, `File Offset (s)`): an event crossing 00:00 UTC is
+split there into one row per file, as BirdNET-Analyzer writes a detection with its `Begin Path`
+and `File Offset (s)`. `Begin Time (s)` is on the timeline of the day files the table names, opened
+as one sequence: seconds since 00:00 UTC of the earliest of them (usually the table's own day, so
+`Begin Time (s)` equals `File Offset (s)`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +22,9 @@ import pandas as pd
 from whale_assets.core.audio.sift import SiftParameters
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets.core.scoring.pooling import filtered_by_stretch, stretch_starts
 from whale_assets.core.scoring.track import infer_step_ns
-from whale_assets.core.utc import NS_PER_S, naive_utc_ns
+from whale_assets.core.utc import NS_PER_S, naive_utc
 
 RAVEN_COLUMNS = (
     "Selection",
@@ -32,7 +37,10 @@ RAVEN_COLUMNS = (
     "Begin File",
     "File Offset (s)",
     "Begin Date Time",
-    "Score",
+    "Common Name",
+    "Scientific Name",
+    "Confidence",
+    "Source",
     "Encounter ID",
 )
 # The table partition's column names for the same fields (SQL-friendly), in the same order.
@@ -47,7 +55,10 @@ TABLE_COLUMNS = (
     "begin_file",
     "file_offset_s",
     "begin_date_time",
-    "score",
+    "common_name",
+    "scientific_name",
+    "confidence",
+    "source",
     "encounter_id",
 )
 # What the stored table's columns mean (its `date` column added by `as_stored_table`).
@@ -56,18 +67,27 @@ TABLE_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "selection": "Raven selection number, 1-based in time order",
     "view": "Raven view (Spectrogram 1)",
     "channel": "Audio channel (1)",
-    "begin_time_s": "Selection start, seconds from the start of the day file",
-    "end_time_s": "Selection end, seconds from the start of the day file",
+    "begin_time_s": "Selection start, seconds since 00:00 UTC of the earliest day file the table names",
+    "end_time_s": "Selection end, on the same timeline as begin_time_s",
     "low_freq_hz": "Selection box bottom, Hz",
     "high_freq_hz": "Selection box top, Hz",
-    "begin_file": "The archive day file the times refer to",
-    "file_offset_s": "Selection start, seconds into begin_file",
+    "begin_file": "The archive day file the selection lies in",
+    "file_offset_s": "Selection start, seconds into begin_file (0 to 86400 minus its duration)",
     "begin_date_time": "Selection start, UTC",
-    "score": "Highest median-filtered score in the selection, 0-1",
-    "encounter_id": "Encounter of the window it was found in; empty for full-day scores",
+    "common_name": "Species detected (Humpback Whale)",
+    "scientific_name": "Species detected, scientific name",
+    "confidence": "Highest median-filtered score in the selection, 0-1",
+    "source": "Which scores found it: encounter (an encounter window), daily_scores (the full-day scores) or both",
+    "encounter_id": "Encounters whose window holds the selection, ';'-separated; empty for full-day scores only",
 }
 VIEW = "Spectrogram 1"
 CHANNEL = 1
+COMMON_NAME = "Humpback Whale"
+SCIENTIFIC_NAME = "Megaptera novaeangliae"
+SOURCE_ENCOUNTER = "encounter"
+SOURCE_DAILY_SCORES = "daily_scores"
+ENCOUNTER_ID_SEPARATOR = ";"
+DAY_FILE_S = 86_400.0  # an archive day file: 00:00:00 to 24:00:00 UTC
 # The band the pipeline sifts for song energy: where the detections were looked for.
 LOW_FREQ_HZ = SiftParameters.lowcut_hz
 HIGH_FREQ_HZ = SiftParameters.highcut_hz
@@ -77,10 +97,13 @@ RAVEN_DATE_TIME = "%Y/%m/%d %H:%M:%S.%f"
 
 @dataclass(frozen=True)
 class Selection:
+    """One detected event in UTC; `sources` and `encounter_ids` sorted, without repeats."""
+
     begin_utc: pd.Timestamp  # naive UTC
     end_utc: pd.Timestamp
-    score: float  # the highest median-filtered score in the run
-    encounter_id: str  # "" for runs found in the full-day scores
+    score: float  # the highest median-filtered score in the event
+    encounter_ids: tuple[str, ...] = ()  # empty for runs found in the full-day scores only
+    sources: tuple[str, ...] = (SOURCE_ENCOUNTER,)
 
 
 def detected_runs(
@@ -89,7 +112,8 @@ def detected_runs(
     threshold: float,
     kernel: int,
     window_s: float = WINDOW_S,
-    encounter_id: str = "",
+    encounter_ids: Sequence[str] = (),
+    source: str = SOURCE_ENCOUNTER,
 ) -> list[Selection]:
     """The runs of consecutive windows whose median-filtered score is >= `threshold`.
 
@@ -104,59 +128,113 @@ def detected_runs(
     step_ns = infer_step_ns(times)
     filtered = filtered_by_stretch(times, values, step_ns, kernel)
     above = filtered >= threshold
-    ns = times.astype(np.int64)
-    gap = np.zeros(times.size, dtype=bool)
-    if step_ns is not None:
-        gap[1:] = np.diff(ns) > step_ns + step_ns // 2
-    starts = above & (~np.r_[False, above[:-1]] | gap)
+    starts = above & (~np.r_[False, above[:-1]] | stretch_starts(times, step_ns))
     run_ids = np.cumsum(starts)
     window = np.timedelta64(round(window_s * NS_PER_S), "ns")
+    ids = tuple(sorted(set(encounter_ids)))
     runs = []
     for run in np.unique(run_ids[above]):
         members = np.flatnonzero(above & (run_ids == run))
-        runs.append(
-            Selection(
-                pd.Timestamp(times[members[0]]),
-                pd.Timestamp(times[members[-1]] + window),
-                float(filtered[members].max()),
-                encounter_id,
-            )
-        )
+        begin, end = pd.Timestamp(times[members[0]]), pd.Timestamp(times[members[-1]] + window)
+        runs.append(Selection(begin, end, float(filtered[members].max()), ids, (source,)))
     return runs
+
+
+def merged_events(selections: Iterable[Selection]) -> list[Selection]:
+    """Overlapping selections as one event each (union of time, ids and sources; highest score), in time order.
+
+    Selections that only touch (one ends where the next begins) stay apart: they do not overlap.
+    """
+    events: list[Selection] = []
+    for selection in sorted(selections, key=lambda s: (s.begin_utc, s.end_utc)):
+        if events and selection.begin_utc < events[-1].end_utc:
+            last = events[-1]
+            events[-1] = Selection(
+                last.begin_utc,
+                max(last.end_utc, selection.end_utc),
+                max(last.score, selection.score),
+                tuple(sorted(set(last.encounter_ids) | set(selection.encounter_ids))),
+                tuple(sorted(set(last.sources) | set(selection.sources))),
+            )
+        else:
+            events.append(selection)
+    return events
+
+
+@dataclass(frozen=True)
+class FilePiece:
+    """The part of an event that lies in one day file."""
+
+    file_day: dt.date
+    begin_utc: pd.Timestamp
+    end_utc: pd.Timestamp
+    event: Selection
+
+
+def split_at_midnight(event: Selection) -> list[FilePiece]:
+    """The event cut at each 00:00 UTC it crosses: one piece per day file, each inside its file."""
+    pieces = []
+    begin = naive_utc(event.begin_utc)
+    end = naive_utc(event.end_utc)
+    while begin < end:
+        next_midnight = begin.normalize() + pd.Timedelta(days=1)
+        piece_end = min(end, next_midnight)
+        pieces.append(FilePiece(begin.date(), begin, piece_end, event))
+        begin = piece_end
+    return pieces
 
 
 def raven_file_name(day: dt.date) -> str:
     """`MARS-YYYYMMDDT000000Z-16kHz.Table.1.selections.txt`: Raven's own naming for a sound's table."""
-    sound = day_file_key(day).rsplit("/", 1)[-1]
-    return f"{sound.removesuffix('.wav')}.Table.1.selections.txt"
+    return f"{day_file_name(day).removesuffix('.wav')}.Table.1.selections.txt"
+
+
+def day_file_name(day: dt.date) -> str:
+    """The archive's file of a UTC day: `MARS-YYYYMMDDT000000Z-16kHz.wav`."""
+    return day_file_key(day).rsplit("/", 1)[-1]
 
 
 def selection_table(
     day: dt.date, selections: Sequence[Selection], low_hz: float = LOW_FREQ_HZ, high_hz: float = HIGH_FREQ_HZ
 ) -> pd.DataFrame:
-    """One row per selection in time order, with the Raven columns (`RAVEN_COLUMNS`)."""
-    midnight = naive_utc_ns(pd.Timestamp(day))
-    ordered = sorted(selections, key=lambda s: (s.begin_utc, s.encounter_id))
-    begin = [(naive_utc_ns(s.begin_utc) - midnight) / np.timedelta64(1, "s") for s in ordered]
-    end = [(naive_utc_ns(s.end_utc) - midnight) / np.timedelta64(1, "s") for s in ordered]
+    """One row per event and day file, in time order, with the Raven columns (`RAVEN_COLUMNS`)."""
+    pieces = [piece for event in merged_events(selections) for piece in split_at_midnight(event)]
+    origin = pd.Timestamp(min([day, *(piece.file_day for piece in pieces)]))
+
+    def seconds(value: pd.Timestamp, since: pd.Timestamp) -> float:
+        return (value - since) / pd.Timedelta(seconds=1)
+
     table = pd.DataFrame(
         {
-            "Selection": np.arange(1, len(ordered) + 1, dtype=np.int64),
+            "Selection": np.arange(1, len(pieces) + 1, dtype=np.int64),
             "View": VIEW,
             "Channel": CHANNEL,
-            "Begin Time (s)": np.round(np.asarray(begin, dtype=np.float64), 6),
-            "End Time (s)": np.round(np.asarray(end, dtype=np.float64), 6),
+            "Begin Time (s)": np.round([seconds(p.begin_utc, origin) for p in pieces], 6),
+            "End Time (s)": np.round([seconds(p.end_utc, origin) for p in pieces], 6),
             "Low Freq (Hz)": float(low_hz),
             "High Freq (Hz)": float(high_hz),
-            "Begin File": day_file_key(day).rsplit("/", 1)[-1],
-            "File Offset (s)": np.round(np.asarray(begin, dtype=np.float64), 6),
-            "Begin Date Time": [s.begin_utc.strftime(RAVEN_DATE_TIME)[:-3] for s in ordered],
-            "Score": np.round([s.score for s in ordered], 6),
-            "Encounter ID": [s.encounter_id for s in ordered],
+            "Begin File": [day_file_name(p.file_day) for p in pieces],
+            "File Offset (s)": np.round([seconds(p.begin_utc, pd.Timestamp(p.file_day)) for p in pieces], 6),
+            "Begin Date Time": [p.begin_utc.strftime(RAVEN_DATE_TIME)[:-3] for p in pieces],
+            "Common Name": COMMON_NAME,
+            "Scientific Name": SCIENTIFIC_NAME,
+            "Confidence": np.round([p.event.score for p in pieces], 6),
+            "Source": ["+".join(p.event.sources) for p in pieces],
+            "Encounter ID": [ENCOUNTER_ID_SEPARATOR.join(p.event.encounter_ids) for p in pieces],
         },
         columns=list(RAVEN_COLUMNS),
     )
-    return table.astype({"Channel": "int64", "Begin File": "string", "Encounter ID": "string", "View": "string"})
+    text = ("View", "Begin File", "Begin Date Time", "Common Name", "Scientific Name", "Source", "Encounter ID")
+    return table.astype(
+        {
+            "Begin Time (s)": "float64",
+            "End Time (s)": "float64",
+            "File Offset (s)": "float64",
+            "Confidence": "float64",
+            "Channel": "int64",
+            **dict.fromkeys(text, "string"),
+        }
+    )
 
 
 def raven_text(table: pd.DataFrame) -> bytes:

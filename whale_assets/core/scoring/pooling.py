@@ -78,12 +78,24 @@ def detect(
     return Detection(detected=bool(best >= threshold), peak_index=peak, max_score=best)
 
 
+def stretch_starts(times: np.ndarray, step_ns: int | None) -> np.ndarray:
+    """True where a window starts a new stretch: more than one step (plus rounding) after the previous one.
+
+    The one rule for "consecutive windows": the median filter and the Raven selections both use it.
+    """
+    t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
+    starts = np.zeros(t.size, dtype=bool)
+    if t.size:
+        starts[0] = True
+    if step_ns is not None and t.size > 1:
+        starts[1:] = np.diff(t) > step_ns + step_ns // 2
+    return starts
+
+
 def filtered_by_stretch(times: np.ndarray, scores: np.ndarray, step_ns: int | None, kernel: int) -> np.ndarray:
     """Median-filtered scores (sorted by time), each stretch of consecutive windows on its own."""
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size == 0 or step_ns is None:
         return median_filtered(scores, kernel)
-    t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
-    # A new stretch starts wherever the next window is more than one step (plus rounding) later.
-    breaks = np.flatnonzero(np.diff(t) > step_ns + step_ns // 2) + 1
+    breaks = np.flatnonzero(stretch_starts(times, step_ns)[1:]) + 1
     return np.concatenate([median_filtered(part, kernel) for part in np.split(scores, breaks)])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from whale_assets.core.scoring.pooling import detect, pool_scores
+from whale_assets.core.tables.provenance import PROVENANCE_DESCRIPTIONS, PROVENANCE_DTYPES, Provenance, with_provenance
 from whale_assets.core.utc import naive_utc
 from whale_assets.core.windows import WindowStatus
 
@@ -35,6 +36,8 @@ RESULT_DTYPES: dict[str, str] = {
     "classification_path": "string",
     "img_path": "string",
     "encounter_img_url": "string",
+    "pooling": "string",
+    **PROVENANCE_DTYPES,
 }
 # What each column means (the asset layer turns this into the Dagster column schema).
 RESULT_DESCRIPTIONS: dict[str, str] = {
@@ -60,6 +63,8 @@ RESULT_DESCRIPTIONS: dict[str, str] = {
     "classification_path": "The window's score track (.npy)",
     "img_path": "Spectrogram and score figure of the encounter (.png)",
     "encounter_img_url": "Happywhale photo of the encounter",
+    "pooling": "How the window's scores were pooled into pooled_score (mean, max, median, p90)",
+    **PROVENANCE_DESCRIPTIONS,
 }
 
 
@@ -93,16 +98,24 @@ def build_results(
     outcomes: Sequence[WindowOutcome],
     labelling: Labelling,
     img_paths: Mapping[str, str] | None = None,
+    provenance: Provenance | None = None,
 ) -> pd.DataFrame:
-    """Join each encounter to its window's outcome and label it."""
+    """Join each encounter to its window's outcome and label it; every row records `provenance`.
+
+    The provenance's threshold and median filter are the labelling's (what the rows were labelled with).
+    """
     by_encounter = {eid: o for o in outcomes for eid in o.encounter_ids}
     img_paths = img_paths or {}
     rows = [
         _row(day, encounter, by_encounter.get(str(encounter.encounter_id)), labelling, img_paths)
         for encounter in encounters.itertuples(index=False)
     ]
-    frame = pd.DataFrame(rows, columns=list(RESULT_DTYPES))
-    return frame.astype(RESULT_DTYPES)
+    labelled_with = replace(
+        provenance or Provenance(), threshold=labelling.threshold, median_filter_windows=labelling.median_filter_windows
+    )
+    frame = pd.DataFrame(rows, columns=[c for c in RESULT_DTYPES if c not in PROVENANCE_DTYPES])
+    frame["pooling"] = labelling.pooling
+    return with_provenance(frame, labelled_with).astype(RESULT_DTYPES)
 
 
 def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, img_paths) -> dict:

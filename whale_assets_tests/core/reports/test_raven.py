@@ -1,4 +1,4 @@
-"""Raven selection tables: runs above threshold, times on the day file, a table Raven reads back."""
+"""Raven selection tables: runs above threshold, one row per event inside its day file, read back by crowsetta."""
 
 import datetime as dt
 import io
@@ -8,13 +8,17 @@ import pandas as pd
 
 from whale_assets.core.reports.raven import (
     RAVEN_COLUMNS,
+    SOURCE_DAILY_SCORES,
+    SOURCE_ENCOUNTER,
     WINDOW_S,
+    Selection,
     detected_runs,
     raven_file_name,
     raven_text,
     selection_table,
 )
 from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets_tests.support.raven_tables import assert_valid_raven_table
 
 DAY = dt.date(2023, 9, 14)
 STEP_NS = 990_000_000
@@ -27,10 +31,10 @@ def _track(start: str, scores: list[float]) -> tuple[np.ndarray, np.ndarray]:
 
 def test_a_run_spans_its_first_window_start_to_its_last_window_end():
     times, scores = _track("2023-09-14T16:00:00", [0.1] * 5 + [0.9] * 6 + [0.1] * 5)
-    [run] = detected_runs(times, scores, threshold=0.5, kernel=3, encounter_id="sing")
+    [run] = detected_runs(times, scores, threshold=0.5, kernel=3, encounter_ids=("sing",))
     assert run.begin_utc == pd.Timestamp(times[5])
     assert run.end_utc == pd.Timestamp(times[10]) + pd.Timedelta(seconds=WINDOW_S)
-    assert run.score == np.float32(0.9) and run.encounter_id == "sing"
+    assert run.score == np.float32(0.9) and run.encounter_ids == ("sing",) and run.sources == (SOURCE_ENCOUNTER,)
 
 
 def test_a_single_loud_window_is_no_selection_and_a_gap_splits_runs():
@@ -44,9 +48,11 @@ def test_a_single_loud_window_is_no_selection_and_a_gap_splits_runs():
 
 def test_the_written_table_reads_back_with_raven_columns_and_day_file_times():
     times, scores = _track("2023-09-14T16:00:00", [0.2] * 4 + [0.7, 0.8, 0.75, 0.9] + [0.1] * 4)
-    runs = detected_runs(times, scores, 0.5, 3, encounter_id="sing")
+    runs = detected_runs(times, scores, 0.5, 3, encounter_ids=("sing",))
     text = raven_text(selection_table(DAY, runs))
     back = pd.read_csv(io.StringIO(text.decode()), sep="\t", keep_default_na=False)
+    assert back["Common Name"].tolist() == ["Humpback Whale"] and back["Scientific Name"][0] == "Megaptera novaeangliae"
+    assert back["Source"].tolist() == ["encounter"] and back["Encounter ID"].tolist() == ["sing"]
     assert tuple(back.columns) == RAVEN_COLUMNS
     filtered = filtered_by_stretch(times, scores, STEP_NS, 3)
     for row in back.itertuples(index=False):
@@ -56,7 +62,7 @@ def test_the_written_table_reads_back_with_raven_columns_and_day_file_times():
         start = (times - np.datetime64("2023-09-14", "ns")) / np.timedelta64(1, "s")
         inside = (start >= begin_s - 1e-6) & (start + WINDOW_S <= end_s + 1e-6)
         assert (filtered[inside] >= 0.5).all() and inside.any()
-        assert abs(row[10] - filtered[inside].max()) < 1e-6
+        assert abs(row[12] - filtered[inside].max()) < 1e-6
         assert row[9] == pd.Timestamp(times[inside][0]).strftime("%Y/%m/%d %H:%M:%S.%f")[:-3]
     assert raven_file_name(DAY) == "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
 
@@ -64,3 +70,56 @@ def test_the_written_table_reads_back_with_raven_columns_and_day_file_times():
 def test_a_day_without_detections_is_a_header_only_table():
     text = raven_text(selection_table(DAY, []))
     assert text.decode().rstrip("\n").split("\t") == list(RAVEN_COLUMNS)
+
+
+def _write(tmp_path, day, selections) -> pd.DataFrame:
+    path = tmp_path / raven_file_name(day)
+    path.write_bytes(raven_text(selection_table(day, selections)))
+    return assert_valid_raven_table(path)
+
+
+def _at(start: str, seconds: float, score: float = 0.8, ids=("a",), source=SOURCE_ENCOUNTER) -> Selection:
+    begin = pd.Timestamp(start)
+    return Selection(begin, begin + pd.Timedelta(seconds=seconds), score, ids, (source,))
+
+
+def test_a_selection_crossing_midnight_is_one_row_per_day_file_each_inside_its_file(tmp_path):
+    rows = _write(tmp_path, DAY, [_at("2023-09-14T23:59:50", 20.0, ids=("late",))])
+    assert rows["Begin File"].tolist() == ["MARS-20230914T000000Z-16kHz.wav", "MARS-20230915T000000Z-16kHz.wav"]
+    assert rows["File Offset (s)"].tolist() == [86_390.0, 0.0]
+    # The table's timeline is its day's: the next day's part continues it past 86 400 s.
+    assert rows["begin_time_s"].tolist() == [86_390.0, 86_400.0] and rows["end_time_s"].tolist() == [86_400.0, 86_410.0]
+    assert rows["Encounter ID"].tolist() == ["late", "late"]
+
+
+def test_a_selection_before_the_days_midnight_names_the_previous_file_and_starts_the_timeline(tmp_path):
+    rows = _write(tmp_path, DAY, [_at("2023-09-13T23:59:55", 10.0, ids=("early",)), _at("2023-09-14T08:00:00", 5.0)])
+    assert rows["Begin File"].tolist()[:2] == ["MARS-20230913T000000Z-16kHz.wav", "MARS-20230914T000000Z-16kHz.wav"]
+    assert rows["File Offset (s)"].tolist() == [86_395.0, 0.0, 8 * 3600.0]
+    assert rows["begin_time_s"].tolist() == [86_395.0, 86_400.0, 86_400.0 + 8 * 3600]
+
+
+def test_encounters_sharing_a_window_share_one_row_with_all_their_ids(tmp_path):
+    times, scores = _track("2023-09-14T16:00:00", [0.1] * 3 + [0.9] * 6 + [0.1] * 3)
+    runs = [r for eid in ("b", "a") for r in detected_runs(times, scores, 0.5, 3, encounter_ids=(eid,))]
+    rows = _write(tmp_path, DAY, runs)
+    assert rows["Encounter ID"].tolist() == ["a;b"] and rows["Source"].tolist() == ["encounter"]
+
+
+def test_encounter_and_full_day_runs_of_one_stretch_are_one_row_naming_both_sources(tmp_path):
+    selections = [
+        _at("2023-09-14T03:00:00", 30.0, 0.7, ("x",)),
+        _at("2023-09-14T02:59:50", 60.0, 0.9, (), SOURCE_DAILY_SCORES),
+        _at("2023-09-14T05:00:00", 10.0, 0.6, (), SOURCE_DAILY_SCORES),
+        _at("2023-09-14T01:00:00", 10.0, 0.6, ("y",)),
+    ]
+    rows = _write(tmp_path, DAY, selections)
+    assert rows["Source"].tolist() == ["encounter", "daily_scores+encounter", "daily_scores"]
+    assert rows["Encounter ID"].fillna("").tolist() == ["y", "x", ""]
+    assert rows["begin_time_s"].tolist() == [3600.0, 3 * 3600 - 10.0, 5 * 3600.0]
+    assert rows["end_time_s"].tolist()[1] == 3 * 3600 + 50.0 and rows["Confidence"].tolist()[1] == 0.9
+
+
+def test_selections_that_only_touch_stay_two_rows():
+    table = selection_table(DAY, [_at("2023-09-14T01:00:00", 10.0), _at("2023-09-14T01:00:10", 10.0)])
+    assert table["Selection"].tolist() == [1, 2] and table["End Time (s)"][0] == table["Begin Time (s)"][1]

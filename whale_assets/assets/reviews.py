@@ -1,0 +1,231 @@
+"""Analysts' verdicts in: `reviewed_detections` (per day: each verdict joined to the selection it
+judges) and `detector_performance` (over every reviewed day: precision per score bin and threshold,
+and the thresholds that reach 0.90 and 0.95 precision), with a check on the configured threshold.
+
+Review files live under the reviews store (`WHALE_REVIEWS_DIR`, default `<storage root>/reviews`),
+one folder per UTC day: `reviews/YYYY-MM-DD/*.txt` (Raven) or `*.csv` (the export, edited).
+"""
+
+
+import base64
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Failure,
+    MetadataValue,
+    Output,
+    asset,
+)
+from pydantic import Field
+
+from whale_assets.assets.partitions import DAILY_TABLE, partition_day
+from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.core.reports.performance_figure import performance_png
+from whale_assets.core.review.reviews import join_verdicts, read_review, rows_of_day
+from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table
+from whale_assets.core.review.verdicts import ReviewError, Verdict
+from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.storage.partition_files import present_files
+from whale_assets.storage.s3 import storage_path
+
+REVIEW_SUFFIXES = (".txt", ".csv", ".tsv")
+RAVEN_DATE_TIME = "%Y/%m/%d %H:%M:%S.%f"
+PRECISION_TARGET = 0.9  # what the check holds the configured threshold's reviewed precision to
+
+
+class ReviewConfig(ReusableConfig):
+    ASSET = "reviewed_detections"
+
+
+def review_files(reviews: FileStore, folder: str) -> dict[str, bytes]:
+    """The review files directly in `folder` of the reviews store (a day, or "." for the root)."""
+    found = {}
+    names = sorted(present_files(storage_path(reviews.base_path))) if folder == "." else reviews.names(folder)
+    for name in names:
+        if name.lower().endswith(REVIEW_SUFFIXES):
+            path = name if folder == "." else f"{folder}/{name}"
+            data = reviews.read(path)
+            if data is not None:
+                found[path] = data
+    return found
+
+
+def stored_selections(raven_rows: pd.DataFrame) -> pd.DataFrame:
+    """`raven_selections` rows with their UTC begin and end (end = begin + the selection's length)."""
+    begin = pd.to_datetime(raven_rows["begin_date_time"], format=RAVEN_DATE_TIME)
+    length = pd.to_timedelta(raven_rows["end_time_s"].astype("float64") - raven_rows["begin_time_s"].astype("float64"), unit="s")
+    return raven_rows.assign(begin_utc=begin, end_utc=begin + length)
+
+
+@asset(**DAILY_TABLE, kinds={"duckdb", "pandas"}, group_name="reviews", pool=DUCKDB_WRITERS, deps=["raven_selections"])
+def reviewed_detections(
+    context: AssetExecutionContext,
+    config: ReviewConfig,
+    reviews: FileStore,
+    fingerprints: FingerprintStore,
+    stored_tables: StoredTables,
+) -> pd.DataFrame:
+    """Each verdict of the day's review files joined to the `raven_selections` row it judges (`match`:
+    current, or stale when the table changed since the review). A bad file fails the run naming the
+    file and line, and the stored partition stays as it was."""
+    day = partition_day(context)
+    # Files under the day's folder judge that day's table; files at the root (a review sample over
+    # several days) contribute their rows of this day.
+    files = review_files(reviews, context.partition_key)
+    multi_day = review_files(reviews, ".")
+    contents = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    if (reuse := check_reuse(context, fingerprints, config, ["raven_selections"], extra={"reviews": contents, "multi_day_reviews": {n: hashlib.sha256(d).hexdigest() for n, d in multi_day.items()}})).reused:
+        return reuse.placeholder
+    selections = stored_tables.read_day("raven_selections", day)
+    joined = []
+    try:
+        for name, data in {**files, **multi_day}.items():
+            rows = read_review(data.decode("utf-8-sig"), name)
+            if name in multi_day:
+                rows = rows_of_day(rows, day)
+            if rows:
+                if selections is None or not len(selections):
+                    raise Failure(
+                        f"{name} reviews {day}, which has no raven_selections rows: materialize raven_selections "
+                        f"for {day} (the deliverables job) before its reviews", allow_retries=False
+                    )
+                joined.append(join_verdicts(rows, stored_selections(selections), day))
+    except (ReviewError, UnicodeDecodeError) as problem:
+        raise Failure(f"review not stored: {problem}", allow_retries=False) from None
+    table = pd.concat(joined, ignore_index=True) if joined else pd.DataFrame()
+    table = reviewed_table(table, day)
+    context.add_output_metadata(
+        {
+            "review_files": MetadataValue.json(sorted({*files, *(n for n in multi_day if n in set(table["review_file"]))})),
+            "verdicts": len(table),
+            **{value.value: int((table["verdict"] == value.value).sum()) for value in Verdict},
+            "stale": int((table["match"] == "stale").sum()),
+            "dagster/row_count": len(table),
+        }
+    )
+    return table
+
+
+REVIEWED_DTYPES = {
+    "date": "datetime64[us]",
+    "selection": "int64",
+    "begin_utc": "datetime64[us]",
+    "end_utc": "datetime64[us]",
+    "confidence": "float64",
+    "source": "string",
+    "encounter_id": "string",
+    "classifier": "string",
+    "verdict": "string",
+    "match": "string",
+    "review_file": "string",
+    "review_line": "int64",
+}
+
+
+def reviewed_table(joined: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    frame = joined.reindex(columns=list(REVIEWED_DTYPES))
+    frame["date"] = pd.Timestamp(day)
+    return frame.astype(REVIEWED_DTYPES)
+
+
+class PerformanceConfig(ReusableConfig):
+    ASSET = "detector_performance"
+    threshold: float = Field(0.5, ge=0, le=1, description="The detection threshold in use, checked against its reviewed precision")
+
+
+THRESHOLD_CHECK = "threshold_precision"
+
+
+@asset(
+    kinds={"duckdb", "pandas"},
+    group_name="reviews",
+    deps=[reviewed_detections],
+    owners=DAILY_TABLE["owners"],
+    tags=DAILY_TABLE["tags"],
+    io_manager_key=DAILY_TABLE["io_manager_key"],
+    pool=DUCKDB_WRITERS,
+    check_specs=[
+        AssetCheckSpec(
+            THRESHOLD_CHECK,
+            asset="detector_performance",
+            description=f"The threshold in use keeps a reviewed precision of at least {PRECISION_TARGET}",
+        )
+    ],
+)
+def detector_performance(
+    context: AssetExecutionContext,
+    config: PerformanceConfig,
+    reports: FileStore,
+    stored_tables: StoredTables,
+):
+    """Per classifier: precision per score bin and per threshold from every reviewed day, and the
+    thresholds where a logistic fit of P(true | score) reaches 0.90 and 0.95 precision."""
+    verdicts = stored_tables.read_all("reviewed_detections")
+    detections = stored_tables.read_all("raven_selections")
+    groups = performance_groups(verdicts, detections)
+    table = performance_table(groups, thresholds=sorted({*DEFAULT_THRESHOLDS, config.threshold}))
+    metadata: dict[str, object] = {"classifiers": MetadataValue.json([g.classifier for g in groups])}
+    for group in groups:
+        png = performance_png(table, group.classifier)
+        path = reports.write(f"detector_performance/{safe_name(group.classifier)}.png", png)
+        metadata[f"figure {group.classifier}"] = MetadataValue.path(path)
+        metadata[f"precision vs threshold: {group.classifier}"] = MetadataValue.md(
+            f"![precision vs threshold](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+        )
+    metadata["dagster/row_count"] = len(table)
+    yield Output(table, metadata=metadata)
+    yield threshold_check(table, config.threshold)
+
+
+def threshold_check(table: pd.DataFrame, threshold: float) -> AssetCheckResult:
+    """WARN when a classifier's reviewed precision at the threshold in use is below the target."""
+    at = table[(table["kind"] == "threshold") & np.isclose(table["score_low"], threshold)]
+    decided = at[(at["true"] + at["false"]) > 0]
+    if not len(decided):
+        return AssetCheckResult(check_name=THRESHOLD_CHECK, passed=True, metadata={"reason": "no verdicts yet"})
+    worst = decided.loc[decided["precision"].idxmin()]
+    return AssetCheckResult(
+        check_name=THRESHOLD_CHECK,
+        passed=bool(worst["precision"] >= PRECISION_TARGET),
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "classifier": str(worst["classifier"]),
+            "threshold": threshold,
+            "precision": float(worst["precision"]),
+            "precision_low": float(worst["precision_low"]),
+            "target": PRECISION_TARGET,
+            "verdicts": int(worst["true"] + worst["false"]),
+        },
+    )
+
+
+def safe_name(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+
+
+def performance_groups(verdicts: pd.DataFrame | None, detections: pd.DataFrame | None) -> list[ReviewedScores]:
+    if verdicts is None or not len(verdicts):
+        return []
+    groups = []
+    for classifier, rows in verdicts.groupby(verdicts["classifier"].fillna("unknown")):
+        mine = rows
+        if detections is not None and len(detections):
+            labels = detections["classifier"].fillna("unknown") if "classifier" in detections else "unknown"
+            mine = detections[labels == classifier]
+        groups.append(
+            ReviewedScores(
+                classifier=str(classifier),
+                scores=rows["confidence"].to_numpy("float64"),
+                verdicts=[Verdict(value) for value in rows["verdict"]],
+                all_scores=mine["confidence"].to_numpy("float64"),
+            )
+        )
+    return groups

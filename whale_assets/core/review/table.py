@@ -1,0 +1,111 @@
+"""The `detector_performance` table: per classifier label, rows per score bin, per threshold, and the
+thresholds the logistic fit gives for the target precisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from whale_assets.core.review.performance import (
+    DEFAULT_BIN_EDGES,
+    TARGET_PRECISIONS,
+    fit_logistic,
+    performance_by_bin,
+    performance_by_threshold,
+    wilson_interval,
+)
+from whale_assets.core.review.verdicts import Verdict
+
+DEFAULT_THRESHOLDS: tuple[float, ...] = tuple(np.round(np.arange(0.5, 0.96, 0.05), 2))
+
+PERFORMANCE_DTYPES = {
+    "classifier": "string",
+    "kind": "string",
+    "score_low": "float64",
+    "score_high": "float64",
+    "reviewed": "int64",
+    "true": "int64",
+    "false": "int64",
+    "unsure": "int64",
+    "precision": "float64",
+    "precision_low": "float64",
+    "precision_high": "float64",
+    "detections": "int64",
+    "target_precision": "float64",
+    "fit_intercept": "float64",
+    "fit_slope": "float64",
+}
+PERFORMANCE_DESCRIPTIONS: dict[str, str] = {
+    "classifier": "Classifier label (with its precision) that scored the reviewed detections",
+    "kind": "`bin`: detections scoring in [score_low, score_high); `threshold`: scoring >= score_low; "
+    "`fit`: the score (score_low) where the logistic fit reaches target_precision",
+    "score_low": "Bin's lower edge, the threshold, or the fitted threshold (NaN when the fit never reaches it)",
+    "score_high": "Bin's upper edge (NaN for other kinds)",
+    "reviewed": "Reviewed detections counted in the row (true + false + unsure)",
+    "true": "Verdicts: humpback song",
+    "false": "Verdicts: not humpback song",
+    "unsure": "Verdicts: reviewed but undecided (never in precision)",
+    "precision": "true / (true + false)",
+    "precision_low": "Lower end of the 95 % Wilson interval of precision",
+    "precision_high": "Upper end of the 95 % Wilson interval of precision",
+    "detections": "All detections (reviewed or not) in the bin or at or above the threshold",
+    "target_precision": "`fit` rows: the precision the threshold is chosen for",
+    "fit_intercept": "`fit` rows: intercept of P(true) = 1 / (1 + exp(-(a + b logit(score))))",
+    "fit_slope": "`fit` rows: slope b of the same fit",
+}
+
+
+@dataclass(frozen=True)
+class ReviewedScores:
+    """One classifier's reviewed detections (score and verdict) and the scores of all its detections."""
+
+    classifier: str
+    scores: np.ndarray
+    verdicts: Sequence[Verdict]
+    all_scores: np.ndarray
+
+
+def performance_table(
+    reviewed: Sequence[ReviewedScores],
+    edges: Sequence[float] = DEFAULT_BIN_EDGES,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    targets: Sequence[float] = TARGET_PRECISIONS,
+) -> pd.DataFrame:
+    rows: list[dict[str, object]] = []
+    for group in reviewed:
+        all_bins = np.histogram(np.clip(group.all_scores, edges[0], edges[-1]), bins=np.asarray(edges))[0]
+        for row, detections in zip(performance_by_bin(group.scores, group.verdicts, edges), all_bins, strict=True):
+            low, high = row.interval
+            rows.append(
+                {"classifier": group.classifier, "kind": "bin", "score_low": row.low, "score_high": row.high,
+                 "reviewed": row.reviewed, "true": row.true, "false": row.false, "unsure": row.unsure,
+                 "precision": row.precision, "precision_low": low, "precision_high": high,
+                 "detections": int(detections)}
+            )
+        reviewed_at = performance_by_threshold(group.scores, group.verdicts, group.all_scores, thresholds)
+        for row in reviewed_at:
+            low, high = wilson_interval(row.true, row.true + row.false)
+            unsure = sum(1 for s, v in zip(group.scores, group.verdicts, strict=True)
+                         if v is Verdict.UNSURE and s >= row.threshold)
+            rows.append(
+                {"classifier": group.classifier, "kind": "threshold", "score_low": row.threshold,
+                 "reviewed": row.true + row.false + unsure, "true": row.true, "false": row.false, "unsure": unsure,
+                 "precision": row.precision, "precision_low": low, "precision_high": high,
+                 "detections": row.detections_kept}
+            )
+        fit = fit_logistic(group.scores, group.verdicts)
+        for target in targets:
+            threshold = fit.threshold_for(target) if fit else None
+            kept = int(np.sum(group.all_scores >= threshold)) if threshold is not None else 0
+            rows.append(
+                {"classifier": group.classifier, "kind": "fit", "score_low": np.nan if threshold is None else threshold,
+                 "reviewed": fit.n_verdicts if fit else 0, "detections": kept, "target_precision": target,
+                 "fit_intercept": fit.intercept if fit else np.nan, "fit_slope": fit.slope if fit else np.nan}
+            )
+    table = pd.DataFrame(rows, columns=list(PERFORMANCE_DTYPES))
+    counts = ["reviewed", "true", "false", "unsure", "detections"]
+    table[counts] = table[counts].fillna(0)
+    return table.astype(PERFORMANCE_DTYPES)

@@ -1,0 +1,140 @@
+"""Analysts' verdicts read back: reviewed_detections joins them, detector_performance reports the
+precision they give, and a bad review fails by name without touching what is stored."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from dagster import build_sensor_context, materialize
+
+from whale_assets.assets import ALL_ASSETS
+from whale_assets.automation.review_sensor import review_files_sensor
+from whale_assets.core.review.performance import wilson_interval
+from whale_assets.definitions import build_resources
+from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day
+
+RAVEN_FILE = "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
+
+
+def _materialize(settings, instance, *names, partition=True):
+    return materialize(
+        ALL_ASSETS,
+        selection=list(names),
+        partition_key=DAY if partition else None,
+        resources=build_resources(settings),
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture
+def reviewed_day(world, instance):
+    build_song_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    assert _materialize(settings, instance, "raven_selections").success
+    table = pd.read_csv(settings.data_dir / "raven" / DAY / RAVEN_FILE, sep="\t", dtype=str, keep_default_na=False)
+    assert len(table) >= 2, "the song day should give several selections to review"
+    return settings, table
+
+
+def save_review(settings, table: pd.DataFrame, name: str = "review.txt") -> None:
+    folder = settings.data_dir / "reviews" / DAY
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(table.to_csv(sep="\t", index=False))
+
+
+def as_raven_saves_it(table: pd.DataFrame) -> pd.DataFrame:
+    """Raven's own extra columns, columns moved, rows in another order."""
+    saved = table.assign(**{"Delta Time (s)": "1.0", "Begin Path": "/data/" + table["Begin File"]})
+    return saved[list(reversed(saved.columns))].iloc[::-1]
+
+
+def test_verdicts_join_and_the_performance_table_matches_an_independent_count(reviewed_day, instance):
+    settings, table = reviewed_day
+    verdicts = ["yes", "no", "unsure"] * len(table)
+    save_review(settings, as_raven_saves_it(table.assign(Verdict=verdicts[: len(table)])))
+
+    assert _materialize(settings, instance, "reviewed_detections").success
+    joined = query(settings, "select * from reviewed_detections order by selection")
+    assert joined["selection"].tolist() == [int(s) for s in table["Selection"]]
+    assert joined["verdict"].tolist() == [{"yes": "true", "no": "false", "unsure": "unsure"}[v]
+                                          for v in verdicts[: len(table)]]
+    assert set(joined["match"]) == {"current"}
+
+    result = _materialize(settings, instance, "detector_performance", partition=False)
+    assert result.success
+    performance = query(settings, "select * from detector_performance")
+    at = performance[(performance.kind == "threshold") & np.isclose(performance.score_low, 0.5)].iloc[0]
+    confidence = table["Confidence"].astype(float).to_numpy()
+    kept = np.asarray(verdicts[: len(table)])[confidence >= 0.5]
+    true, false = int((kept == "yes").sum()), int((kept == "no").sum())
+    assert (at.true, at.false, at.detections) == (true, false, int((confidence >= 0.5).sum()))
+    if true + false:
+        assert at.precision == pytest.approx(true / (true + false))
+        assert at.precision_low == pytest.approx(wilson_interval(true, true + false)[0])
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "threshold_precision"
+
+
+def test_a_malformed_review_fails_naming_file_and_line_and_keeps_the_stored_verdicts(reviewed_day, instance):
+    settings, table = reviewed_day
+    save_review(settings, table.assign(Verdict="yes"))
+    assert _materialize(settings, instance, "reviewed_detections").success
+    before = query(settings, "select * from reviewed_detections")
+
+    bad = table.assign(Verdict=["yes"] * (len(table) - 1) + ["perhaps"])
+    save_review(settings, bad, "second.txt")
+    result = _materialize(settings, instance, "reviewed_detections")
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data)
+    assert f"{DAY}/second.txt line {len(table) + 1}: unknown verdict 'perhaps'" in message
+    pd.testing.assert_frame_equal(query(settings, "select * from reviewed_detections"), before)
+
+
+def test_the_sensor_requests_a_day_whose_review_files_are_new_or_changed(reviewed_day):
+    settings, table = reviewed_day
+    resources = {"reviews": build_resources(settings)["reviews"]}
+    first = review_files_sensor(build_sensor_context(resources=resources))
+    assert "no new or changed review files" in first.skip_message
+    save_review(settings, table.assign(Verdict="yes"))
+    result = review_files_sensor(build_sensor_context(resources=resources))
+    assert [request.partition_key for request in result.run_requests] == [DAY]
+    again = review_files_sensor(build_sensor_context(cursor=result.cursor, resources=resources))
+    assert "no new or changed review files" in again.skip_message
+    save_review(settings, table.assign(Verdict="no"))  # saved again from Raven: another size or time
+    changed = review_files_sensor(build_sensor_context(cursor=result.cursor, resources=resources))
+    assert [request.partition_key for request in changed.run_requests] == [DAY]
+
+
+def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flow_back(reviewed_day, instance):
+    from whale_assets.core.review.performance import DEFAULT_BIN_EDGES, score_bin
+    from whale_assets.review_sample import review_sample
+    from whale_assets_tests.support.raven_tables import assert_valid_raven_table
+
+    settings, table = reviewed_day
+    day = pd.Timestamp(DAY).date()
+    database = settings.database
+    first = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database)
+    text = first.path.read_text()
+    again = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database)
+    assert again.path.read_text() == text
+
+    sample = assert_valid_raven_table(first.path)
+    confidence = table["Confidence"].astype(float).to_numpy()
+    non_empty = set(score_bin(confidence, DEFAULT_BIN_EDGES)) - {-1}
+    assert set(score_bin(sample["Confidence"].to_numpy(float), DEFAULT_BIN_EDGES)) == non_empty
+    assert first.detections == len(table) and first.rows == len(sample)
+
+    # The analyst fills in the sample and saves it at the reviews folder's root.
+    filled = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False).assign(Verdict="yes")
+    (settings.data_dir / "reviews").mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "reviews" / first.path.name).write_text(filled.to_csv(sep="\t", index=False))
+    assert _materialize(settings, instance, "reviewed_detections").success
+    joined = query(settings, "select * from reviewed_detections")
+    assert len(joined) == first.rows and set(joined["verdict"]) == {"true"}

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from whale_assets.core.review.table import PERFORMANCE_DTYPES, ReviewedScores, performance_table
+from whale_assets.core.review.verdicts import Verdict
+
+T, F, U = Verdict.TRUE, Verdict.FALSE, Verdict.UNSURE
+
+
+def reviewed() -> ReviewedScores:
+    scores = np.array([0.52, 0.55, 0.58, 0.65, 0.72, 0.81, 0.86, 0.93, 0.97, 0.99])
+    verdicts = [F, F, T, F, T, U, T, T, T, T]
+    all_scores = np.concatenate([scores, np.full(30, 0.54), np.full(5, 0.95)])
+    return ReviewedScores("energy", scores, verdicts, all_scores)
+
+
+def test_bin_rows_count_verdicts_and_all_detections_per_bin():
+    table = performance_table([reviewed()], edges=(0.5, 0.6, 0.8, 1.0), thresholds=(0.5, 0.9))
+    bins = table[table.kind == "bin"].reset_index(drop=True)
+    assert bins[["reviewed", "true", "false", "unsure", "detections"]].values.tolist() == [
+        [3, 1, 2, 0, 33], [2, 1, 1, 0, 2], [5, 4, 0, 1, 10],
+    ]
+    assert bins.loc[0, "precision"] == pytest.approx(1 / 3)
+    assert bins.loc[2, "precision_low"] < 1.0 == bins.loc[2, "precision"]
+
+
+def test_threshold_rows_and_fit_rows_are_there_with_their_counts():
+    table = performance_table([reviewed()], edges=(0.5, 0.6, 0.8, 1.0), thresholds=(0.5, 0.9))
+    at = table[table.kind == "threshold"].set_index("score_low")
+    assert at.loc[0.5, ["true", "false", "unsure", "detections"]].tolist() == [6, 3, 1, 45]
+    assert at.loc[0.9, ["true", "false", "detections"]].tolist() == [3, 0, 8]
+    fit = table[table.kind == "fit"].set_index("target_precision")
+    assert fit.loc[0.90, "reviewed"] == 9  # true + false verdicts behind the fit
+    assert fit.loc[0.90, "score_low"] < fit.loc[0.95, "score_low"]
+
+
+def test_the_table_has_the_declared_types():
+    table = performance_table([reviewed()])
+    assert {name: str(dtype) for name, dtype in table.dtypes.items()} == PERFORMANCE_DTYPES
+
+
+def test_the_figure_draws_points_curve_and_threshold_lines_inside_the_canvas(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from whale_assets.core.reports.performance_figure import performance_figure
+
+    figure = performance_figure(performance_table([reviewed()]), "energy")
+    FigureCanvasAgg(figure).draw()
+    axes = figure.axes[0]
+    assert axes.get_xlabel() == "score threshold"
+    assert len(axes.lines) >= 3  # step of thresholds, fitted curve, threshold markers
+    canvas = figure.bbox
+    renderer = figure.canvas.get_renderer()
+    for text in [axes.title, axes.xaxis.label, axes.yaxis.label]:
+        box = text.get_window_extent(renderer)
+        assert canvas.x0 <= box.x0 and box.x1 <= canvas.x1 and canvas.y0 <= box.y0 and box.y1 <= canvas.y1
