@@ -125,7 +125,7 @@ def help_text(argv: list[str]) -> str:
 def cli_page() -> str:
     lines = ["# The `whale-assets` command", "", "Generated from the command's own help.", ""]
     lines += ["```text", help_text(["--help"]).rstrip(), "```", ""]
-    for command in ("sql", "export", "demo", "deploy-init"):
+    for command in ("sql", "export", "review-sample", "demo", "deploy-init"):
         lines += [f"## `whale-assets {command}`", "", "```text", help_text([command, "--help"]).rstrip(), "```", ""]
     return "\n".join(lines)
 

@@ -84,6 +84,12 @@ ENVIRONMENT_VARIABLES: tuple[EnvironmentVariable, ...] = (
         "the same volume at `WHALE_DATA_DIR`.",
     ),
     EnvironmentVariable(
+        "WHALE_REVIEWS_DIR",
+        None,
+        "Where analysts drop reviewed selection tables (a local folder or `s3://...`); unset: `reviews/` under "
+        "the storage root.",
+    ),
+    EnvironmentVariable(
         "WHALE_CONNECT_TIMEOUT_S", "10", "Seconds to connect, per S3 or HTTP request.", ReadWhen.CLIENT
     ),
     EnvironmentVariable("WHALE_READ_TIMEOUT_S", "60", "Seconds to wait for an answer, per request.", ReadWhen.CLIENT),

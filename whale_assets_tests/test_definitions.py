@@ -14,6 +14,8 @@ PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale
 FULL_DAY = ["daily_scores", "hourly_presence"]
 # Each deliverable and the stored asset it is built from.
 DELIVERABLES = {"raven_selections": "classifications", "encounter_clips": "raw_audio", "diel_presence": "hourly_presence"}
+# Analysts' verdicts (daily) and the detector performance over every reviewed day (unpartitioned).
+REVIEWS = {"reviewed_detections": "raven_selections", "detector_performance": "reviewed_detections"}
 
 
 def load_defs(monkeypatch, tmp_path, **env):
@@ -28,14 +30,17 @@ def load_defs(monkeypatch, tmp_path, **env):
 def test_the_code_location_has_the_daily_partitioned_assets_in_pipeline_order(monkeypatch, tmp_path):
     defs = load_defs(monkeypatch, tmp_path)
     graph = defs.resolve_asset_graph()
-    assert {key.path[-1] for key in graph.get_all_asset_keys()} == set(PIPELINE + FULL_DAY) | set(DELIVERABLES)
+    assert {key.path[-1] for key in graph.get_all_asset_keys()} == set(PIPELINE + FULL_DAY) | set(DELIVERABLES) | set(
+        REVIEWS
+    )
     for chain in (PIPELINE, FULL_DAY):
         for upstream, downstream in pairwise(chain):
             assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
-    for deliverable, source in DELIVERABLES.items():
+    for deliverable, source in {**DELIVERABLES, **REVIEWS}.items():
         assert AssetKey(source) in graph.get(AssetKey(deliverable)).parent_keys
     for key in graph.get_all_asset_keys():
-        assert defs.resolve_assets_def(key).partitions_def.get_first_partition_key() == "2015-07-01"
+        if key != AssetKey("detector_performance"):  # one table over every reviewed day
+            assert defs.resolve_assets_def(key).partitions_def.get_first_partition_key() == "2015-07-01"
     assert defs.resolve_job_def("whale_pipeline") is not None
     assert defs.resolve_job_def("full_day_scoring") is not None
     assert defs.resolve_job_def("deliverables") is not None
