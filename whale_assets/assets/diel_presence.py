@@ -61,4 +61,5 @@ def diel_presence(
 def _inline(png: bytes, days: int) -> MetadataValue:
     """The heatmap as a markdown data-URI image, downscaled to stay small (`preview_png`)."""
     image = base64.b64encode(preview_png(png)).decode("ascii")
-    return MetadataValue.md(f"song minutes per UTC hour, {days} days\n\n![diel presence](data:image/png;base64,{image})")
+    caption = f"song minutes per UTC hour, {days} day{'' if days == 1 else 's'}"
+    return MetadataValue.md(f"{caption}\n\n![diel presence](data:image/png;base64,{image})")
