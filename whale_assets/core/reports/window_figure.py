@@ -215,7 +215,15 @@ def _draw_scores(axes: Axes, track: np.ndarray | None, threshold: float | None, 
             axes.plot(*_broken(times, filtered, step), color=SCORE_COLOUR, linewidth=1.4, label=f"median of {kernel}")
     else:
         axes.text(
-            0.5, 0.5, "no model scores for this window", transform=axes.transAxes, ha="center", va="center", color="0.4"
+            0.5,
+            0.75,
+            "no model scores for this window",
+            transform=axes.transAxes,
+            ha="center",
+            va="center",
+            color="0.3",
+            bbox={"facecolor": "white", "edgecolor": "none"},
+            zorder=3,
         )
     if threshold is not None:
         axes.axhline(threshold, color=THRESHOLD_COLOUR, linestyle="--", linewidth=1.0, label=f"threshold {threshold:g}")

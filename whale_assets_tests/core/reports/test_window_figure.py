@@ -170,6 +170,7 @@ def test_a_preview_too_large_to_show_inline_is_downscaled_below_the_limit():
 def test_the_scores_have_their_own_panel_below_the_spectrogram_on_the_same_time_axis(window_with_dropout):
     _, figure = figure_of(window_with_dropout)
     power, scores = power_axes(figure), score_axes(figure)
+    assert sorted(axes.get_label() for axes in figure.axes) == sorted(["<colorbar>", SPECTROGRAM_LABEL, SCORES_LABEL])
     assert scores.get_position().y1 <= power.get_position().y0  # below, not overlaid (no twin axes)
     assert scores.get_position().x0 == pytest.approx(power.get_position().x0)
     assert scores.get_position().x1 == pytest.approx(power.get_position().x1)
