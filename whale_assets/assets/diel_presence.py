@@ -1,5 +1,7 @@
 """`diel_presence`: minutes of song per UTC hour, and one heatmap of every stored day."""
 
+import base64
+
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 
@@ -8,9 +10,12 @@ from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.diel import diel_grid, render_diel_png, song_minutes
+from whale_assets.core.reports.window_figure import preview_png
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 
 DIEL_PNG = "diel_presence.png"
+FIGURE_KEY = "figure"
+FIGURE_PREVIEW_KEY = "figure_preview"  # the heatmap inline, as whale_results shows its best spectrogram
 
 
 @asset(
@@ -39,13 +44,22 @@ def diel_presence(
     stored = stored_tables.read_all("hourly_presence")
     every_day = song_minutes(stored) if stored is not None else day_table
     grid = diel_grid(every_day)
-    path = reports.write(DIEL_PNG, render_diel_png(grid))
+    png = render_diel_png(grid)
+    path = reports.write(DIEL_PNG, png)
     context.add_output_metadata(
         {
             "days_in_figure": len(grid),
             "song_minutes_today": float(day_table["song_minutes"].sum()),
-            "figure": MetadataValue.path(path),
+            FIGURE_KEY: MetadataValue.path(path),
+            FIGURE_PREVIEW_KEY: _inline(png, len(grid)),
             **table_metadata("diel_presence", day_table),
         }
     )
     return day_table
+
+
+def _inline(png: bytes, days: int) -> MetadataValue:
+    """The heatmap as a markdown data-URI image, downscaled to stay small (`preview_png`)."""
+    image = base64.b64encode(preview_png(png)).decode("ascii")
+    caption = f"song minutes per UTC hour, {days} day{'' if days == 1 else 's'}"
+    return MetadataValue.md(f"{caption}\n\n![diel presence](data:image/png;base64,{image})")

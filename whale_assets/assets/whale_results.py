@@ -215,6 +215,7 @@ def _render_figures(
                     str(encounter_id), window.window_id, float(row["pooled_score"]), bool(row["detected"])
                 ),
                 threshold=config.threshold,
+                median_filter_windows=config.median_filter_windows,
             )
             relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"
             written.append(relative_path)

@@ -139,9 +139,13 @@ def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(wo
 
 
 def test_diel_presence_draws_every_stored_day_with_cells_equal_to_the_hourly_minutes(world, instance):
+    import base64
+    import io
+
     import matplotlib.image
 
     from whale_assets.assets import DAY_SCORE_ASSETS
+    from whale_assets.assets.diel_presence import FIGURE_PREVIEW_KEY
     from whale_assets.core.reports.diel import STEP_S, figure_size_px
     from whale_assets.core.tables.daily_scores import daily_score_table
 
@@ -175,3 +179,9 @@ def test_diel_presence_draws_every_stored_day_with_cells_equal_to_the_hourly_min
     # Three days from first to last (the missing 15th is a blank row), 24 hours across.
     width, height = figure_size_px(3)
     assert png.shape[:2] == (height, width)
+    # The UI shows the heatmap inline (a markdown data-URI image), not only its path.
+    [materialization] = result.asset_materializations_for_node("diel_presence")
+    preview = materialization.metadata[FIGURE_PREVIEW_KEY].value
+    encoded = preview.split("data:image/png;base64,", 1)[1].rstrip(")")
+    inline = matplotlib.image.imread(io.BytesIO(base64.b64decode(encoded)), format="png")
+    assert inline.shape[:2] == (height, width)  # small enough to show at full size

@@ -57,8 +57,8 @@ mutation($executionParams: ExecutionParams!) {
 RUN_STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
 
 MATERIALIZATION_METADATA = """
-query($partition: String!) {
-  assetOrError(assetKey: {path: ["whale_results"]}) {
+query($partition: String!, $asset: String!) {
+  assetOrError(assetKey: {path: [$asset]}) {
     ... on Asset { assetMaterializations(partitions: [$partition], limit: 1) {
       metadataEntries { label ... on MarkdownMetadataEntry { mdStr } }
     } }
@@ -66,12 +66,12 @@ query($partition: String!) {
 }"""
 
 
-def launch_day(server: DagsterDev, day: str) -> None:
-    """The whale_pipeline job (assets and their checks) for `day`, as the UI launches it; waits for success."""
+def launch_day(server: DagsterDev, day: str, job: str = "whale_pipeline") -> None:
+    """`job` (assets and their checks) for `day`, as the UI launches it; waits for success."""
+    run_config = {"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}} if job == "whale_pipeline" else {}
     params = {
-        "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
-                     "jobName": "whale_pipeline"},
-        "runConfigData": {"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}},
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": job},
+        "runConfigData": run_config,
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]},
         "mode": "default",
     }
@@ -85,9 +85,9 @@ def launch_day(server: DagsterDev, day: str) -> None:
     assert status == "SUCCESS", server.tail()
 
 
-def inline_images(server: DagsterDev, day: str) -> list[str]:
-    """Labels of the day's whale_results metadata entries that carry an inline PNG (markdown data URI)."""
-    asset = server.graphql(MATERIALIZATION_METADATA, {"partition": day})["assetOrError"]
+def inline_images(server: DagsterDev, day: str, asset_name: str = "whale_results") -> list[str]:
+    """Labels of the day's `asset_name` metadata entries that carry an inline PNG (markdown data URI)."""
+    asset = server.graphql(MATERIALIZATION_METADATA, {"partition": day, "asset": asset_name})["assetOrError"]
     [materialization] = asset["assetMaterializations"]
     return [entry["label"] for entry in materialization["metadataEntries"]
             if "data:image/png;base64," in (entry.get("mdStr") or "")]
@@ -181,3 +181,16 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
             open_page(page, f"{base}/assets/encounters?view=checks", f"Checks ({len(ENCOUNTERS_CHECKS)})")
             page.wait_until(lambda text: all(shows_check_result(text, c, "Succeeded") for c in ENCOUNTERS_CHECKS),
                             f"{ENCOUNTERS_CHECKS} succeeded")
+
+            # (4) The diel heatmap, drawn by the day's full_day_scoring run, shown inline (not only a path).
+            launch_day(server, DAY, "full_day_scoring")
+            diel_images = inline_images(server, DAY, "diel_presence")
+            assert diel_images == ["figure_preview"], diel_images
+            open_page(page, f"{base}/assets/diel_presence?view=partitions&partition={DAY}",
+                      "Latest materialization", "Metadata", "figure_preview", "days_in_figure")
+            keep_screenshot(page, tmp_path, "diel_presence-partition")
+            show_markdown(page, "figure_preview")
+            shown = [i for i in page.loaded_images() if i["src"].startswith("data:image/png")]
+            keep_screenshot(page, tmp_path, "diel_presence-figure_preview")
+            assert shown and all(i["width"] > 0 and i["height"] > 0 for i in shown), page.images()
+            print(f"diel figure_preview: inline PNG shown at {[(i['width'], i['height']) for i in shown]} px")

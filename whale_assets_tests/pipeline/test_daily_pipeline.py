@@ -56,9 +56,11 @@ def test_each_figures_title_gives_its_rows_pooled_score_and_detection(world, ins
     titles: dict[str, str] = {}
     render = whale_results.render_encounter_png
 
-    def recording_render(spectrogram, track, span, summary, threshold=None):
+    def recording_render(spectrogram, track, span, summary, threshold=None, median_filter_windows=1):
         titles[summary.encounter_id] = summary.title()
-        return render(spectrogram, track, span, summary, threshold)
+        # The score panel draws the track the rows were labelled from: the configured threshold and filter.
+        assert (threshold, median_filter_windows) == (0.5, 5)
+        return render(spectrogram, track, span, summary, threshold, median_filter_windows)
 
     monkeypatch.setattr(whale_results, "render_encounter_png", recording_render)
     build_song_day(world)
