@@ -128,6 +128,8 @@ def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(wo
         assert played.size == round(row["clip_seconds"] * 16_000) == 20 * 16_000
         np.testing.assert_allclose(played, audio[first : first + played.size], rtol=0, atol=2.0**-23)
         assert row["clip_path"].endswith(f"{row['clip_start_utc']:%Y%m%dT%H%M%S}.{row['clip_start_utc']:%f}"[:-3] + "Z.flac")
+    made = query(settings, "select run_id, margin_s, threshold, classifier from encounter_clips")
+    assert made["run_id"].notna().all() and set(made["margin_s"]) == {60.0} and set(made["threshold"]) == {0.5}
     # Another clip length gives other file names: the day's folder keeps only the new clips.
     assert _deliver(settings, instance, "encounter_clips", encounter_clips={"clip_s": 10.0}).success
     again = query(settings, "select clip_path, clip_seconds from encounter_clips")
