@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from whale_assets.core.reports.raven import (
     RAVEN_COLUMNS,
@@ -47,10 +48,12 @@ def test_a_single_loud_window_is_no_selection_and_a_gap_splits_runs():
     assert [r.begin_utc for r in runs] == [pd.Timestamp(first[0]), pd.Timestamp(second[0])]
 
 
-def test_the_written_table_reads_back_with_raven_columns_and_day_file_times():
+def test_the_written_table_reads_back_with_raven_columns_and_day_file_times(tmp_path):
     times, scores = _track("2023-09-14T16:00:00", [0.2] * 4 + [0.7, 0.8, 0.75, 0.9] + [0.1] * 4)
     runs = detected_runs(times, scores, 0.5, 3, encounter_ids=("sing",))
     text = raven_text(selection_table(DAY, runs))
+    (tmp_path / raven_file_name(DAY)).write_bytes(text)
+    assert len(assert_valid_raven_table(tmp_path / raven_file_name(DAY))) == 1
     back = pd.read_csv(io.StringIO(text.decode()), sep="\t", keep_default_na=False)
     assert back["Common Name"].tolist() == ["Humpback Whale"] and back["Scientific Name"][0] == "Megaptera novaeangliae"
     assert back["Source"].tolist() == ["encounter"] and back["Encounter ID"].tolist() == ["sing"]
@@ -135,3 +138,17 @@ def test_encounter_and_full_day_runs_of_one_stretch_are_one_row_naming_both_sour
 def test_selections_that_only_touch_stay_two_rows():
     table = selection_table(DAY, [_at("2023-09-14T01:00:00", 10.0), _at("2023-09-14T01:00:10", 10.0)])
     assert table["Selection"].tolist() == [1, 2] and table["End Time (s)"][0] == table["Begin Time (s)"][1]
+
+
+def test_the_checker_rejects_what_the_old_tables_did(tmp_path):
+    path = tmp_path / raven_file_name(DAY)
+    good = selection_table(DAY, [_at("2023-09-14T10:00:00", 10.0), _at("2023-09-14T11:00:00", 10.0)])
+    past_the_end = good.assign(**{"Begin Time (s)": [86_390.0, 86_500.0], "End Time (s)": [86_395.0, 86_510.0],
+                                  "File Offset (s)": [86_390.0, 86_500.0]})
+    overlapping = good.assign(**{"Begin Time (s)": [100.0, 105.0], "End Time (s)": [110.0, 115.0],
+                                 "File Offset (s)": [100.0, 105.0]})
+    out_of_order = good.assign(Selection=[2, 1])
+    for bad, problem in ((past_the_end, "after its file"), (overlapping, "overlap"), (out_of_order, "1..N")):
+        path.write_bytes(raven_text(bad))
+        with pytest.raises(AssertionError, match=problem):
+            assert_valid_raven_table(path)
