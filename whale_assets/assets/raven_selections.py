@@ -132,6 +132,7 @@ def _write_tables(raven: FileStore, folder: str, tables: dict[dt.date, pd.DataFr
     paths = {raven_file_name(file_day): raven.write(f"{folder}/{raven_file_name(file_day)}", raven_text(rows))
              for file_day, rows in tables.items()}
     for name in raven.names(folder):
-        if name.endswith(".selections.txt") and name not in paths:
+        # Only tables named as this asset names them: a table an analyst saved here (Table.2...) stays.
+        if name.startswith("MARS-") and name.endswith(".Table.1.selections.txt") and name not in paths:
             raven.remove(f"{folder}/{name}")
     return paths

@@ -34,9 +34,15 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     build_song_day(world)
     settings = world.settings()
     run_day(settings, instance)
+    folder = settings.data_dir / "raven" / DAY
+    folder.mkdir(parents=True)
+    stale = folder / "MARS-20230915T000000Z-16kHz.Table.1.selections.txt"  # an earlier write's part past midnight
+    analysts = folder / "MARS-20230914T000000Z-16kHz.Table.2.selections.txt"  # saved from Raven by a person
+    stale.write_text("old"), analysts.write_text("verdicts")
     assert _deliver(settings, instance, "raven_selections").success
+    assert not stale.exists() and analysts.read_text() == "verdicts"
 
-    path = settings.data_dir / "raven" / DAY / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
+    path = folder / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
     assert_valid_raven_table(path)
     table = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"Encounter ID": str})
     assert tuple(table.columns) == RAVEN_COLUMNS
