@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.provenance import partition_provenance, settings_metadata
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
@@ -17,6 +18,7 @@ from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.reports.raven import WINDOW_S
 from whale_assets.core.scoring.pooling import check_kernel, detect, pool_scores
 from whale_assets.core.tables.clips import EncounterClip, clip_table
+from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, FingerprintStore
 from whale_assets.storage.names import safe_file_name
@@ -65,10 +67,12 @@ def encounter_clips(
         track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
         written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
     removed = _remove_other_clips(clips, context.partition_key, {clip.clip_path for clip in written})
-    table = clip_table(day, written)
+    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    table = with_provenance(clip_table(day, written), provenance)
     context.add_output_metadata(
         {"clips": len(written), "stale_clips_removed": removed, **table_metadata("encounter_clips", table)}
     )
+    context.add_output_metadata(settings_metadata(context, provenance))
     return table
 
 

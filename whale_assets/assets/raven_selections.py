@@ -1,5 +1,7 @@
 """`raven_selections`: one Raven Pro selection table per UTC day, on the archive's day file."""
 
+import datetime as dt
+
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field, field_validator
@@ -22,13 +24,15 @@ from whale_assets.core.reports.raven import (
     raven_file_name,
     raven_text,
     selection_table,
+    tables_by_file,
 )
 from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
 
-# 2: one row per event and day file, BirdNET's species columns, `Source` (1: one row per run and encounter).
+# 2: one row per event, one table per day file it touches, BirdNET's species columns, `Source`
+# (1: one row per run and encounter, times past the day file's end).
 TABLE_LAYOUT = 2
 
 
@@ -103,17 +107,32 @@ def raven_selections(
             source=SOURCE_DAILY_SCORES,
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
-    path = raven.write(f"{context.partition_key}/{raven_file_name(day)}", raven_text(table))
+    paths = _write_tables(raven, context.partition_key, tables_by_file(day, table))
     provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
     stored = with_provenance(as_stored_table(day, table), provenance)
     context.add_output_metadata(
         {
             "selections": len(table),
             "from_daily_scores": int(table["Source"].str.contains(SOURCE_DAILY_SCORES).sum()),
-            "day_files": MetadataValue.json(sorted(set(table["Begin File"]))),
-            "raven_file": MetadataValue.path(path),
+            "raven_file": MetadataValue.path(paths[raven_file_name(day)]),
+            "raven_files": MetadataValue.json(sorted(paths.values())),
             **settings_metadata(context, provenance),
             **table_metadata("raven_selections", stored),
         }
     )
     return stored
+
+
+def _write_tables(raven: FileStore, folder: str, tables: dict[dt.date, pd.DataFrame]) -> dict[str, str]:
+    """Write one Raven table per day file (file name -> path) and remove the folder's other tables.
+
+    A table left from an earlier write (e.g. a part past midnight that is gone now) would
+    otherwise still be opened next to the sound it names.
+    """
+    paths = {raven_file_name(file_day): raven.write(f"{folder}/{raven_file_name(file_day)}", raven_text(rows))
+             for file_day, rows in tables.items()}
+    for name in raven.names(folder):
+        # Only tables named as this asset names them: a table an analyst saved here (Table.2...) stays.
+        if name.startswith("MARS-") and name.endswith(".Table.1.selections.txt") and name not in paths:
+            raven.remove(f"{folder}/{name}")
+    return paths

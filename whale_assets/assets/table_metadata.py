@@ -31,7 +31,7 @@ COLUMN_DESCRIPTIONS: dict[str, Mapping[str, str]] = {
     "daily_scores": DAILY_SCORE_DESCRIPTIONS,
     "hourly_presence": PRESENCE_DESCRIPTIONS,
     "raven_selections": {**TABLE_COLUMN_DESCRIPTIONS, **PROVENANCE_DESCRIPTIONS},
-    "encounter_clips": CLIP_DESCRIPTIONS,
+    "encounter_clips": {**CLIP_DESCRIPTIONS, **PROVENANCE_DESCRIPTIONS},
     "diel_presence": DIEL_DESCRIPTIONS,
 }
 

@@ -34,9 +34,15 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     build_song_day(world)
     settings = world.settings()
     run_day(settings, instance)
+    folder = settings.data_dir / "raven" / DAY
+    folder.mkdir(parents=True)
+    stale = folder / "MARS-20230915T000000Z-16kHz.Table.1.selections.txt"  # an earlier write's part past midnight
+    analysts = folder / "MARS-20230914T000000Z-16kHz.Table.2.selections.txt"  # saved from Raven by a person
+    stale.write_text("old"), analysts.write_text("verdicts")
     assert _deliver(settings, instance, "raven_selections").success
+    assert not stale.exists() and analysts.read_text() == "verdicts"
 
-    path = settings.data_dir / "raven" / DAY / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
+    path = folder / "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
     assert_valid_raven_table(path)
     table = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"Encounter ID": str})
     assert tuple(table.columns) == RAVEN_COLUMNS
@@ -128,6 +134,8 @@ def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(wo
         assert played.size == round(row["clip_seconds"] * 16_000) == 20 * 16_000
         np.testing.assert_allclose(played, audio[first : first + played.size], rtol=0, atol=2.0**-23)
         assert row["clip_path"].endswith(f"{row['clip_start_utc']:%Y%m%dT%H%M%S}.{row['clip_start_utc']:%f}"[:-3] + "Z.flac")
+    made = query(settings, "select run_id, margin_s, threshold, classifier from encounter_clips")
+    assert made["run_id"].notna().all() and set(made["margin_s"]) == {60.0} and set(made["threshold"]) == {0.5}
     # Another clip length gives other file names: the day's folder keeps only the new clips.
     assert _deliver(settings, instance, "encounter_clips", encounter_clips={"clip_s": 10.0}).success
     again = query(settings, "select clip_path, clip_seconds from encounter_clips")

@@ -70,6 +70,17 @@ def test_a_partition_is_one_file_under_date_and_reads_back_with_the_same_columns
     assert (loaded["date"] == pd.Timestamp(DAY)).all()
 
 
+def test_a_day_stored_before_a_column_existed_still_answers_sql_with_null_there(tmp_path):
+    from whale_assets.storage.parquet_files import connect_parquet_tables, parquet_table_datasets
+
+    storage = ParquetTableStorage(base_path=str(tmp_path / "tables"))
+    write_day(storage, rows("old"), day="2023-09-13")  # written before `run_id` existed
+    write_day(storage, rows("new", day=DAY).assign(run_id=pd.Series(["r1"], dtype="string")))
+    with connect_parquet_tables(parquet_table_datasets(str(tmp_path / "tables"))) as connection:
+        answer = connection.sql("select encounter_id, run_id from sightings order by encounter_id").fetchall()
+    assert answer == [("new", "r1"), ("old", None)]
+
+
 def test_column_types_are_stable_whatever_the_values(tmp_path):
     storage = ParquetTableStorage(base_path=str(tmp_path))
     write_day(storage, rows("a"))

@@ -4,10 +4,9 @@ A selection is a run of model windows whose median-filtered score is at or above
 it spans from the first window's start to the last window's end. Runs that overlap (encounters
 sharing a window, an encounter window and the full-day scores) are one event, one row. Every row
 lies inside the day file it names (`Begin File`, `File Offset (s)`): an event crossing 00:00 UTC is
-split there into one row per file, as BirdNET-Analyzer writes a detection with its `Begin Path`
-and `File Offset (s)`. `Begin Time (s)` is on the timeline of the day files the table names, opened
-as one sequence: seconds since 00:00 UTC of the earliest of them (usually the table's own day, so
-`Begin Time (s)` equals `File Offset (s)`).
+split there, one row per file. A Raven table describes one sound file, so a day's events become
+one table per day file they touch (`tables_by_file`): the day's own file, and the next (or
+previous) day's file for the parts past midnight; in each, `Begin Time (s)` equals `File Offset (s)`.
 """
 
 from __future__ import annotations
@@ -64,11 +63,11 @@ TABLE_COLUMNS = (
 # What the stored table's columns mean (its `date` column added by `as_stored_table`).
 TABLE_COLUMN_DESCRIPTIONS: dict[str, str] = {
     "date": "UTC day of the partition",
-    "selection": "Raven selection number, 1-based in time order",
+    "selection": "Raven selection number, 1-based in time order within its begin_file's table",
     "view": "Raven view (Spectrogram 1)",
     "channel": "Audio channel (1)",
-    "begin_time_s": "Selection start, seconds since 00:00 UTC of the earliest day file the table names",
-    "end_time_s": "Selection end, on the same timeline as begin_time_s",
+    "begin_time_s": "Selection start, seconds into begin_file (Raven's time on that sound)",
+    "end_time_s": "Selection end, seconds into begin_file (at most 86400)",
     "low_freq_hz": "Selection box bottom, Hz",
     "high_freq_hz": "Selection box top, Hz",
     "begin_file": "The archive day file the selection lies in",
@@ -197,24 +196,31 @@ def day_file_name(day: dt.date) -> str:
 def selection_table(
     day: dt.date, selections: Sequence[Selection], low_hz: float = LOW_FREQ_HZ, high_hz: float = HIGH_FREQ_HZ
 ) -> pd.DataFrame:
-    """One row per event and day file, in time order, with the Raven columns (`RAVEN_COLUMNS`)."""
+    """One row per event and day file, with the Raven columns (`RAVEN_COLUMNS`).
+
+    Rows are in time order; times are seconds into the row's `Begin File`, and `Selection` is
+    numbered 1..N within each file's rows (each file's rows are one Raven table, `tables_by_file`).
+    `day` is the table's own day: its file's table exists even without rows.
+    """
     pieces = [piece for event in merged_events(selections) for piece in split_at_midnight(event)]
-    origin = pd.Timestamp(min([day, *(piece.file_day for piece in pieces)]))
 
-    def seconds(value: pd.Timestamp, since: pd.Timestamp) -> float:
-        return (value - since) / pd.Timedelta(seconds=1)
+    def seconds(value: pd.Timestamp, file_day: dt.date) -> float:
+        return (value - pd.Timestamp(file_day)) / pd.Timedelta(seconds=1)
 
+    files = [day_file_name(p.file_day) for p in pieces]
     table = pd.DataFrame(
         {
-            "Selection": np.arange(1, len(pieces) + 1, dtype=np.int64),
+            "Selection": pd.Series(files, dtype=object).groupby(files).cumcount().to_numpy(np.int64) + 1
+            if pieces
+            else np.array([], np.int64),
             "View": VIEW,
             "Channel": CHANNEL,
-            "Begin Time (s)": np.round([seconds(p.begin_utc, origin) for p in pieces], 6),
-            "End Time (s)": np.round([seconds(p.end_utc, origin) for p in pieces], 6),
+            "Begin Time (s)": np.round([seconds(p.begin_utc, p.file_day) for p in pieces], 6),
+            "End Time (s)": np.round([seconds(p.end_utc, p.file_day) for p in pieces], 6),
             "Low Freq (Hz)": float(low_hz),
             "High Freq (Hz)": float(high_hz),
-            "Begin File": [day_file_name(p.file_day) for p in pieces],
-            "File Offset (s)": np.round([seconds(p.begin_utc, pd.Timestamp(p.file_day)) for p in pieces], 6),
+            "Begin File": files,
+            "File Offset (s)": np.round([seconds(p.begin_utc, p.file_day) for p in pieces], 6),
             "Begin Date Time": [p.begin_utc.strftime(RAVEN_DATE_TIME)[:-3] for p in pieces],
             "Common Name": COMMON_NAME,
             "Scientific Name": SCIENTIFIC_NAME,
@@ -225,16 +231,23 @@ def selection_table(
         columns=list(RAVEN_COLUMNS),
     )
     text = ("View", "Begin File", "Begin Date Time", "Common Name", "Scientific Name", "Source", "Encounter ID")
-    return table.astype(
-        {
-            "Begin Time (s)": "float64",
-            "End Time (s)": "float64",
-            "File Offset (s)": "float64",
-            "Confidence": "float64",
-            "Channel": "int64",
-            **dict.fromkeys(text, "string"),
-        }
-    )
+    floats = ("Begin Time (s)", "End Time (s)", "File Offset (s)", "Confidence")
+    table = table.astype({"Selection": "int64", "Channel": "int64", **dict.fromkeys(floats, "float64"),
+                          **dict.fromkeys(text, "string")})
+    return table
+
+
+def tables_by_file(day: dt.date, table: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
+    """The rows of each day file as its own Raven table, by file day; `day`'s own file always has one."""
+    by_file = {day: table.iloc[:0]}
+    for name, rows in table.groupby("Begin File", sort=True):
+        by_file[file_day_of(str(name))] = rows.reset_index(drop=True)
+    return dict(sorted(by_file.items()))
+
+
+def file_day_of(name: str) -> dt.date:
+    """The UTC day of an archive day file name (`MARS-YYYYMMDDT000000Z-16kHz.wav`)."""
+    return dt.datetime.strptime(name.removeprefix("MARS-")[:8], "%Y%m%d").date()
 
 
 def raven_text(table: pd.DataFrame) -> bytes:

@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from whale_assets.core.reports.raven import (
     RAVEN_COLUMNS,
@@ -16,6 +17,7 @@ from whale_assets.core.reports.raven import (
     raven_file_name,
     raven_text,
     selection_table,
+    tables_by_file,
 )
 from whale_assets.core.scoring.pooling import filtered_by_stretch
 from whale_assets_tests.support.raven_tables import assert_valid_raven_table
@@ -46,10 +48,12 @@ def test_a_single_loud_window_is_no_selection_and_a_gap_splits_runs():
     assert [r.begin_utc for r in runs] == [pd.Timestamp(first[0]), pd.Timestamp(second[0])]
 
 
-def test_the_written_table_reads_back_with_raven_columns_and_day_file_times():
+def test_the_written_table_reads_back_with_raven_columns_and_day_file_times(tmp_path):
     times, scores = _track("2023-09-14T16:00:00", [0.2] * 4 + [0.7, 0.8, 0.75, 0.9] + [0.1] * 4)
     runs = detected_runs(times, scores, 0.5, 3, encounter_ids=("sing",))
     text = raven_text(selection_table(DAY, runs))
+    (tmp_path / raven_file_name(DAY)).write_bytes(text)
+    assert len(assert_valid_raven_table(tmp_path / raven_file_name(DAY))) == 1
     back = pd.read_csv(io.StringIO(text.decode()), sep="\t", keep_default_na=False)
     assert back["Common Name"].tolist() == ["Humpback Whale"] and back["Scientific Name"][0] == "Megaptera novaeangliae"
     assert back["Source"].tolist() == ["encounter"] and back["Encounter ID"].tolist() == ["sing"]
@@ -67,15 +71,21 @@ def test_the_written_table_reads_back_with_raven_columns_and_day_file_times():
     assert raven_file_name(DAY) == "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
 
 
-def test_a_day_without_detections_is_a_header_only_table():
+def test_a_day_without_detections_is_a_header_only_table(tmp_path):
     text = raven_text(selection_table(DAY, []))
     assert text.decode().rstrip("\n").split("\t") == list(RAVEN_COLUMNS)
+    (tmp_path / raven_file_name(DAY)).write_bytes(text)
+    assert assert_valid_raven_table(tmp_path / raven_file_name(DAY)).empty
 
 
-def _write(tmp_path, day, selections) -> pd.DataFrame:
-    path = tmp_path / raven_file_name(day)
-    path.write_bytes(raven_text(selection_table(day, selections)))
-    return assert_valid_raven_table(path)
+def _write(tmp_path, day, selections) -> dict[dt.date, pd.DataFrame]:
+    """Each day file's table, written and read back through crowsetta."""
+    parsed = {}
+    for file_day, rows in tables_by_file(day, selection_table(day, selections)).items():
+        path = tmp_path / raven_file_name(file_day)
+        path.write_bytes(raven_text(rows))
+        parsed[file_day] = assert_valid_raven_table(path)
+    return parsed
 
 
 def _at(start: str, seconds: float, score: float = 0.8, ids=("a",), source=SOURCE_ENCOUNTER) -> Selection:
@@ -83,26 +93,31 @@ def _at(start: str, seconds: float, score: float = 0.8, ids=("a",), source=SOURC
     return Selection(begin, begin + pd.Timedelta(seconds=seconds), score, ids, (source,))
 
 
-def test_a_selection_crossing_midnight_is_one_row_per_day_file_each_inside_its_file(tmp_path):
-    rows = _write(tmp_path, DAY, [_at("2023-09-14T23:59:50", 20.0, ids=("late",))])
-    assert rows["Begin File"].tolist() == ["MARS-20230914T000000Z-16kHz.wav", "MARS-20230915T000000Z-16kHz.wav"]
-    assert rows["File Offset (s)"].tolist() == [86_390.0, 0.0]
-    # The table's timeline is its day's: the next day's part continues it past 86 400 s.
-    assert rows["begin_time_s"].tolist() == [86_390.0, 86_400.0] and rows["end_time_s"].tolist() == [86_400.0, 86_410.0]
-    assert rows["Encounter ID"].tolist() == ["late", "late"]
+def test_a_selection_crossing_midnight_is_split_into_a_row_in_each_day_files_table(tmp_path):
+    tables = _write(tmp_path, DAY, [_at("2023-09-14T23:59:50", 20.0, ids=("late",)), _at("2023-09-14T08:00:00", 5.0)])
+    assert list(tables) == [DAY, dt.date(2023, 9, 15)]
+    today, tomorrow = tables[DAY], tables[dt.date(2023, 9, 15)]
+    assert today["begin_time_s"].tolist() == [8 * 3600.0, 86_390.0] and today["end_time_s"].tolist()[1] == 86_400.0
+    assert today["Selection"].tolist() == [1, 2]
+    assert tomorrow["Begin File"].tolist() == ["MARS-20230915T000000Z-16kHz.wav"]
+    assert tomorrow["begin_time_s"].tolist() == [0.0] and tomorrow["end_time_s"].tolist() == [10.0]
+    assert tomorrow["Selection"].tolist() == [1] and tomorrow["Encounter ID"].tolist() == ["late"]
 
 
-def test_a_selection_before_the_days_midnight_names_the_previous_file_and_starts_the_timeline(tmp_path):
-    rows = _write(tmp_path, DAY, [_at("2023-09-13T23:59:55", 10.0, ids=("early",)), _at("2023-09-14T08:00:00", 5.0)])
-    assert rows["Begin File"].tolist()[:2] == ["MARS-20230913T000000Z-16kHz.wav", "MARS-20230914T000000Z-16kHz.wav"]
-    assert rows["File Offset (s)"].tolist() == [86_395.0, 0.0, 8 * 3600.0]
-    assert rows["begin_time_s"].tolist() == [86_395.0, 86_400.0, 86_400.0 + 8 * 3600]
+def test_a_selection_before_the_days_midnight_goes_to_the_previous_files_table(tmp_path):
+    tables = _write(tmp_path, DAY, [_at("2023-09-13T23:59:55", 10.0, ids=("early",))])
+    assert tables[dt.date(2023, 9, 13)]["begin_time_s"].tolist() == [86_395.0]
+    assert tables[DAY]["begin_time_s"].tolist() == [0.0] and tables[DAY]["end_time_s"].tolist() == [5.0]
+
+
+def test_a_day_without_detections_still_has_its_own_files_table():
+    assert list(tables_by_file(DAY, selection_table(DAY, []))) == [DAY]
 
 
 def test_encounters_sharing_a_window_share_one_row_with_all_their_ids(tmp_path):
     times, scores = _track("2023-09-14T16:00:00", [0.1] * 3 + [0.9] * 6 + [0.1] * 3)
     runs = [r for eid in ("b", "a") for r in detected_runs(times, scores, 0.5, 3, encounter_ids=(eid,))]
-    rows = _write(tmp_path, DAY, runs)
+    rows = _write(tmp_path, DAY, runs)[DAY]
     assert rows["Encounter ID"].tolist() == ["a;b"] and rows["Source"].tolist() == ["encounter"]
 
 
@@ -113,7 +128,7 @@ def test_encounter_and_full_day_runs_of_one_stretch_are_one_row_naming_both_sour
         _at("2023-09-14T05:00:00", 10.0, 0.6, (), SOURCE_DAILY_SCORES),
         _at("2023-09-14T01:00:00", 10.0, 0.6, ("y",)),
     ]
-    rows = _write(tmp_path, DAY, selections)
+    rows = _write(tmp_path, DAY, selections)[DAY]
     assert rows["Source"].tolist() == ["encounter", "daily_scores+encounter", "daily_scores"]
     assert rows["Encounter ID"].fillna("").tolist() == ["y", "x", ""]
     assert rows["begin_time_s"].tolist() == [3600.0, 3 * 3600 - 10.0, 5 * 3600.0]
@@ -123,3 +138,17 @@ def test_encounter_and_full_day_runs_of_one_stretch_are_one_row_naming_both_sour
 def test_selections_that_only_touch_stay_two_rows():
     table = selection_table(DAY, [_at("2023-09-14T01:00:00", 10.0), _at("2023-09-14T01:00:10", 10.0)])
     assert table["Selection"].tolist() == [1, 2] and table["End Time (s)"][0] == table["Begin Time (s)"][1]
+
+
+def test_the_checker_rejects_what_the_old_tables_did(tmp_path):
+    path = tmp_path / raven_file_name(DAY)
+    good = selection_table(DAY, [_at("2023-09-14T10:00:00", 10.0), _at("2023-09-14T11:00:00", 10.0)])
+    past_the_end = good.assign(**{"Begin Time (s)": [86_390.0, 86_500.0], "End Time (s)": [86_395.0, 86_510.0],
+                                  "File Offset (s)": [86_390.0, 86_500.0]})
+    overlapping = good.assign(**{"Begin Time (s)": [100.0, 105.0], "End Time (s)": [110.0, 115.0],
+                                 "File Offset (s)": [100.0, 105.0]})
+    out_of_order = good.assign(Selection=[2, 1])
+    for bad, problem in ((past_the_end, "after its file"), (overlapping, "overlap"), (out_of_order, "1..N")):
+        path.write_bytes(raven_text(bad))
+        with pytest.raises(AssertionError, match=problem):
+            assert_valid_raven_table(path)

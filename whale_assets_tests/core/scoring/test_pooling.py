@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from whale_assets.core.scoring.pooling import POOLING_METHODS, Detection, detect, median_filtered, pool_scores
+from whale_assets.core.scoring.pooling import (
+    POOLING_METHODS,
+    Detection,
+    detect,
+    median_filtered,
+    pool_scores,
+    stretch_starts,
+)
 
 SCORES = np.array([0.1, 0.2, 0.9, 0.4, 0.3, 0.0, 0.5, 0.6, 0.7, 0.8], dtype=np.float32)
 
@@ -105,3 +112,12 @@ def test_detect_on_no_windows_reports_nothing() -> None:
     detection = detect(np.zeros(0))
 
     assert detection.detected is False and detection.peak_index is None and math.isnan(detection.max_score)
+
+
+def test_a_new_stretch_starts_only_where_the_next_window_is_more_than_one_and_a_half_steps_later():
+    step_ns = 990_000_000
+    offsets_ns = np.array([0, 1, 2, 3, 4]) * step_ns + np.array([0, 0, 0, step_ns // 2, 2 * step_ns])
+    times = np.datetime64("2023-09-14T00:00:00", "ns") + offsets_ns.astype("timedelta64[ns]")
+    assert stretch_starts(times, step_ns).tolist() == [True, False, False, False, True]
+    assert stretch_starts(times, None).tolist() == [True, False, False, False, False]
+    assert stretch_starts(times[:0], step_ns).tolist() == []
