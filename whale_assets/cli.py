@@ -95,8 +95,9 @@ def _review_sample(args: argparse.Namespace) -> int:
     except (ResultsUnavailable, ValueError) as problem:
         print(f"whale-assets review-sample: {problem}", file=sys.stderr)
         return 2
-    print(f"{made.rows} of {made.detections} detections to review -> {made.path}", file=sys.stderr)
-    print("fill in its Verdict column (yes / no / unsure) and save it into the reviews folder", file=sys.stderr)
+    print(f"{made.rows} of {made.detections} detections to review, {len(made.tables)} tables -> {made.folder}",
+          file=sys.stderr)
+    print("fill in their Verdict column (yes / no / unsure) and copy the folder into the reviews folder", file=sys.stderr)
     return 0
 
 

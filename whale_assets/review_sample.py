@@ -2,21 +2,20 @@
 
 A sample of the stored selections over a range of UTC days, stratified by score bin and
 reproducible by seed (`core/review/sampling.py`), written as one Raven selection table with an empty
-`Verdict` column. Saved back into the reviews folder's root (not a day folder), its rows are routed
-to their days by its `Date` column.
+`Verdict` column: one table per day file it touches, in a folder of its own. Saved back into the
+reviews folder as that folder (not as a day folder), its rows are routed to their days by `Date`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from whale_assets.core.reports.raven import RAVEN_COLUMNS, TABLE_COLUMNS, raven_text
+from whale_assets.core.reports.raven import RAVEN_COLUMNS, TABLE_COLUMNS, file_day_of, raven_file_name, raven_text
 from whale_assets.core.review.sampling import stratified_sample
 from whale_assets.results_export import write_bytes_atomically
 from whale_assets.results_sql import ResultsUnavailable, run_query
@@ -33,7 +32,8 @@ SAMPLE_EXTRA_COLUMNS = {
 
 @dataclass(frozen=True)
 class ReviewSample:
-    path: Path
+    folder: Path  # one Raven table per day file the sample touches
+    tables: tuple[Path, ...]
     rows: int
     detections: int  # in the whole range
 
@@ -60,32 +60,24 @@ def review_sample(
             f"no raven_selections rows from {first_day} to {last_day}: run the deliverables job for those days first"
         )
     sample = stratified_sample(rows, per_bin, seed, score_column="confidence")
-    table = sample_table(sample)
-    name = f"review_sample_{first_day}_{last_day}_seed{seed}.selections.txt"
-    path = Path(out_dir) / name
-    write_bytes_atomically(path, raven_text(table))
-    return ReviewSample(path=path, rows=len(table), detections=len(rows))
+    folder = Path(out_dir) / f"review_sample_{first_day}_{last_day}_seed{seed}"
+    tables = []
+    for file_day, table in sample_tables(sample).items():
+        path = folder / raven_file_name(file_day)
+        write_bytes_atomically(path, raven_text(table))
+        tables.append(path)
+    return ReviewSample(folder=folder, tables=tuple(tables), rows=len(sample), detections=len(rows))
 
 
-def _file_day(file_name: str) -> dt.date:
-    found = re.search(r"(\d{4})(\d{2})(\d{2})T000000Z", file_name)
-    if not found:
-        raise ValueError(f"{file_name!r} is not an archive day file name")
-    return dt.date(*map(int, found.groups()))
-
-
-def sample_table(sample: pd.DataFrame) -> pd.DataFrame:
-    """The sampled rows as a Raven table in time order, on the timeline of the earliest day file."""
+def sample_tables(sample: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
+    """The sampled rows as one Raven table per day file (Raven's times are times in the file it has
+    open), each in time order and numbered 1..N, with the sample's own columns."""
     raven = sample.rename(columns=dict(zip(TABLE_COLUMNS, RAVEN_COLUMNS, strict=True)))
-    file_days = raven["Begin File"].map(_file_day)
-    begin = pd.to_datetime(file_days) + pd.to_timedelta(raven["File Offset (s)"].astype("float64"), unit="s")
-    length = raven["End Time (s)"].astype("float64") - raven["Begin Time (s)"].astype("float64")
-    origin = pd.Timestamp(min(file_days))
-    since = (begin - origin).dt.total_seconds()
     raven = raven.assign(
         **{
-            "Begin Time (s)": since.round(6),
-            "End Time (s)": (since + length).round(6),
+            "Begin Time (s)": raven["File Offset (s)"].astype("float64"),
+            "End Time (s)": raven["File Offset (s)"].astype("float64")
+            + (raven["End Time (s)"].astype("float64") - raven["Begin Time (s)"].astype("float64")),
             "Date": pd.to_datetime(sample[PARTITION_COLUMN]).dt.strftime("%Y-%m-%d"),
             "Score Bin": [f"{low:g}-{high:g}" for low, high in zip(sample["score_bin_low"], sample["score_bin_high"], strict=True)],
             "Bin Detections": sample["bin_detections"].astype("int64"),
@@ -93,6 +85,9 @@ def sample_table(sample: pd.DataFrame) -> pd.DataFrame:
             "Verdict": "",
         }
     )
-    raven = raven.assign(_order=begin).sort_values("_order", kind="stable").drop(columns="_order")
-    raven["Selection"] = range(1, len(raven) + 1)
-    return raven[[*RAVEN_COLUMNS, *SAMPLE_EXTRA_COLUMNS]].reset_index(drop=True)
+    tables = {}
+    for name, rows in raven.groupby("Begin File", sort=True):
+        ordered = rows.sort_values("Begin Time (s)", kind="stable").reset_index(drop=True)
+        ordered["Selection"] = range(1, len(ordered) + 1)
+        tables[file_day_of(str(name))] = ordered[[*RAVEN_COLUMNS, *SAMPLE_EXTRA_COLUMNS]]
+    return tables

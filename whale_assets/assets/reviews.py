@@ -2,14 +2,16 @@
 judges) and `detector_performance` (over every reviewed day: precision per score bin and threshold,
 and the thresholds that reach 0.90 and 0.95 precision), with a check on the configured threshold.
 
-Review files live under the reviews store (`WHALE_REVIEWS_DIR`, default `<storage root>/reviews`),
-one folder per UTC day: `reviews/YYYY-MM-DD/*.txt` (Raven) or `*.csv` (the export, edited).
+Review files live under the reviews store (`WHALE_REVIEWS_DIR`, default `<storage root>/reviews`):
+a day's tables in its folder, `reviews/YYYY-MM-DD/*.txt` (Raven) or `*.csv` (the export, edited);
+a review sample over several days as its own folder (any other name), its rows routed by `Date`.
 """
 
 
 import base64
 import datetime as dt
 import hashlib
+import re
 
 import numpy as np
 import pandas as pd
@@ -45,17 +47,30 @@ class ReviewConfig(ReusableConfig):
     ASSET = "reviewed_detections"
 
 
+DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def review_files(reviews: FileStore, folder: str) -> dict[str, bytes]:
-    """The review files directly in `folder` of the reviews store (a day, or "." for the root)."""
+    """The review files directly in the day folder `folder` of the reviews store."""
     found = {}
-    names = sorted(present_files(storage_path(reviews.base_path))) if folder == "." else reviews.names(folder)
-    for name in names:
+    for name in reviews.names(folder):
         if name.lower().endswith(REVIEW_SUFFIXES):
-            path = name if folder == "." else f"{folder}/{name}"
-            data = reviews.read(path)
+            data = reviews.read(f"{folder}/{name}")
             if data is not None:
-                found[path] = data
+                found[f"{folder}/{name}"] = data
     return found
+
+
+def multi_day_review_files(reviews: FileStore) -> dict[str, bytes]:
+    """Review files that are not in a day folder: at the root, or in a folder of their own (a review sample)."""
+    root = storage_path(reviews.base_path)
+    if not root.exists():
+        return {}
+    found = {f"{name}": reviews.read(name) for name in sorted(present_files(root))}
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and not DAY_FOLDER.match(folder.name):
+            found.update({f"{folder.name}/{name}": reviews.read(f"{folder.name}/{name}") for name in reviews.names(folder.name)})
+    return {name: data for name, data in found.items() if data is not None and name.lower().endswith(REVIEW_SUFFIXES)}
 
 
 def stored_selections(raven_rows: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +95,7 @@ def reviewed_detections(
     # Files under the day's folder judge that day's table; files at the root (a review sample over
     # several days) contribute their rows of this day.
     files = review_files(reviews, context.partition_key)
-    multi_day = review_files(reviews, ".")
+    multi_day = multi_day_review_files(reviews)
     contents = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     if (reuse := check_reuse(context, fingerprints, config, ["raven_selections"], extra={"reviews": contents, "multi_day_reviews": {n: hashlib.sha256(d).hexdigest() for n, d in multi_day.items()}})).reused:
         return reuse.placeholder

@@ -3,8 +3,6 @@ precision they give, and a bad review fails by name without touching what is sto
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,20 +119,31 @@ def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flo
     day = pd.Timestamp(DAY).date()
     database = settings.database
     first = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database)
-    text = first.path.read_text()
     again = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database)
-    assert again.path.read_text() == text
+    assert [path.read_text() for path in again.tables] == [path.read_text() for path in first.tables]
 
-    sample = assert_valid_raven_table(first.path)
+    sample = pd.concat([assert_valid_raven_table(path) for path in first.tables], ignore_index=True)
     confidence = table["Confidence"].astype(float).to_numpy()
     non_empty = set(score_bin(confidence, DEFAULT_BIN_EDGES)) - {-1}
     assert set(score_bin(sample["Confidence"].to_numpy(float), DEFAULT_BIN_EDGES)) == non_empty
     assert first.detections == len(table) and first.rows == len(sample)
 
-    # The analyst fills in the sample and saves it at the reviews folder's root.
-    filled = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False).assign(Verdict="yes")
-    (settings.data_dir / "reviews").mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "reviews" / first.path.name).write_text(filled.to_csv(sep="\t", index=False))
+    # The analyst fills in the sample's tables and copies its folder into the reviews folder.
+    folder = settings.data_dir / "reviews" / first.folder.name
+    folder.mkdir(parents=True)
+    for path in first.tables:
+        filled = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False).assign(Verdict="yes")
+        (folder / path.name).write_text(filled.to_csv(sep="\t", index=False))
     assert _materialize(settings, instance, "reviewed_detections").success
     joined = query(settings, "select * from reviewed_detections")
     assert len(joined) == first.rows and set(joined["verdict"]) == {"true"}
+
+
+def test_the_sensor_requests_the_days_a_review_sample_folder_names(reviewed_day):
+    settings, table = reviewed_day
+    resources = {"reviews": build_resources(settings)["reviews"]}
+    folder = settings.data_dir / "reviews" / "review_sample_x"
+    folder.mkdir(parents=True)
+    (folder / "t.txt").write_text(table.assign(Date=DAY, Verdict="yes").to_csv(sep="\t", index=False))
+    result = review_files_sensor(build_sensor_context(resources=resources))
+    assert [request.partition_key for request in result.run_requests] == [DAY]
