@@ -59,13 +59,13 @@ def _score(precision: str, model_dir: str, archive: str, minutes: float, out: st
     loaded_gb = _rss_gb()
     n = int(minutes * 60 * RATE)
     plan = plan_day_chunks(n, model.grid, RATE)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     scores = score_day(plan, model, lambda c: archive_.read_samples(DAY, c.read_start, c.read_stop)).scores
-    seconds = time.perf_counter() - started
+    seconds, scoring_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     np.save(out + ".npy", scores)
     day_start = np.datetime64(DAY.isoformat(), "ns")
     np.save(out + ".times.npy", plan.window_times(day_start))
-    Path(out).write_text(json.dumps({"seconds": seconds, "windows": int(scores.size), "audio_s": n / RATE, "loaded_rss_gb": loaded_gb}))
+    Path(out).write_text(json.dumps({"seconds": seconds, "scoring_cpu_s": scoring_cpu_s, "windows": int(scores.size), "audio_s": n / RATE, "loaded_rss_gb": loaded_gb}))
 
 
 def _peak(out: str) -> None:
@@ -143,6 +143,7 @@ def run_child(mode: str, precision: str, model: Path, archive: Path, minutes: fl
         raise RuntimeError(f"{mode} {precision} failed with status {status}")
     result = json.loads(out.read_text())
     result["peak_rss_gb"] = usage.ru_maxrss / 1024**2  # KiB on Linux
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime  # the child's whole life: load, graph building, scoring
     for suffix, key in ((".npy", "scores"), (".times.npy", "times")):
         if (path := Path(str(out) + suffix)).exists():
             result[key] = np.load(path)

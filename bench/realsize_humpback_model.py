@@ -86,19 +86,23 @@ def build_module(seed: int = 0):
             ]
         )
         def score(self, waveform, context_step_samples):
+            batch = tf.shape(waveform)[0]
+            pcen = self.pcen_windows(waveform, context_step_samples)
+            logits = self.classifier(pcen[..., tf.newaxis], training=False)
+            return {"scores": tf.reshape(tf.sigmoid(logits), [batch, -1, 1])}
+
+        def pcen_windows(self, waveform, context_step_samples):
+            """[batch * windows, 128, 64]: the PCEN mel spectrogram of each window, as `score` feeds it."""
             x = waveform[:, :, 0]
             stft = tf.signal.stft(x, frame_length=FRAME, frame_step=HOP, fft_length=FRAME, pad_end=False)
             spectrogram = tf.matmul(tf.abs(stft), self.mel)  # [b, frames, 64]
             step = tf.cast(context_step_samples // HOP, tf.int32)
             windows = tf.signal.frame(spectrogram, CONTEXT_FRAMES, step, axis=1)  # [b, w, 128, 64]
-            batch, n_windows = tf.shape(windows)[0], tf.shape(windows)[1]
             flat = tf.reshape(windows, [-1, CONTEXT_FRAMES, MEL_BINS])
             smooth = tf.einsum("ij,bjk->bik", self.smoother, flat)  # PCEN smoother, per window
-            pcen = (flat / (PCEN["floor"] + smooth) ** PCEN["alpha"] + PCEN["delta"]) ** (1 / PCEN["root"]) - PCEN[
+            return (flat / (PCEN["floor"] + smooth) ** PCEN["alpha"] + PCEN["delta"]) ** (1 / PCEN["root"]) - PCEN[
                 "delta"
             ] ** (1 / PCEN["root"])
-            logits = self.classifier(pcen[..., tf.newaxis], training=False)
-            return {"scores": tf.reshape(tf.sigmoid(logits), [batch, n_windows, 1])}
 
         @tf.function(input_signature=[])
         def metadata(self):
@@ -114,9 +118,14 @@ def build_module(seed: int = 0):
 def build(directory: Path) -> dict:
     """Write the SavedModel to `directory`; returns its parameter count and FLOPs per window."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    module, classifier = build_module()
+    return build_saved(module, classifier, directory)
+
+
+def build_saved(module, classifier, directory: Path) -> dict:
+    """Save `module` (from `build_module`, perhaps trained) with its info file, as `build` does."""
     import tensorflow as tf
 
-    module, classifier = build_module()
     tf.saved_model.save(module, str(directory), signatures={"score": module.score, "metadata": module.metadata})
     info = {
         "parameters": int(classifier.count_params()),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE, MODEL_ENV_VAR
-from whale_assets.sources.model_precision import DEFAULT_PRECISION, PRECISION_ENV_VAR, PRECISIONS
+from whale_assets.sources.model_precision import DEFAULT_PRECISION, PRECISION_ENV_VAR, PRECISION_SETTINGS
 from whale_assets.sources.model_server.spec import served_model_spec_from_env
 
 CLASSIFIERS = ("humpback", "energy", "served")
@@ -91,7 +91,7 @@ class Settings:
     model_name: str = "humpback_whale"
     model_version: int | None = None
     model_precision: str = DEFAULT_PRECISION
-    """`float32` or `bfloat16`: the humpback model's arithmetic (WHALE_MODEL_PRECISION)."""
+    """`float32`, `bfloat16` or `auto`: the humpback model's arithmetic (WHALE_MODEL_PRECISION)."""
     reviews_dir: str | None = None
     """`WHALE_REVIEWS_DIR`: where analysts drop reviewed tables (default: `reviews/` under the storage root)."""
 
@@ -106,7 +106,7 @@ class Settings:
             classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
             model=env.get(MODEL_ENV_VAR, DEFAULT_HANDLE),
             model_precision=_one_of(
-                PRECISION_ENV_VAR, env.get(PRECISION_ENV_VAR, "").strip() or DEFAULT_PRECISION, PRECISIONS
+                PRECISION_ENV_VAR, env.get(PRECISION_ENV_VAR, "").strip() or DEFAULT_PRECISION, PRECISION_SETTINGS
             ),
             reviews_dir=_reviews_dir(env.get("WHALE_REVIEWS_DIR", "")),
             **_storage(env),

@@ -21,6 +21,14 @@ def humpback_savedmodel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_humpback_savedmodel(tmp_path_factory.mktemp("humpback_model") / "savedmodel")
 
 
+@pytest.fixture(scope="session")
+def trained_savedmodel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small trained stand-in SavedModel (real signatures, scores spread over 0-1), built once per session."""
+    from whale_assets_tests.support.trained_savedmodel import build_trained_savedmodel
+
+    return build_trained_savedmodel(tmp_path_factory.mktemp("trained_model") / "savedmodel")
+
+
 @pytest.fixture
 def world(tmp_path) -> World:
     """An empty offline world (CSV exports, sparse local archive) under the test's tmp_path."""

@@ -46,6 +46,7 @@ def test_the_model_precision_is_float32_unless_bfloat16_is_asked_for(tmp_path):
     assert Settings.from_env({"WHALE_DATA_DIR": str(tmp_path)}).model_precision == "float32"
     assert Settings.from_env({"WHALE_MODEL_PRECISION": ""}).model_precision == "float32"
     assert Settings.from_env({"WHALE_MODEL_PRECISION": "bfloat16"}).model_precision == "bfloat16"
+    assert Settings.from_env({"WHALE_MODEL_PRECISION": "auto"}).model_precision == "auto"  # resolved at model load
 
 
 def test_local_sources_are_resolved_directories(tmp_path):

@@ -28,6 +28,7 @@ from whale_assets.sources.model_precision import (
     precision_label,
     precision_scope,
     prepare_precision,
+    resolve_precision,
 )
 
 DEFAULT_HANDLE = "https://tfhub.dev/google/humpback_whale/1"
@@ -204,10 +205,12 @@ def load_humpback_model(
 ) -> HumpbackModel:
     """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory.
 
-    `precision` (`float32` or `bfloat16`, see `model_precision`) is how the model's arithmetic runs;
-    the weights are loaded once per handle and shared by both precisions.
+    `precision` (`float32`, `bfloat16`, or `auto`: bfloat16 where this CPU has it natively, see
+    `model_precision`) is how the model's arithmetic runs; the weights are loaded once per handle
+    and shared by both precisions.
     """
-    key = (handle, context_step_samples, max_batch_samples, chunk_windows, check_precision(precision))
+    precision = resolve_precision(check_precision(precision))
+    key = (handle, context_step_samples, max_batch_samples, chunk_windows, precision)
     if key in _models:
         return _models[key]
     module, meta = _load_module(handle)

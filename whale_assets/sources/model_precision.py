@@ -1,4 +1,9 @@
-"""The arithmetic precision the humpback model is run in: float32 (as stored) or bfloat16.
+"""The arithmetic precision the humpback model is run in: float32 (as stored), bfloat16, or auto.
+
+`auto` is not a precision of its own: `resolve_precision` turns it into bfloat16 on a CPU with
+bfloat16 arithmetic (`avx512_bf16` or `amx_bf16`) and float32 elsewhere, on the machine that loads
+the model, and only the resolved precision reaches labels and fingerprints (so `auto` on a CPU
+without bfloat16 keeps the bare handle of float32 partitions).
 
 bfloat16 is TensorFlow's oneDNN auto-mixed-precision graph rewrite: convolutions and matmuls
 (and the element-wise ops between them) run in bfloat16 with float32 accumulation; the stored
@@ -9,11 +14,12 @@ under a process-wide lock: float32 and bfloat16 models in one process each score
 precision, one call at a time (each call uses every core anyway). Any other TensorFlow code
 running on another thread during a bfloat16 call would be rewritten too; this package has none.
 
-CPUs without `avx512_bf16` or `amx_bf16` have no bfloat16 arithmetic: oneDNN then emulates it
-with float32 instructions plus conversions, which gives the same bfloat16 scores several times
-more slowly (~3.5x on this project's AVX-512 VNNI machine, see the README's Performance section).
-The model still runs in bfloat16 there, so a stored partition means the same on every machine,
-and the load logs a warning. A TensorFlow build without the rewrite (it needs oneDNN, i.e.
+Two kinds of CPU: with `avx512_bf16` (or AMX) oneDNN runs bfloat16 convolutions natively, and the
+real-size model scores ~1.5x faster than in float32 (AMD EPYC with avx512_bf16, README's "Model
+precision"); without them oneDNN emulates bfloat16 with float32 instructions plus conversions,
+which gives the same bfloat16 scores ~3x more slowly (AVX-512 VNNI only). An explicit bfloat16
+still runs in bfloat16 there, so a stored partition means the same on every machine, and the
+load logs a warning suggesting `auto` or float32. A TensorFlow build without the rewrite (it needs oneDNN, i.e.
 x86-64) fails the load instead of silently scoring in float32.
 """
 
@@ -28,8 +34,14 @@ from pathlib import Path
 
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
+AUTO = "auto"
 PRECISIONS = (FLOAT32, BFLOAT16)
+"""What a model really runs in (and what labels name)."""
+PRECISION_SETTINGS = (*PRECISIONS, AUTO)
+"""What WHALE_MODEL_PRECISION and `load_humpback_model` accept."""
 DEFAULT_PRECISION = FLOAT32
+"""Not `auto`: hosts of one machine kind differ in CPU, and a label that follows the host would
+make partitions stored by one host look stale to another (see the README's Model precision)."""
 PRECISION_ENV_VAR = "WHALE_MODEL_PRECISION"
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 _REWRITE_OPTION = "auto_mixed_precision_onednn_bfloat16"
@@ -44,16 +56,27 @@ class PrecisionUnavailable(RuntimeError):
 
 
 def check_precision(precision: str) -> str:
-    """`precision` if it is one of `PRECISIONS`, else ValueError naming the valid ones."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is not valid; use one of: {', '.join(PRECISIONS)}")
+    """`precision` if it is one of `PRECISION_SETTINGS`, else ValueError naming the valid ones."""
+    if precision not in PRECISION_SETTINGS:
+        raise ValueError(f"precision {precision!r} is not valid; use one of: {', '.join(PRECISION_SETTINGS)}")
     return precision
+
+
+def resolve_precision(precision: str, cpu_flags: tuple[str, ...] | None = None) -> str:
+    """The precision a model runs in: `auto` becomes bfloat16 where the CPU has one of
+    `NATIVE_BFLOAT16_FLAGS` (`cpu_flags`, read from /proc/cpuinfo unless given), else float32."""
+    if check_precision(precision) != AUTO:
+        return precision
+    flags = native_bfloat16_flags() if cpu_flags is None else cpu_flags
+    return BFLOAT16 if any(flag in NATIVE_BFLOAT16_FLAGS for flag in flags) else FLOAT32
 
 
 def precision_label(model: str, precision: str) -> str:
     """How tables and fingerprints name `model` run in `precision`: float32 keeps the bare handle
-    (what every partition stored before this setting was fingerprinted with), others add theirs."""
-    return model if check_precision(precision) == FLOAT32 else f"{model} [{precision}]"
+    (what every partition stored before this setting was fingerprinted with), others add theirs;
+    `auto` is resolved on this machine first."""
+    resolved = resolve_precision(precision)
+    return model if resolved == FLOAT32 else f"{model} [{resolved}]"
 
 
 def native_bfloat16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
@@ -84,7 +107,7 @@ def precision_scope(precision: str) -> Iterator[None]:
 def prepare_precision(precision: str) -> None:
     """Check that `precision` can run here before a model is used in it; warn when it is emulated."""
     global _bfloat16_in_use
-    if check_precision(precision) == FLOAT32:
+    if resolve_precision(precision) == FLOAT32:
         return
     if not _rewrite_takes_effect():
         raise PrecisionUnavailable(
@@ -92,11 +115,16 @@ def prepare_precision(precision: str) -> None:
             f"with oneDNN, TF_ENABLE_ONEDNN_OPTS not 0); use {PRECISION_ENV_VAR}={FLOAT32}"
         )
     _bfloat16_in_use = True
-    if not native_bfloat16_flags():
+    flags = native_bfloat16_flags()
+    if flags:
+        log.info("%s: bfloat16 runs natively on this CPU (%s)", PRECISION_ENV_VAR, " ".join(flags))
+    else:
         log.warning(
             "%s=%s: this CPU has none of %s, so oneDNN emulates bfloat16 with float32 instructions: the "
-            "scores are bfloat16 ones, but scoring is several times slower than %s",
+            "scores are bfloat16 ones, but scoring is ~3x slower than %s here (on a CPU with avx512_bf16 it "
+            "is ~1.5x faster); use %s=%s or %s on this machine",
             PRECISION_ENV_VAR, BFLOAT16, "/".join(NATIVE_BFLOAT16_FLAGS), FLOAT32,
+            PRECISION_ENV_VAR, AUTO, FLOAT32,
         )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from whale_assets.definitions import build_resources
 from whale_assets.resources import ClassifierResource
+from whale_assets.sources import model_precision
 from whale_assets_tests.pipeline.test_full_day import mars_audio, materialization_metadata, run_full_day, write_day
 from whale_assets_tests.support.pipeline import build_song_day, query, reused_flags, run_day
 
@@ -22,6 +23,16 @@ def test_float32_keeps_the_bare_model_label_so_stored_partitions_stay_valid_and_
     assert float32.label == "/models/humpback"  # the label every existing fingerprint was made with
     assert bfloat16.label != float32.label and "bfloat16" in bfloat16.label
     assert ClassifierResource(name="energy", precision="bfloat16").label == "energy"
+
+
+def test_auto_labels_as_the_precision_the_cpu_flags_pick_so_float32_hosts_keep_stored_fingerprints(world, monkeypatch):
+    settings = dataclasses.replace(
+        world.settings(classifier="humpback", model="/models/humpback"), model_precision="auto"
+    )
+    monkeypatch.setattr(model_precision, "native_bfloat16_flags", lambda: ())
+    assert build_resources(settings)["classifier"].label == "/models/humpback"
+    monkeypatch.setattr(model_precision, "native_bfloat16_flags", lambda: ("avx512_bf16",))
+    assert build_resources(settings)["classifier"].label == "/models/humpback [bfloat16]"
 
 
 def test_a_bfloat16_partition_is_stored_reused_and_recomputed_when_the_precision_changes(

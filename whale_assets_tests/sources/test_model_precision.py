@@ -13,7 +13,7 @@ from whale_assets.core.scoring.pooling import detect, median_filtered
 from whale_assets.demo.mars_scene import MarsScene, ShipPassage, SongSession, render
 from whale_assets.sources import model_precision
 from whale_assets.sources.humpback_model import ModelLoadError, load_humpback_model
-from whale_assets.sources.model_precision import check_precision, native_bfloat16_flags
+from whale_assets.sources.model_precision import check_precision, native_bfloat16_flags, resolve_precision
 
 BFLOAT16_TOLERANCE = 2e-3
 """Largest |bfloat16 - float32| score allowed on the stand-in: bfloat16 keeps 8 significant bits
@@ -102,3 +102,25 @@ def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
     cpuinfo.write_text("flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
     assert native_bfloat16_flags(cpuinfo) == ("avx512_bf16", "amx_bf16")
     assert native_bfloat16_flags(tmp_path / "absent") == ()
+
+
+def test_auto_resolves_to_bfloat16_only_on_cpu_flags_with_native_bfloat16() -> None:
+    assert resolve_precision("auto", cpu_flags=("avx512_bf16",)) == "bfloat16"
+    assert resolve_precision("auto", cpu_flags=("amx_bf16",)) == "bfloat16"
+    assert resolve_precision("auto", cpu_flags=()) == "float32"
+    assert resolve_precision("auto", cpu_flags=("avx512f", "avx512_vnni", "amx_int8")) == "float32"
+    # explicit precisions are kept whatever the CPU
+    assert resolve_precision("bfloat16", cpu_flags=()) == "bfloat16"
+    assert resolve_precision("float32", cpu_flags=("avx512_bf16",)) == "float32"
+
+
+@pytest.mark.parametrize(("flags", "expected"), [(("avx512_bf16",), "bfloat16"), ((), "float32")])
+def test_auto_loads_the_model_in_the_precision_the_cpu_flags_pick(
+    humpback_savedmodel_dir: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], expected: str
+) -> None:
+    monkeypatch.setattr(model_precision, "native_bfloat16_flags", lambda: flags)
+    handle = str(humpback_savedmodel_dir)
+    auto = load_humpback_model(handle, chunk_windows=3, precision="auto")
+    assert auto.precision == expected
+    assert auto is load_humpback_model(handle, chunk_windows=3, precision=expected)  # one model, one label
+    assert auto.name == (handle if expected == "float32" else f"{handle} [bfloat16]")
