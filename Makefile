@@ -38,10 +38,10 @@ dev: $(INSTALLED)
 # The documentation site (docs/, mkdocs.yml): built strictly, so a broken link or missing page fails.
 DOCS_PORT ?= 8000
 docs: $(INSTALLED)
-	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict
+	DISABLE_MKDOCS_2_WARNING=true NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-serve: $(INSTALLED)
-	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+	DISABLE_MKDOCS_2_WARNING=true NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/audio_retrieval.py

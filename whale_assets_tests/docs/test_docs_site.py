@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mkdocs", reason="mkdocs comes with the dev extra (make test installs it)")
     site = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"}
+    env = {**os.environ, "DISABLE_MKDOCS_2_WARNING": "true", "NO_MKDOCS_2_WARNING": "1"}
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=REPO,
