@@ -3,14 +3,18 @@
 Each is partitioned like the assets it selects (the daily partitions).
 """
 
-from dagster import define_asset_job
+from dagster import AssetSelection, define_asset_job
 
 from whale_assets.assets import DAY_SCORE_ASSETS, PIPELINE_ASSETS, diel_presence, encounter_clips, raven_selections
+from whale_assets.assets.freshness import FRESHNESS_CHECKS
 from whale_assets.deploy_tags import FULL_DAY_RUN, PIPELINE_RUN
+
+# The freshness check asks about the newest day, whatever day a run writes: its sensor runs it.
+PIPELINE_SELECTION = AssetSelection.assets(*PIPELINE_ASSETS) - AssetSelection.checks(*FRESHNESS_CHECKS)
 
 # The tags size each run's pod (Kubernetes) or task (ECS); the default run launcher ignores them.
 whale_pipeline_job = define_asset_job(
-    "whale_pipeline", selection=PIPELINE_ASSETS, tags=PIPELINE_RUN.tags()
+    "whale_pipeline", selection=PIPELINE_SELECTION, tags=PIPELINE_RUN.tags()
 )
 # diel_presence runs with each scored day, so the cumulative heatmap follows the days as they arrive.
 full_day_scoring_job = define_asset_job(

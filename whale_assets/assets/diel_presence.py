@@ -3,6 +3,7 @@
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 
+from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
@@ -18,6 +19,7 @@ DIEL_PNG = "diel_presence.png"
     kinds={"duckdb", "pandas"},
     group_name="deliverables",
     pool=DUCKDB_WRITERS,
+    automation_condition=FOLLOWS_UPSTREAM_DAYS,
 )
 def diel_presence(
     context: AssetExecutionContext,
