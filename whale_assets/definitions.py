@@ -19,6 +19,7 @@ from dagster import (
 
 from whale_assets.assets import ALL_ASSETS
 from whale_assets.assets.checks import ALL_CHECKS
+from whale_assets.assets.freshness import FRESHNESS_CHECKS
 from whale_assets.automation import SCHEDULES, SENSORS
 from whale_assets.jobs import JOBS
 from whale_assets.resources import (
@@ -140,7 +141,8 @@ def scaffolded_definitions(package_dir: Path = PACKAGE_DIR) -> Definitions:
 def build_definitions(settings: Settings) -> Definitions:
     platform = Definitions(
         assets=described_assets(settings),
-        asset_checks=ALL_CHECKS,  # the jobs run the checks of the assets they select
+        # The jobs run the checks of the assets they select; the freshness check runs from its sensor.
+        asset_checks=[*ALL_CHECKS, *FRESHNESS_CHECKS],
         jobs=JOBS,
         sensors=SENSORS,
         schedules=SCHEDULES,

@@ -4,19 +4,58 @@
 (`tag_concurrency_limits`, see deploy/k8s/values.yaml).
 
 A run is one process executing a chain of steps (in-process executor), so the run's pod or task
-is the unit to size: memory here is a pod resource, never a concurrency pool. Launchers that do
-not read a tag ignore it (the default run launcher ignores all of them).
+is the unit to size: memory here is a pod resource, never a concurrency pool. Only the tags the
+configured run launcher reads are set: Kubernetes ones for `K8sRunLauncher`, ECS ones for
+`EcsRunLauncher`, none for the default launcher (local runs, the launchpad pre-fills nothing).
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import yaml
 
 K8S_CONFIG_TAG = "dagster-k8s/config"
 ECS_CPU_TAG = "ecs/cpu"
 ECS_MEMORY_TAG = "ecs/memory"
 RUN_SIZE_TAG = "whale_assets/run_size"
+RUN_LAUNCHER_ENV = "WHALE_RUN_LAUNCHER"
+
+
+class RunLauncherKind(str, Enum):
+    """Which run launcher starts the runs: what decides the sizing tags a job carries."""
+
+    LOCAL = "local"  # default, Docker and every launcher that reads no size tag
+    K8S = "k8s"
+    ECS = "ecs"
+
+
+# The instance's `run_launcher.class` -> the tags it reads (dagster-k8s, dagster-aws).
+LAUNCHER_CLASSES = {"K8sRunLauncher": RunLauncherKind.K8S, "EcsRunLauncher": RunLauncherKind.ECS}
+
+
+def configured_run_launcher(env: Mapping[str, str] | None = None) -> RunLauncherKind:
+    """`WHALE_RUN_LAUNCHER` (local, k8s, ecs) if set, else the class in `$DAGSTER_HOME/dagster.yaml`.
+
+    Without either (tests, `dagster dev` without DAGSTER_HOME) runs are local.
+    """
+    env = os.environ if env is None else env
+    if chosen := env.get(RUN_LAUNCHER_ENV, "").strip():
+        try:
+            return RunLauncherKind(chosen)
+        except ValueError:
+            valid = ", ".join(kind.value for kind in RunLauncherKind)
+            raise ValueError(f"{RUN_LAUNCHER_ENV}={chosen!r} is not valid; use one of: {valid}") from None
+    instance_yaml = Path(env.get("DAGSTER_HOME", "")) / "dagster.yaml" if env.get("DAGSTER_HOME") else None
+    if instance_yaml is None or not instance_yaml.is_file():
+        return RunLauncherKind.LOCAL
+    launcher = (yaml.safe_load(instance_yaml.read_text()) or {}).get("run_launcher") or {}
+    return LAUNCHER_CLASSES.get(str(launcher.get("class", "")), RunLauncherKind.LOCAL)
 
 
 @dataclass(frozen=True)
@@ -40,14 +79,15 @@ class RunPodSize:
             "limits": {"memory": f"{self.memory_limit_gib}Gi"},
         }
 
-    def tags(self) -> dict[str, str]:
-        """Job tags read by `K8sRunLauncher` and `EcsRunLauncher` (ECS: 1024 CPU units a core, MiB)."""
-        return {
-            RUN_SIZE_TAG: self.name,
-            K8S_CONFIG_TAG: json.dumps({"container_config": {"resources": self.k8s_resources()}}),
-            ECS_CPU_TAG: str(1024 * self.cpu_cores),
-            ECS_MEMORY_TAG: str(1024 * self.memory_limit_gib),
-        }
+    def tags(self, launcher: RunLauncherKind) -> dict[str, str]:
+        """The job tags `launcher` reads (ECS: 1024 CPU units a core, MiB); none for a local launcher."""
+        if launcher is RunLauncherKind.K8S:
+            sized = {K8S_CONFIG_TAG: json.dumps({"container_config": {"resources": self.k8s_resources()}})}
+        elif launcher is RunLauncherKind.ECS:
+            sized = {ECS_CPU_TAG: str(1024 * self.cpu_cores), ECS_MEMORY_TAG: str(1024 * self.memory_limit_gib)}
+        else:
+            return {}
+        return {RUN_SIZE_TAG: self.name, **sized}
 
 
 # whale_pipeline scores only the sifted stretches around encounters, one core's worth.

@@ -5,6 +5,7 @@ import base64
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 
+from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
@@ -23,6 +24,7 @@ FIGURE_PREVIEW_KEY = "figure_preview"  # the heatmap inline, as whale_results sh
     kinds={"duckdb", "pandas"},
     group_name="deliverables",
     pool=DUCKDB_WRITERS,
+    automation_condition=FOLLOWS_UPSTREAM_DAYS,
 )
 def diel_presence(
     context: AssetExecutionContext,

@@ -7,6 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field, field_validator
 
+from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
@@ -44,6 +45,7 @@ class ClipConfig(ReusableConfig):
     kinds={"duckdb", "pandas"},
     group_name="deliverables",
     pool=DUCKDB_WRITERS,
+    automation_condition=FOLLOWS_UPSTREAM_DAYS,
 )
 def encounter_clips(
     context: AssetExecutionContext,

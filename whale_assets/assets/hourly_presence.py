@@ -4,6 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field, field_validator
 
+from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
@@ -32,6 +33,7 @@ class HourlyPresenceConfig(ReusableConfig):
     kinds={"duckdb", "pandas"},
     group_name="full_day",
     pool=DUCKDB_WRITERS,
+    automation_condition=FOLLOWS_UPSTREAM_DAYS,
 )
 def hourly_presence(
     context: AssetExecutionContext,

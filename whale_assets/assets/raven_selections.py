@@ -6,6 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, asset
 from pydantic import Field, field_validator
 
+from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
@@ -58,6 +59,7 @@ class RavenConfig(ReusableConfig):
     kinds={"duckdb", "pandas"},
     group_name="deliverables",
     pool=DUCKDB_WRITERS,
+    automation_condition=FOLLOWS_UPSTREAM_DAYS,
 )
 def raven_selections(
     context: AssetExecutionContext,

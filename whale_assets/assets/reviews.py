@@ -9,7 +9,6 @@ a review sample over several days as its own folder (any other name), its rows r
 
 
 import base64
-import datetime as dt
 import hashlib
 import re
 
@@ -27,12 +26,14 @@ from dagster import (
 )
 from pydantic import Field
 
+from whale_assets.assets.automation import FOLLOWS_REVIEWED_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.table_metadata import table_metadata, unpartitioned_table_metadata
 from whale_assets.core.reports.performance_figure import performance_png
 from whale_assets.core.review.reviews import join_verdicts, read_review, rows_of_day
-from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table
+from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table, reviewed_table
 from whale_assets.core.review.verdicts import ReviewError, Verdict
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.partition_files import present_files
@@ -123,32 +124,10 @@ def reviewed_detections(
             "verdicts": len(table),
             **{value.value: int((table["verdict"] == value.value).sum()) for value in Verdict},
             "stale": int((table["match"] == "stale").sum()),
-            "dagster/row_count": len(table),
+            **table_metadata("reviewed_detections", table),
         }
     )
     return table
-
-
-REVIEWED_DTYPES = {
-    "date": "datetime64[us]",
-    "selection": "int64",
-    "begin_utc": "datetime64[us]",
-    "end_utc": "datetime64[us]",
-    "confidence": "float64",
-    "source": "string",
-    "encounter_id": "string",
-    "classifier": "string",
-    "verdict": "string",
-    "match": "string",
-    "review_file": "string",
-    "review_line": "int64",
-}
-
-
-def reviewed_table(joined: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    frame = joined.reindex(columns=list(REVIEWED_DTYPES))
-    frame["date"] = pd.Timestamp(day)
-    return frame.astype(REVIEWED_DTYPES)
 
 
 class PerformanceConfig(ReusableConfig):
@@ -167,6 +146,7 @@ THRESHOLD_CHECK = "threshold_precision"
     tags=DAILY_TABLE["tags"],
     io_manager_key=DAILY_TABLE["io_manager_key"],
     pool=DUCKDB_WRITERS,
+    automation_condition=FOLLOWS_REVIEWED_DAYS,
     check_specs=[
         AssetCheckSpec(
             THRESHOLD_CHECK,
@@ -195,7 +175,7 @@ def detector_performance(
         metadata[f"precision vs threshold: {group.classifier}"] = MetadataValue.md(
             f"![precision vs threshold](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
         )
-    metadata["dagster/row_count"] = len(table)
+    metadata.update(unpartitioned_table_metadata("detector_performance", table))
     yield Output(table, metadata=metadata)
     yield threshold_check(table, config.threshold)
 

@@ -13,12 +13,13 @@ from dagster import TableColumn, TableSchema
 from whale_assets.core.encounters.table import ENCOUNTER_DESCRIPTIONS
 from whale_assets.core.reports.diel import DIEL_DESCRIPTIONS
 from whale_assets.core.reports.raven import TABLE_COLUMN_DESCRIPTIONS
+from whale_assets.core.review.table import PERFORMANCE_DESCRIPTIONS, REVIEWED_DESCRIPTIONS
 from whale_assets.core.tables.clips import CLIP_DESCRIPTIONS
 from whale_assets.core.tables.daily_scores import DAILY_SCORE_DESCRIPTIONS
 from whale_assets.core.tables.hourly_presence import PRESENCE_DESCRIPTIONS
 from whale_assets.core.tables.provenance import PROVENANCE_DESCRIPTIONS
 from whale_assets.core.tables.results import RESULT_DESCRIPTIONS
-from whale_assets.storage.metadata_keys import COLUMN_SCHEMA_KEY, PARTITION_ROW_COUNT_KEY
+from whale_assets.storage.metadata_keys import COLUMN_SCHEMA_KEY, PARTITION_ROW_COUNT_KEY, ROW_COUNT_KEY
 
 # A placeholder team until the platform has real owners (Dagster: `team:<name>` or an e-mail).
 OWNERS = ["team:marine-acoustics"]
@@ -33,6 +34,8 @@ COLUMN_DESCRIPTIONS: dict[str, Mapping[str, str]] = {
     "raven_selections": {**TABLE_COLUMN_DESCRIPTIONS, **PROVENANCE_DESCRIPTIONS},
     "encounter_clips": {**CLIP_DESCRIPTIONS, **PROVENANCE_DESCRIPTIONS},
     "diel_presence": DIEL_DESCRIPTIONS,
+    "reviewed_detections": REVIEWED_DESCRIPTIONS,
+    "detector_performance": PERFORMANCE_DESCRIPTIONS,
 }
 
 
@@ -52,3 +55,8 @@ def table_metadata(asset: str, frame: pd.DataFrame) -> dict[str, Any]:
         PARTITION_ROW_COUNT_KEY: len(frame),
         COLUMN_SCHEMA_KEY: column_schema(frame, COLUMN_DESCRIPTIONS[asset]),
     }
+
+
+def unpartitioned_table_metadata(asset: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """`dagster/row_count` and `dagster/column_schema` of an unpartitioned table (the whole table)."""
+    return {ROW_COUNT_KEY: len(frame), COLUMN_SCHEMA_KEY: column_schema(frame, COLUMN_DESCRIPTIONS[asset])}

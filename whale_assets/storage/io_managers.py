@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -17,13 +17,7 @@ from dagster import (
     OutputContext,
     UPathIOManager,
 )
-
-# dagster 1.13 exports these nowhere public; dagster-duckdb imports them from here too. At
-# runtime only DbIOManager is needed, to build it with our client as DuckDBIOManager builds it.
-from dagster._core.storage.db_io_manager import DbIOManager
-from dagster_duckdb import DuckDBIOManager
-from dagster_duckdb.io_manager import DuckDbClient
-from dagster_duckdb_pandas import DuckDBPandasTypeHandler
+from pydantic import Field
 from upath import UPath
 
 from whale_assets.core.windows import WindowStatus
@@ -32,9 +26,11 @@ from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
 )
+from whale_assets.storage.layout import DUCKDB_SCHEMA
 from whale_assets.storage.metadata_keys import (
     INCOMPLETE_KEY,
     STORED_BYTES_KEY,
+    TABLE_NAME_KEY,
     WINDOWS_KEY,
     windows_with_status_key,
 )
@@ -49,13 +45,11 @@ from whale_assets.storage.window_arrays import (
     write_partition,
 )
 
-if TYPE_CHECKING:
-    from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
-
-
 # Another process writing or reading the DuckDB file holds its lock for seconds: as long as
 # dagster-duckdb waited (0.1 s doubling, ~100 s in all), but only for a lock.
 WRITER_LOCK_WAITS_S = tuple(0.1 * 2**n for n in range(10))
+# How partition bounds are written in SQL (as dagster-duckdb wrote them, so stored days match).
+SQL_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 class WindowArrayIOManager(UPathIOManager):
@@ -94,53 +88,80 @@ class WindowArrayStorage(ConfigurableIOManagerFactory):
         return with_fingerprints(WindowArrayIOManager(base_path=storage_path(self.base_path)), self.fingerprint_root)
 
 
-class StableTypesPandasHandler(DuckDBPandasTypeHandler):
-    """Replaces a partition in one transaction, empty ones included, with column types that never drift.
+class DuckDBTableIOManager(IOManager):
+    """Daily table partitions as rows of one DuckDB table per asset, `<schema>.<asset name>`.
 
-    The stock handler skips empty frames, so a day without encounters would leave no table for
-    downstream reads and SQL; and an all-null text column would be typed NULL by DuckDB.
-    The delete of the old rows happens here, inside the transaction (`ReplacingDuckDbClient`
-    skips the IO manager's own, separately committed delete), so an insert that fails (a drifted
-    column type, a killed process) leaves the stored day as it was instead of empty.
+    The same tables dagster-duckdb's IO manager kept (a store written by it is read and replaced
+    as before), on public Dagster APIs only. A partition is replaced in one transaction: the
+    delete of the day's old rows and the insert of the new ones commit together, so an insert
+    that fails (a drifted column type, a killed process) leaves the stored day as it was. Empty
+    days are stored too (a day without encounters still has a table for downstream reads and
+    SQL), with column types that never drift (`storage_types`). One writer process at a time:
+    DuckDB's file lock, waited out by `connect_writer`.
     """
 
-    def handle_output(
-        self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
-    ) -> None:
+    def __init__(self, database: str, schema: str, connection_config: Mapping[str, Any]) -> None:
+        self.database = database
+        self.schema = schema
+        self.connection_config = {"custom_user_agent": "dagster", **connection_config}
+
+    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"{context.asset_key.to_user_string()}: tables are pandas DataFrames, got {type(obj)}")
+        table = self._table(context.asset_key.path[-1])
+        where = partition_where(context, context.definition_metadata)
         frame = storage_types(obj)
-        table = f"{table_slice.schema}.{table_slice.table}"
-        connection.execute("begin transaction")
-        try:
-            connection.execute(f"create table if not exists {table} as select * from frame limit 0")
-            add_missing_columns(connection, table, frame)
-            DuckDbClient.delete_table_slice(context, table_slice, connection)  # the stock delete
-            connection.execute(f"insert into {table} by name select * from frame")
-            connection.execute("commit")
-        except BaseException:
-            connection.execute("rollback")
-            raise
-        context.add_output_metadata({"partition_row_count": len(frame), "storage_kind": "duckdb"})
+        with self._connection() as connection:
+            connection.execute("begin transaction")
+            try:
+                connection.execute(f"create schema if not exists {self.schema}")
+                connection.execute(f"create table if not exists {table} as select * from frame limit 0")
+                add_missing_columns(connection, table, frame)
+                connection.execute(f"delete from {table}" + (f" where {where}" if where else ""))
+                connection.execute(f"insert into {table} by name select * from frame")
+                connection.execute("commit")
+            except BaseException:
+                connection.execute("rollback")
+                raise
+        # The row count and column schema come from the asset (assets/table_metadata.py).
+        context.add_output_metadata({TABLE_NAME_KEY: table})
 
+    def load_input(self, context: InputContext) -> pd.DataFrame:
+        upstream = context.upstream_output
+        if context.has_asset_partitions and not context.asset_partition_keys:
+            return pd.DataFrame()
+        table = self._table(context.asset_key.path[-1])
+        where = partition_where(context, upstream.definition_metadata if upstream is not None else None)
+        columns = (context.definition_metadata or {}).get("columns")
+        select = f"select {', '.join(columns) if columns else '*'} from {table}" + (f" where {where}" if where else "")
+        with self._connection() as connection:
+            return connection.execute(select).fetchdf()
 
-class ReplacingDuckDbClient(DuckDbClient):
-    """dagster-duckdb's client, leaving the delete to the handler's transaction and always closing."""
+    def _table(self, name: str) -> str:
+        return f"{self.schema}.{name}"
 
-    @staticmethod
-    def delete_table_slice(context: OutputContext, table_slice: TableSlice, connection) -> None:
-        """Nothing: `StableTypesPandasHandler` deletes and inserts in one transaction."""
-
-    @staticmethod
     @contextmanager
-    def connect(context, table_slice) -> Iterator:
-        # The stock client retries every IOException for ~100 s (a directory or an unwritable
-        # path where the file should be included), and closes only when the block succeeds, so
-        # a failed write kept the file open and locked until garbage collection.
-        config = {"custom_user_agent": "dagster", **context.resource_config["connection_config"]}
-        connection = connect_writer(context.resource_config["database"], config)
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # Always closed, a failed write included, so a failure never keeps the file locked.
+        connection = connect_writer(self.database, self.connection_config)
         try:
             yield connection
         finally:
             connection.close()
+
+
+def partition_where(context: InputContext | OutputContext, metadata: Mapping[str, Any] | None) -> str | None:
+    """The SQL condition selecting the context's days (as dagster-duckdb wrote it), or None: every row."""
+    if not context.has_asset_partitions:
+        return None
+    column = (metadata or {}).get("partition_expr")
+    if column is None:
+        raise ValueError(
+            f"{context.asset_key.to_user_string()} is partitioned but has no 'partition_expr' metadata naming "
+            "its partition column: add metadata={'partition_expr': 'date'} to the asset"
+        )
+    start, end = context.asset_partitions_time_window
+    return f"{column} >= '{start.strftime(SQL_TIME)}' AND {column} < '{end.strftime(SQL_TIME)}'"
 
 
 def connect_writer(database: str, config: dict, waits_s: Sequence[float] = WRITER_LOCK_WAITS_S) -> duckdb.DuckDBPyConnection:
@@ -155,31 +176,19 @@ def connect_writer(database: str, config: dict, waits_s: Sequence[float] = WRITE
     return duckdb.connect(database, read_only=False, config=config)
 
 
-class WhaleDuckDBIOManager(DuckDBIOManager):
-    """dagster-duckdb's IO manager with the stable-types pandas handler, replacing partitions atomically."""
+class WhaleDuckDBIOManager(ConfigurableIOManagerFactory):
+    """Daily tables in one DuckDB file (`database`), replacing a partition atomically."""
 
+    database: str = Field(description="Path to the DuckDB database file.")
+    connection_config: dict[str, Any] = Field(default={}, description="DuckDB connection settings.")
+    schema_: str = Field(default=DUCKDB_SCHEMA, alias="schema", description="Schema of the tables.")
     fingerprint_root: str | None = None
     shared_local_storage: bool = False  # WHALE_SHARED_LOCAL_STORAGE: every run mounts this folder
 
     def create_io_manager(self, context) -> IOManager:
         check_local_storage_reaches_runs(context.instance, self.shared_local_storage)
-        tables = DbIOManager(
-            db_client=ReplacingDuckDbClient(),
-            database=self.database,
-            schema=self.schema_,
-            type_handlers=self.type_handlers(),
-            default_load_type=self.default_load_type(),
-            io_manager_name="DuckDBIOManager",
-        )
+        tables = DuckDBTableIOManager(self.database, self.schema_, self.connection_config)
         return with_fingerprints(tables, self.fingerprint_root)
-
-    @staticmethod
-    def type_handlers() -> Sequence[DbTypeHandler]:
-        return [StableTypesPandasHandler()]
-
-    @staticmethod
-    def default_load_type() -> type:
-        return pd.DataFrame
 
 
 def with_fingerprints(io_manager: IOManager, fingerprint_root: str | None) -> IOManager:

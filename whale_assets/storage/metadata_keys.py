@@ -50,6 +50,9 @@ EMPTY_EXPORTS_KEY = "empty_exports"
 # Dagster's standard table keys (`TableMetadataSet`'s fields, which 1.13 does not export from
 # `dagster`): the UI shows them as the row count and the column schema of each materialization.
 PARTITION_ROW_COUNT_KEY = "dagster/partition_row_count"
+ROW_COUNT_KEY = "dagster/row_count"  # an unpartitioned table (detector_performance)
 COLUMN_SCHEMA_KEY = "dagster/column_schema"
+# The stored table a partition went to, as SQL names it (`main.whale_results`), not a file path.
+TABLE_NAME_KEY = "dagster/table_name"
 # The classifier a partition was scored with: a setting, so not a definition-time tag.
 CLASSIFIER_KEY = "classifier"

@@ -23,6 +23,7 @@ from dagster_aws.s3 import S3Resource
 from fsspec import AbstractFileSystem
 
 from whale_assets.storage.layout import PARTITION_COLUMN, parquet_partition_path
+from whale_assets.storage.metadata_keys import TABLE_NAME_KEY
 from whale_assets.storage.parquet_files import read_parquet, write_parquet
 from whale_assets.storage.s3 import filesystem
 from whale_assets.storage.table_types import storage_types
@@ -59,11 +60,11 @@ class ParquetTableIOManager(IOManager):
             path = self.partition_path(table, column, key)
             write_parquet(self.fs, path, part)
             written.append(path)
+        # The row count and column schema come from the asset (assets/table_metadata.py); the
+        # table name is the one `whale-assets sql` queries.
         context.add_output_metadata(
             {
-                "partition_row_count": len(frame),
-                "dagster/row_count": len(frame),
-                "storage_kind": "parquet",
+                TABLE_NAME_KEY: table,
                 "path": MetadataValue.path(self._url(written[0])) if len(written) == 1 else f"{len(written)} partitions",
             }
         )

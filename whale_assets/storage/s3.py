@@ -9,9 +9,9 @@ nothing here logs them or returns them as metadata.
 
 from typing import Any
 
-import fsspec
 from dagster_aws.s3 import S3Resource
 from fsspec import AbstractFileSystem
+from fsspec.core import url_to_fs
 from upath import UPath
 
 from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
@@ -54,12 +54,11 @@ def filesystem(url: str, s3: S3Resource | None = None) -> tuple[AbstractFileSyst
     up a changed endpoint or credentials instead of reusing a client made for the old ones.
     """
     if url.startswith("s3://"):
-        fs = bounded_s3fs(fsspec.filesystem("s3", skip_instance_cache=True, **bounded_options(fsspec_options(s3))))
-        return fs, fs._strip_protocol(url)
+        fs, path = url_to_fs(url, skip_instance_cache=True, **bounded_options(fsspec_options(s3)))
+        return bounded_s3fs(fs), path
     if "://" in url and not url.startswith("file://"):
         raise ValueError(f"unsupported storage location {url!r}: use a local directory or s3://bucket/prefix")
-    fs = fsspec.filesystem("file")
-    return fs, fs._strip_protocol(url)
+    return url_to_fs(url)
 
 
 def bounded_options(options: dict[str, Any]) -> dict[str, Any]:

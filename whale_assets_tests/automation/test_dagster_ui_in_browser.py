@@ -19,6 +19,7 @@ import pytest
 
 from whale_assets.assets import ALL_ASSETS
 from whale_assets.assets.checks import ALL_CHECKS
+from whale_assets.assets.freshness import FRESHNESS_CHECKS
 from whale_assets_tests.support.browser import Page, chromium_path, headless_chromium
 from whale_assets_tests.support.dagster_dev import FINISHED_RUN, LOCATION, DagsterDev, running_dagster_dev
 from whale_assets_tests.support.instance import PROJECT_ROOT
@@ -40,6 +41,8 @@ def checks_of(asset: str) -> list[str]:
 
 
 WHALE_RESULTS_CHECKS = checks_of("whale_results")
+# Listed beside them: the freshness check (about the newest day, run by its sensor, not by the day's run).
+WHALE_RESULTS_FRESHNESS = [key.name for checks in FRESHNESS_CHECKS for key in checks.check_keys]
 ENCOUNTERS_CHECKS = checks_of("encounters")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 RUN_TIMEOUT_S = 240
@@ -169,7 +172,8 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
                 print(f"{label}: inline PNG shown at {[(i['width'], i['height']) for i in shown]} px")
 
             # (3) The checks tab: each check of the day with its result, and the details of one.
-            open_page(page, f"{base}/assets/whale_results?view=checks", f"Checks ({len(WHALE_RESULTS_CHECKS)})")
+            open_page(page, f"{base}/assets/whale_results?view=checks",
+                      f"Checks ({len(WHALE_RESULTS_CHECKS) + len(WHALE_RESULTS_FRESHNESS)})", *WHALE_RESULTS_FRESHNESS)
             page.wait_until(lambda text: all(shows_check_result(text, c, "Succeeded") for c in WHALE_RESULTS_CHECKS),
                             f"{WHALE_RESULTS_CHECKS} succeeded")
             page.click_text("whale_results_rows_valid", selector="a, button, [role=button], div")

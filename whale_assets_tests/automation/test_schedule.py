@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dagster import DefaultScheduleStatus, build_schedule_context, build_schedule_from_partitioned_job
+from dagster import DefaultScheduleStatus, build_schedule_context
 
-from whale_assets.automation import SCHEDULES
+from whale_assets.assets.partitions import daily_partitions
+from whale_assets.automation.schedules import SCHEDULE_NAME
 from whale_assets.definitions import defs
-from whale_assets.jobs import whale_pipeline_job
 
 UTC = dt.timezone.utc
 
 
 @pytest.fixture
 def schedule():
-    [whale_pipeline_schedule] = SCHEDULES
-    return whale_pipeline_schedule
+    return defs.get_repository_def().get_schedule_def(SCHEDULE_NAME)  # resolved with its job, as the daemon has it
 
 
 def partition_requested(schedule, when: dt.datetime) -> str:
@@ -49,12 +48,17 @@ def test_each_tick_requests_the_previous_complete_utc_day(schedule, when, partit
     assert partition_requested(schedule, when) == partition
 
 
-def test_it_agrees_with_dagsters_schedule_built_from_the_partitioned_job(schedule):
-    # The job as the code location resolves it: partitioned like the assets it selects.
-    built = build_schedule_from_partitioned_job(defs.resolve_job_def(whale_pipeline_job.name), hour_of_day=2)
-    assert built.cron_schedule == schedule.cron_schedule
-    assert built.execution_timezone == schedule.execution_timezone
-    assert built.default_status == schedule.default_status
+def test_it_is_built_from_the_partitioned_job_so_its_ticks_are_the_jobs_daily_partitions(schedule):
+    job = defs.resolve_job_def(schedule.job_name)
+    assert job.partitions_def == daily_partitions  # the partition set the schedule's ticks pick from
+    # `build_schedule_from_partitioned_job` derives the cron from the partitions: daily, at the offset.
+    assert schedule.cron_schedule == daily_partitions.get_cron_schedule(minute_of_hour=0, hour_of_day=2)
     for day in range(1, 32):
-        when = dt.datetime(2023, 12, day, 2, 0, tzinfo=UTC)
-        assert partition_requested(built, when) == partition_requested(schedule, when)
+        key = partition_requested(schedule, dt.datetime(2023, 12, day, 2, 0, tzinfo=UTC))
+        assert daily_partitions.has_partition_key(key)
+
+
+def test_it_requests_nothing_before_the_archive_starts(schedule):
+    repository = defs.get_repository_def()
+    with build_schedule_context(scheduled_execution_time=dt.datetime(2015, 7, 1, 2, 0, tzinfo=UTC), repository_def=repository) as context:
+        assert not schedule.evaluate_tick(context).run_requests

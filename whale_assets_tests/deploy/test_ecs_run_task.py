@@ -22,7 +22,10 @@ from dagster._core.remote_origin import GrpcServerCodeLocationOrigin, RemoteJobO
 from dagster._core.test_utils import create_run_for_test
 from moto import mock_aws
 
-from whale_assets.jobs import deliverables_job, full_day_scoring_job
+from whale_assets.deploy_tags import RunLauncherKind
+from whale_assets.jobs import build_jobs
+
+_, full_day_scoring_job, deliverables_job = build_jobs(RunLauncherKind.ECS)
 from whale_assets_tests.support import helm_chart
 from whale_assets_tests.support.instance_yaml import env_references
 

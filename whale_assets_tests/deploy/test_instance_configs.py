@@ -14,7 +14,7 @@ import sqlalchemy
 import yaml
 from dagster_postgres.utils import get_conn_string
 
-from whale_assets.deploy_tags import FULL_DAY_RUN, RUN_SIZE_TAG
+from whale_assets.deploy_tags import FULL_DAY_RUN, RUN_SIZE_TAG, RunLauncherKind
 from whale_assets_tests.support import helm_chart
 from whale_assets_tests.support.instance_yaml import check_instance_yaml, env_references
 
@@ -69,7 +69,7 @@ def test_ecs_runs_store_results_in_s3_and_read_the_postgres_password_from_secret
     [password] = [secret for secret in launcher["secrets"] if secret["name"] == "DAGSTER_PG_PASSWORD"]
     assert password["valueFrom"].startswith("arn:aws:secretsmanager:")
     # Tagged jobs override the default task size (EcsRunLauncher reads ecs/cpu, ecs/memory).
-    assert int(launcher["run_resources"]["cpu"]) < int(FULL_DAY_RUN.tags()["ecs/cpu"])
+    assert int(launcher["run_resources"]["cpu"]) < int(FULL_DAY_RUN.tags(RunLauncherKind.ECS)["ecs/cpu"])
 
 
 def test_every_deploy_instance_config_reads_the_same_postgres_variables():

@@ -24,7 +24,10 @@ from dagster_k8s.client import DagsterKubernetesClient
 from kubernetes.client import ApiClient
 from kubernetes.utils import parse_quantity
 
-from whale_assets.jobs import deliverables_job, full_day_scoring_job, whale_pipeline_job
+from whale_assets.deploy_tags import RunLauncherKind
+from whale_assets.jobs import build_jobs
+
+whale_pipeline_job, full_day_scoring_job, deliverables_job = build_jobs(RunLauncherKind.K8S)
 from whale_assets_tests.support import helm_chart
 
 KUBERNETES_VERSION = "1.37"  # the newest schemas kubernetes-validate bundles

@@ -3,6 +3,7 @@ thresholds the logistic fit gives for the target precisions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,3 +110,40 @@ def performance_table(
     counts = ["reviewed", "true", "false", "unsure", "detections"]
     table[counts] = table[counts].fillna(0)
     return table.astype(PERFORMANCE_DTYPES)
+
+
+REVIEWED_DTYPES = {
+    "date": "datetime64[us]",
+    "selection": "int64",
+    "begin_utc": "datetime64[us]",
+    "end_utc": "datetime64[us]",
+    "confidence": "float64",
+    "source": "string",
+    "encounter_id": "string",
+    "classifier": "string",
+    "verdict": "string",
+    "match": "string",
+    "review_file": "string",
+    "review_line": "int64",
+}
+REVIEWED_DESCRIPTIONS: dict[str, str] = {
+    "date": "UTC day of the raven_selections table the verdict judges",
+    "selection": "That table's Selection number (as stored now)",
+    "begin_utc": "Selection start, UTC (as stored now)",
+    "end_utc": "Selection end, UTC (as stored now)",
+    "confidence": "The selection's score (as stored now)",
+    "source": "Which scores found it: encounter, daily_scores or both",
+    "encounter_id": "Encounters whose window holds it, ';'-separated",
+    "classifier": "Classifier label that scored it",
+    "verdict": "true, false or unsure",
+    "match": "current: the reviewed row is the selection as stored; stale: the table changed since the review",
+    "review_file": "The review file, under the reviews folder",
+    "review_line": "Its line in that file (header = 1)",
+}
+
+
+def reviewed_table(joined: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Joined verdicts (`core/review/reviews.join_verdicts`) as the stored `reviewed_detections` rows."""
+    frame = joined.reindex(columns=list(REVIEWED_DTYPES))
+    frame["date"] = pd.Timestamp(day)
+    return frame.astype(REVIEWED_DTYPES)
