@@ -33,7 +33,7 @@ def test_streamed_pieces_are_tallied_as_they_pass_and_passed_on_unchanged():
     pieces = [archive_like(1.0), np.zeros(2 * SR, np.float32)]
     tally = SilenceTally()
     passed = list(tally.count(iter(pieces)))
-    assert tally.silent == 2 * SR and all(a is b for a, b in zip(passed, pieces))
+    assert tally.silent == 2 * SR and all(a is b for a, b in zip(passed, pieces, strict=True))
 
 
 def test_coverage_is_the_read_non_silent_share_of_the_request():

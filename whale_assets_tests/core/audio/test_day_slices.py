@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from whale_assets.core.audio.day_slices import DaySlice, day_start_sample, longest_available_run, sample_time, split_by_day
+from whale_assets.core.audio.day_slices import (
+    DaySlice,
+    day_start_sample,
+    longest_available_run,
+    sample_time,
+    split_by_day,
+)
 from whale_assets.core.utc import as_utc
 
 DAY = 86_400 * 16_000
