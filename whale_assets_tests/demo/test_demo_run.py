@@ -77,8 +77,12 @@ def _assert_the_deliverables_exist_where_printed(data: Path, stdout: str) -> Non
         assert header[:3] == ["Selection", "View", "Channel"]
     diel = data / "reports" / "diel_presence.png"
     assert diel.is_file() and diel.stat().st_size > 0 and str(diel) in stdout
-    clips = run_sql(data, "select distinct date::date as date, clip_path, listening_path, listening_peak_dbfs from encounter_clips")
-    assert {str(day) for day in clips["date"]} == {day.isoformat() for day in DEMO_DAYS}
+    clips = run_sql(
+        data,
+        "select distinct strftime(date, '%Y-%m-%d') as day, clip_path, listening_path, listening_peak_dbfs "
+        "from encounter_clips",
+    )
+    assert set(clips["day"]) == {day.isoformat() for day in DEMO_DAYS}
     for row in clips.to_dict("records"):
         assert Path(row["clip_path"]).is_file() and str(Path(row["clip_path"]).parent) in stdout
         heard, rate = sf.read(row["listening_path"], dtype="float64")
