@@ -69,3 +69,26 @@ def test_the_listening_copy_peaks_within_1_db_of_its_target_with_no_dc_while_the
     assert abs(np.mean(heard)) < 1e-3  # DC removed
     # Audible: the listening copy is ~60 dB louder than the archive's signal around its offset.
     assert np.std(heard) > 100 * np.std(archival)
+
+
+def test_a_table_stored_before_listening_copies_keeps_its_old_rows_and_gains_the_new_columns(world, instance):
+    import duckdb
+
+    build_shared_window_day(world)
+    settings = world.settings()
+    run_day(settings, instance)
+    with duckdb.connect(str(settings.database)) as connection:  # the table as earlier versions wrote it
+        connection.execute(
+            "create table encounter_clips (date timestamp, encounter_id varchar, window_id varchar, clip_path varchar, "
+            "clip_start_utc timestamp, clip_seconds double, peak_score_utc timestamp, pooled_score double)"
+        )
+        connection.execute(
+            "insert into encounter_clips values ('2023-09-13', 'old', 'w', 'old.flac', '2023-09-13 10:00', 30, null, 0.1)"
+        )
+    assert deliver_clips(settings, instance).success
+
+    rows = query(settings, "select encounter_id, clip_path, listening_path from encounter_clips order by encounter_id")
+    assert list(rows["encounter_id"]) == ["hw-a", "hw-b", "old"]
+    old = rows.set_index("encounter_id").loc["old"]
+    assert old["clip_path"] == "old.flac" and old.isna()["listening_path"]
+    assert rows["listening_path"][:2].str.endswith(".listen.flac").all()
