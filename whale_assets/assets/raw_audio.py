@@ -99,7 +99,12 @@ def _read_window(context: AssetExecutionContext, archive, window: EncounterWindo
     tally = SilenceTally()
 
     def covered(written: WindowRecord) -> WindowRecord:
-        return replace(written, audio_coverage=audio_coverage(available.requested_samples, available.n_samples, tally.silent))
+        coverage = audio_coverage(available.requested_samples, available.n_samples, tally.silent)
+        if coverage > 0.0:
+            return replace(written, audio_coverage=coverage)
+        # Only digital silence: the recorder recorded nothing here, so there is no audio to score.
+        silent = "; ".join(filter(None, (partial, "the archive holds only digital silence here")))
+        return replace(written, status=WindowStatus.NO_AUDIO, reason=silent, audio_coverage=0.0)
 
     if isinstance(audio, AudioPieces):
         streamed = StreamedArray(np.dtype(np.float32), audio.n_samples, tally.count(audio.pieces))

@@ -90,3 +90,15 @@ def test_a_window_without_any_audio_is_no_audio_with_zero_coverage(world, instan
     assert run_day(settings, instance, day="2023-09-14").success
     [window] = raw_windows(settings, "2023-09-14")
     assert window["status"] == "no_audio" and window["audio_coverage"] == 0.0
+
+
+def test_a_window_of_only_digital_silence_is_no_audio(world, instance):
+    world.encounters(export_row("hush", "2023-09-14 12:00:00", "2023-09-14 12:01:00"))
+    world.audio("2023-09-14 10:00:00", 60)  # the day file exists; 12:00 is digital silence
+    world.write_archive()
+    settings = world.settings()
+    assert run_day(settings, instance, day="2023-09-14").success
+    [row] = query(settings, "select status, n_scores from whale_results").to_dict("records")
+    assert row["status"] == "no_audio" and row["n_scores"] == 0
+    [window] = raw_windows(settings, "2023-09-14")
+    assert window["audio_coverage"] == 0.0 and "only digital silence" in window["reason"]
