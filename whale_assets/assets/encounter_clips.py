@@ -1,5 +1,6 @@
-"""`encounter_clips`: a playable FLAC per encounter around its detected peak, and a table of their paths."""
+"""`encounter_clips`: per audio window, an archival and a listening FLAC around its detected peak; a row per encounter."""
 
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -14,7 +15,16 @@ from whale_assets.assets.provenance import partition_provenance, settings_metada
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
-from whale_assets.core.audio.clips import ClipTags, clip_file_name, clip_span, flac_bytes
+from whale_assets.core.audio.clips import (
+    LISTENING_PEAK_DBFS,
+    ClipTags,
+    clip_file_name,
+    clip_span,
+    flac_bytes,
+    listening_copy,
+    listening_flac_bytes,
+    listening_name,
+)
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.reports.raven import WINDOW_S
 from whale_assets.core.scoring.pooling import check_kernel, detect, pool_scores
@@ -38,6 +48,9 @@ class ClipConfig(ReusableConfig):
         check_kernel(windows)
         return windows
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="The pooled score in the tags")
+    listening_peak_dbfs: float = Field(
+        LISTENING_PEAK_DBFS, ge=-60, le=0, description="Peak of the listening copy (DC removed, faded), dBFS"
+    )
 
 
 @asset(
@@ -55,8 +68,9 @@ def encounter_clips(
     clips: FileStore,
     fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
-    """24-bit 16 kHz FLAC clips centred on each window's median-filtered peak (the window's middle
-    without scores); one row per encounter with its clip: join `whale_results` on (date, encounter_id)."""
+    """Per window, 16 kHz FLAC clips centred on its median-filtered peak (the window's middle without
+    scores): the archive's 24-bit samples, and a listening copy (DC removed, peak-normalised, faded).
+    One row per encounter, sharing its window's files: join `whale_results` on (date, encounter_id)."""
     reject_invalid_run_config(context)
     if (reuse := check_reuse(context, fingerprints, config, ["raw_audio", "classifications"])).reused:
         return reuse.placeholder
@@ -68,11 +82,17 @@ def encounter_clips(
             continue
         track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
         written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
-    removed = _remove_other_clips(clips, context.partition_key, {clip.clip_path for clip in written})
+    kept = {clip.clip_path for clip in written} | {clip.listening_path for clip in written}
+    removed = _remove_other_clips(clips, context.partition_key, kept)
     provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
     table = with_provenance(clip_table(day, written), provenance)
     context.add_output_metadata(
-        {"clips": len(written), "stale_clips_removed": removed, **table_metadata("encounter_clips", table)}
+        {
+            "clips": len({clip.clip_path for clip in written}),
+            "listening_peak_dbfs": config.listening_peak_dbfs,
+            "stale_clips_removed": removed,
+            **table_metadata("encounter_clips", table),
+        }
     )
     context.add_output_metadata(settings_metadata(context, provenance))
     return table
@@ -115,16 +135,28 @@ def _window_clips(
     )
     span = clip_span(window.start_utc, audio.size, rate, centre, config.clip_s)
     piece = np.asarray(audio[span.first : span.stop])
-    clips = []
-    for encounter_id in window.encounter_ids:
-        tags = ClipTags(
-            title=f"encounter {encounter_id}",
-            comment=f"start_utc={span.start_utc.isoformat()}Z pooled_score={pooled:.4f} source={source_key}",
-            date=span.start_utc.isoformat() + "Z",
+    ids = ", ".join(window.encounter_ids)
+    tags = ClipTags(
+        title=f"encounter {ids}" if len(window.encounter_ids) == 1 else f"encounters {ids}",
+        comment=f"start_utc={span.start_utc.isoformat()}Z pooled_score={pooled:.4f} source={source_key}",
+        date=span.start_utc.isoformat() + "Z",
+    )
+    name = clip_file_name(safe_file_name("_".join(window.encounter_ids)), span.start_utc)
+    path = store.write(f"{partition}/{name}", flac_bytes(piece, rate, tags))
+    listening = replace(tags, comment=f"{tags.comment} listening_copy: DC removed, peak {config.listening_peak_dbfs:g} dBFS")
+    heard = listening_copy(piece, rate, config.listening_peak_dbfs)
+    listening_path = store.write(f"{partition}/{listening_name(name)}", listening_flac_bytes(heard, rate, listening))
+    return [
+        EncounterClip(
+            encounter_id,
+            window.window_id,
+            path,
+            listening_path,
+            config.listening_peak_dbfs,
+            span.start_utc,
+            span.n_samples / rate,
+            peak_utc,
+            pooled,
         )
-        name = clip_file_name(safe_file_name(encounter_id), span.start_utc)
-        path = store.write(f"{partition}/{name}", flac_bytes(piece, rate, tags))
-        clips.append(
-            EncounterClip(encounter_id, window.window_id, path, span.start_utc, span.n_samples / rate, peak_utc, pooled)
-        )
-    return clips
+        for encounter_id in window.encounter_ids
+    ]

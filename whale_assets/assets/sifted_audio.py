@@ -13,7 +13,8 @@ from pydantic import Field, model_validator
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
-from whale_assets.core.audio.sift import SiftParameters, bandpass_sos, pad_regions, sift
+from whale_assets.core.audio.coverage import sift_recorded
+from whale_assets.core.audio.sift import SiftParameters, bandpass_sos
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.windows import WindowRecord, WindowStatus
@@ -90,12 +91,11 @@ def _sift_window(
         return WindowArray(carried)
     audio = raw_audio.load(window.window_id)
     rate = int(window.sample_rate)
-    regions = sift(audio, rate, parameters).regions
+    # One model context each side, so every window of the model that overlaps a region is scored.
+    regions, segments = sift_recorded(audio, rate, parameters, math.ceil(MODEL_CONTEXT_S * rate))
     if not regions:
         context.log.info(f"window {window.window_id}: no band energy above the sift's threshold")
         return WindowArray(replace(carried, status=WindowStatus.NO_SIGNAL))
-    # One model context each side, so every window of the model that overlaps a region is scored.
-    segments = pad_regions(regions, math.ceil(MODEL_CONTEXT_S * rate), audio.size)
     kept = np.concatenate([audio[start:stop] for start, stop in segments]).astype(np.float32, copy=False)
 
     def to_utc(sample: int) -> pd.Timestamp:

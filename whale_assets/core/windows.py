@@ -52,7 +52,11 @@ class WindowRecord:
     end_utc: pd.Timestamp | None = None
     sample_rate: int | None = None
     n_samples: int | None = None
-    reason: str | None = None  # why there is no audio
+    reason: str | None = None  # why there is no audio, or (raw_audio, coverage < 1) why part of it is missing
+    # raw_audio: the fraction of the requested window that holds audio, i.e. neither a missing or
+    # short day file nor digital silence; the array holds the longest stretch the archive has, and
+    # start_utc/end_utc are that stretch. None in stores written before coverage was recorded.
+    audio_coverage: float | None = None
     # sifted_audio: the spans whose band energy passed the threshold, in time order ...
     regions_utc: tuple[Region, ...] = ()
     # ... and the stretches stored and scored: each region padded by one model context, overlaps
@@ -81,7 +85,7 @@ _ALWAYS_WRITTEN = frozenset({"max_score"})
 _ARRAY_KEYS = ("file", "dtype", "shape", "nbytes")
 _TIMES = ("start_utc", "end_utc")
 _INTS = ("sample_rate", "n_samples", "n_scores")
-_FLOATS = ("sifted_seconds", "kept_fraction", "step_s", "context_s", "max_score")
+_FLOATS = ("audio_coverage", "sifted_seconds", "kept_fraction", "step_s", "context_s", "max_score")
 _TEXTS = ("reason", "score_source", "model")
 _CONVERTERS = {
     **dict.fromkeys(_TIMES, as_utc),

@@ -1,7 +1,8 @@
 """Launch demo runs the way the UI does: queued on the instance, started by a daemon, from a code location.
 
 Runs created this way carry their code location (`whale_assets`), so the UI can re-execute them,
-and they run `whale_pipeline` in a run worker process as `make dev` would.
+and they run their job (`whale_pipeline`, `full_day_scoring`, `deliverables`) in a run worker
+process as `make dev` would.
 """
 
 from __future__ import annotations
@@ -121,6 +122,25 @@ def launch_and_wait(home: Path, env: Mapping[str, str], requests: Sequence[RunRe
     with DagsterInstance.from_config(str(home)) as instance, running_daemon(home, env, workspace):
         run_ids = [launch(home, env, workspace, request) for request in requests]
         return wait_for_runs(instance, run_ids)
+
+
+def launch_stages(
+    home: Path, env: Mapping[str, str], stages: Sequence[Sequence[RunRequestSpec]]
+) -> list[DagsterRun]:
+    """As `launch_and_wait`, one stage after another under one daemon; stops after a stage with a failed run.
+
+    A stage's runs go together (the run queue limits how many at once); the next stage's runs
+    read what the stage before stored (deliverables read the pipeline's days).
+    """
+    workspace = write_workspace(home)
+    finished: list[DagsterRun] = []
+    with DagsterInstance.from_config(str(home)) as instance, running_daemon(home, env, workspace):
+        for stage in stages:
+            run_ids = [launch(home, env, workspace, request) for request in stage]
+            finished += wait_for_runs(instance, run_ids)
+            if any(run.status != DagsterRunStatus.SUCCESS for run in finished):
+                break
+    return finished
 
 
 def failed_checks(instance: DagsterInstance, run_id: str) -> list[FailedCheck]:

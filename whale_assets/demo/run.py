@@ -1,4 +1,5 @@
-"""`make demo`: build the offline world, run `whale_pipeline` for two days on the project's instance settings."""
+"""`make demo`: build the offline world, run `whale_pipeline`, `full_day_scoring` and `deliverables`
+for two days on the project's instance settings, and say where the results and deliverables are."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus
 
-from whale_assets.demo.launch import RunRequestSpec, failed_checks, launch_and_wait
+from whale_assets.demo.launch import RunRequestSpec, failed_checks, launch_stages
 from whale_assets.demo.world import DEMO_DAYS, DEMO_MARGIN_S, build_world
 from whale_assets.results_sql import run_query
 from whale_assets.settings import Settings
@@ -25,6 +26,9 @@ PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 # Used when the package is installed without the repository around it.
 FALLBACK_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 JOB = "whale_pipeline"
+# After the pipeline: the full-day scores (whose hourly presence the diel figure draws), then the
+# Raven tables and clips, which read both. Their launchpad defaults; each stage reads the one before.
+LATER_JOBS = ("full_day_scoring", "deliverables")
 # What the demo changes from the launchpad defaults, recorded on each run as this tag.
 DEMO_CONFIG_TAG = "whale_assets/demo_config"
 DEMO_CONFIG = {"ops": {"raw_audio": {"config": {"margin_s": DEMO_MARGIN_S}}}}
@@ -56,18 +60,20 @@ def run_demo(directory: str) -> int:
     # Queued and run by a daemon from the code location, as the UI launches them: the UI can
     # re-execute these runs, and a re-execution (same config) reuses every stored partition.
     # The demo's margin is the runs' own config and tag; the launchpad's default recomputes a day.
-    run_config = {**DEMO_CONFIG, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    requests = [
-        RunRequestSpec(JOB, day.isoformat(), run_config, {DEMO_CONFIG_TAG: json.dumps(DEMO_CONFIG)}) for day in DEMO_DAYS
-    ]
-    print(f"Running {JOB} for {', '.join(r.partition for r in requests)} (queued, started by dagster-daemon) ...")
-    runs = launch_and_wait(home, env, requests)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    run_config = {**DEMO_CONFIG, **quiet}
+    tags = {DEMO_CONFIG_TAG: json.dumps(DEMO_CONFIG)}
+    stages = [[RunRequestSpec(JOB, day.isoformat(), run_config, tags) for day in DEMO_DAYS]]
+    stages += [[RunRequestSpec(job, day.isoformat(), quiet, {}) for day in DEMO_DAYS] for job in LATER_JOBS]
+    days = ", ".join(day.isoformat() for day in DEMO_DAYS)
+    print(f"Running {', then '.join([JOB, *LATER_JOBS])} for {days} (queued, started by dagster-daemon) ...")
+    runs = launch_stages(home, env, stages)
     with DagsterInstance.from_config(str(home)) as instance:
         for run in runs:
-            print(f"  {run.tags['dagster/partition']}: {run.status.value} (run {run.run_id})")
+            print(f"  {run.job_name} {run.tags['dagster/partition']}: {run.status.value} (run {run.run_id})")
             for check in failed_checks(instance, run.run_id):
                 print(f"    check {check.check_name} ({check.severity}): {check.description}")
-    if any(run.status != DagsterRunStatus.SUCCESS for run in runs):
+    if len(runs) < len(DEMO_DAYS) * (1 + len(LATER_JOBS)) or any(run.status != DagsterRunStatus.SUCCESS for run in runs):
         print(f"A run failed: its log is in the UI (see below) and {home / 'daemon.log'}")
         return 1
     print()
@@ -75,6 +81,7 @@ def run_demo(directory: str) -> int:
     encounters = run_query("select count(*) as n from encounters", settings.database)["n"][0]
     print(f"\n{encounters} encounters kept, results in {settings.database} ({time.perf_counter() - started:.0f} s)")
     print("Figures:", settings.data_dir / "images")
+    print_deliverables(settings.data_dir)
     settings_env = " ".join(f"{k}={v}" for k, v in env.items())
     print(f"Browse and re-execute the runs: {settings_env} DAGSTER_HOME={home} dagster dev -w {home / 'workspace.yaml'}")
     print(
@@ -83,3 +90,15 @@ def run_demo(directory: str) -> int:
     )
     print(f'Query: WHALE_DATA_DIR={env["WHALE_DATA_DIR"]} whale-assets sql "select * from whale_results"')
     return 0
+
+
+def print_deliverables(data_dir: Path) -> None:
+    """Where the Raven tables, clips and diel figure the demo built are (README: Deliverables)."""
+    print("Deliverables:")
+    for table in sorted(data_dir.glob("raven/*/*.selections.txt")):
+        print(f"  Raven selection table: {table}")
+    for day in sorted(path for path in (data_dir / "clips").glob("*") if path.is_dir()):
+        listening = len(list(day.glob("*.listen.flac")))
+        archival = len(list(day.glob("*.flac"))) - listening
+        print(f"  Clips {day.name}: {archival} archival + {listening} listening (.listen.flac) in {day}")
+    print(f"  Diel presence figure: {data_dir / 'reports' / 'diel_presence.png'}")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
 
-from whale_assets.core.audio.day_slices import DaySlice, split_by_day
+from whale_assets.core.audio.day_slices import DaySlice, longest_available_run, sample_time, split_by_day
 from whale_assets.core.audio.pcm import decode_pcm
 from whale_assets.core.audio.wav_header import (
     CorruptWavHeader,
@@ -39,7 +39,7 @@ from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silen
 from whale_assets.core.utc import NS_PER_S
 from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
-__all__ = ["AudioArchive", "AudioPieces", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
+__all__ = ["AudioArchive", "AudioPieces", "AvailableAudio", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
 
 # Long windows are read in pieces of this many samples: 10 minutes is 38 MB of float32 (and
 # 29 MB of PCM) in memory at a time, however long the window.
@@ -60,6 +60,25 @@ class AudioPieces:
 
     n_samples: int
     pieces: Iterator[np.ndarray]
+
+
+@dataclass(frozen=True)
+class AvailableAudio:
+    """The part of a requested window the archive holds: its longest unbroken stretch.
+
+    `start_utc`/`end_utc` are None when the archive has no sample of the window; `missing` says
+    why each absent part is absent (a missing day file, a truncated one).
+    """
+
+    requested_samples: int
+    start_utc: pd.Timestamp | None
+    end_utc: pd.Timestamp | None
+    n_samples: int
+    missing: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.n_samples == self.requested_samples
 
 
 class UnsupportedAudioFormat(CorruptWavHeader):
@@ -146,6 +165,32 @@ class AudioArchive:
         with self._lock:
             self._layouts[day] = layout
         return layout
+
+    def available(self, start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> AvailableAudio:
+        """Which part of [start_utc, end_utc) can be read: a missing or short day file loses only its part.
+
+        One header read (cached) and one size request per day file; a file that is not the
+        archive's format still raises (`CorruptWavHeader`), as `read` does.
+        """
+        slices = split_by_day(start_utc, end_utc, self.sample_rate)
+        present: dict[dt.date, int] = {}
+        missing: list[str] = []
+        for piece in slices:
+            try:
+                present[piece.day], short = self.available_samples(piece.day)
+            except AudioUnavailable as absent:
+                present[piece.day], short = 0, absent.reason
+            if present[piece.day] < piece.stop_sample:
+                missing.append(short or f"{self.day_path(piece.day)} ends at {present[piece.day] / self.sample_rate:g} s")
+        requested = sum(piece.n_samples for piece in slices)
+        run = longest_available_run(slices, present, self.sample_rate)
+        if run is None:
+            return AvailableAudio(requested, None, None, 0, tuple(missing))
+        first, stop = run
+        if stop - first == requested:  # all there: keep the window's own times
+            return AvailableAudio(requested, start_utc, end_utc, requested, ())
+        start, end = sample_time(first, self.sample_rate), sample_time(stop, self.sample_rate)
+        return AvailableAudio(requested, start, end, stop - first, tuple(missing))
 
     def read(self, start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> np.ndarray:
         """float32 samples of [start_utc, end_utc) (see `core.audio.day_slices` for the sample convention)."""

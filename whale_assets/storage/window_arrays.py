@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,6 +48,9 @@ class WindowArray:
 
     record: WindowRecord
     array: np.ndarray | StreamedArray | None = None
+    # Applied to the record once the array is written: for what only the streamed samples tell
+    # (raw_audio's share of digital silence).
+    finished: Callable[[WindowRecord], WindowRecord] | None = None
 
 
 @dataclass
@@ -134,6 +137,8 @@ def _write_window(directory: UPath, token: str, window: WindowArray, written: li
     path = path_under(directory, name)  # refused before anything is written or cleaned up
     written.append(name)  # before writing: a half-written file is removed on failure too
     write_npy(path, array)
+    if window.finished is not None:
+        record = window.finished(record)
     return replace(record, array=ArrayFile(name, str(np.dtype(array.dtype)), tuple(array.shape), int(array.nbytes)))
 
 

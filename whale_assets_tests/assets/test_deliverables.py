@@ -138,9 +138,9 @@ def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(wo
     assert made["run_id"].notna().all() and set(made["margin_s"]) == {60.0} and set(made["threshold"]) == {0.5}
     # Another clip length gives other file names: the day's folder keeps only the new clips.
     assert _deliver(settings, instance, "encounter_clips", encounter_clips={"clip_s": 10.0}).success
-    again = query(settings, "select clip_path, clip_seconds from encounter_clips")
+    again = query(settings, "select clip_path, listening_path, clip_seconds from encounter_clips")
     assert set(again["clip_seconds"]) == {10.0}
-    assert {str(p) for p in (settings.data_dir / "clips" / DAY).iterdir()} == set(again["clip_path"])
+    assert {str(p) for p in (settings.data_dir / "clips" / DAY).iterdir()} == {*again["clip_path"], *again["listening_path"]}
     sing = joined.set_index("encounter_id").loc["sing"]
     # The clip is centred on the detected song (16:00:30-16:01:30 UTC).
     assert pd.Timestamp("2023-09-14 16:00:10") <= sing["clip_start_utc"] <= pd.Timestamp("2023-09-14 16:01:30")

@@ -1,4 +1,4 @@
-"""`make demo` runs the project's `whale_pipeline` job on an instance with the project's dagster.yaml."""
+"""`make demo` runs `whale_pipeline`, `full_day_scoring` and `deliverables` on an instance with the project's dagster.yaml."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
 from whale_assets.demo import launch
@@ -25,7 +27,7 @@ def test_the_demo_runs_whale_pipeline_on_the_project_instance_settings(tmp_path)
     # a run on a real instance must not meet pytest's own capture of this process's streams.
     demo = subprocess.run(
         [str(Path(sys.executable).with_name("whale-assets")), "demo", "--dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=1800,
     )
     assert demo.returncode == 0, demo.stderr[-3000:]
 
@@ -33,15 +35,21 @@ def test_the_demo_runs_whale_pipeline_on_the_project_instance_settings(tmp_path)
         assert not instance.telemetry_enabled
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 2
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
-        runs = instance.get_runs()
-    assert {run.job_name for run in runs} == {"whale_pipeline"}
-    assert sorted(run.tags["dagster/partition"] for run in runs) == [day.isoformat() for day in DEMO_DAYS]
+        every_run = instance.get_runs()
+    assert {run.job_name for run in every_run} == {"whale_pipeline", *demo_run.LATER_JOBS}
+    assert all(run.status == DagsterRunStatus.SUCCESS for run in every_run)
+    runs = [run for run in every_run if run.job_name == "whale_pipeline"]
+    for job in {run.job_name for run in every_run}:
+        partitions = sorted(run.tags["dagster/partition"] for run in every_run if run.job_name == job)
+        assert partitions == [day.isoformat() for day in DEMO_DAYS]
     for run in runs:
         recorded = json.loads(run.tags[demo_run.DEMO_CONFIG_TAG])
         assert recorded == demo_run.DEMO_CONFIG
         assert run.run_config["ops"]["raw_audio"] == recorded["ops"]["raw_audio"]
     assert json.dumps(demo_run.DEMO_CONFIG) in demo.stdout  # told how to re-run the same way
     assert "sifted_s" in demo.stdout and "no_signal" in demo.stdout
+    _assert_the_deliverables_exist_where_printed(tmp_path / "data", demo.stdout)
+    _assert_hw_2003_keeps_the_audio_of_its_day(tmp_path / "data")
 
     # Launched from the code location, as the UI launches: the UI can re-execute them, and a
     # re-execution (the run's own job, config and tags) reuses every stored asset of the day.
@@ -59,6 +67,42 @@ def test_the_demo_runs_whale_pipeline_on_the_project_instance_settings(tmp_path)
         ]
     assert {m.asset_key.path[-1] for m in materialized} == set(PIPELINE)
     assert all(m.metadata[REUSED_KEY].value is True for m in materialized)
+
+
+def _assert_the_deliverables_exist_where_printed(data: Path, stdout: str) -> None:
+    for day in DEMO_DAYS:
+        table = data / "raven" / day.isoformat() / f"MARS-{day:%Y%m%d}T000000Z-16kHz.Table.1.selections.txt"
+        assert table.is_file() and str(table) in stdout
+        header = table.read_text().splitlines()[0].split("\t")
+        assert header[:3] == ["Selection", "View", "Channel"]
+    diel = data / "reports" / "diel_presence.png"
+    assert diel.is_file() and diel.stat().st_size > 0 and str(diel) in stdout
+    clips = run_sql(
+        data,
+        "select distinct strftime(date, '%Y-%m-%d') as day, clip_path, listening_path, listening_peak_dbfs "
+        "from encounter_clips",
+    )
+    assert set(clips["day"]) == {day.isoformat() for day in DEMO_DAYS}
+    for row in clips.to_dict("records"):
+        assert Path(row["clip_path"]).is_file() and str(Path(row["clip_path"]).parent) in stdout
+        heard, rate = sf.read(row["listening_path"], dtype="float64")
+        assert rate == 16_000 and abs(20 * np.log10(np.abs(heard).max()) - row["listening_peak_dbfs"]) < 1.0
+
+
+def _assert_hw_2003_keeps_the_audio_of_its_day(data: Path) -> None:
+    """Its margin reaches into the missing 09-16 file; the 09-15 audio is kept, not thrown away."""
+    [status] = run_sql(data, "select status from whale_results where encounter_id = 'hw-2003'")["status"]
+    assert status != "no_audio"
+    windows = json.loads((data / "raw_audio" / "2023-09-15" / "index.json").read_text())["windows"]
+    [window] = [w for w in windows if "hw-2003" in w.get("encounter_ids", ())]
+    assert window["status"] != "no_audio" and window["end_utc"] == "2023-09-16T00:00:00+00:00"
+    assert 0.5 < window["audio_coverage"] < 1.0 and "2023-09-16" in window["reason"]
+
+
+def run_sql(data: Path, sql: str):
+    from whale_assets.results_sql import run_query
+
+    return run_query(sql, data / "whale.duckdb")
 
 
 def _demo_env(stdout: str) -> list[str]:

@@ -11,8 +11,7 @@ import pytest
 from whale_assets.core.encounters.windows import EncounterWindow
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE as SR
 from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
-from whale_assets.storage.npy_files import StreamedArray
+from whale_assets.sources.audio_archive import AudioArchive, AudioPieces, AudioUnavailable
 
 pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
@@ -52,9 +51,9 @@ def test_raw_audio_streams_a_window_longer_than_a_piece_and_reads_a_short_one_wh
     monkeypatch.setattr(raw_audio, "PIECE_SAMPLES", 10 * SR)
     long = EncounterWindow("long", MIDNIGHT - pd.Timedelta(seconds=25), MIDNIGHT + pd.Timedelta(seconds=20), ("e",))
     short = EncounterWindow("short", MIDNIGHT, MIDNIGHT + pd.Timedelta(seconds=5), ("e",))
-    streamed = raw_audio._read_audio(archive, long)
-    assert isinstance(streamed, StreamedArray) and streamed.length == 45 * SR
+    streamed = raw_audio._read_audio(archive, long.start_utc, long.end_utc)
+    assert isinstance(streamed, AudioPieces) and streamed.n_samples == 45 * SR
     pieces = list(streamed.pieces)
     assert max(piece.size for piece in pieces) <= 10 * SR
     np.testing.assert_array_equal(np.concatenate(pieces), archive.read(long.start_utc, long.end_utc))
-    assert isinstance(raw_audio._read_audio(archive, short), np.ndarray)
+    assert isinstance(raw_audio._read_audio(archive, short.start_utc, short.end_utc), np.ndarray)

@@ -304,3 +304,43 @@ def test_s3_endpoint_can_come_from_the_aws_endpoint_url_s3_variable(s3, monkeypa
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3)
     archive = AudioArchive("s3://whale-archive/mirror")
     np.testing.assert_array_equal(archive.read(at(SHORT_DAY, 100), at(SHORT_DAY, 101)), quantised(SHORT[:SR]))
+
+
+# --- what part of a window exists -----------------------------------------------------------
+
+
+def test_a_window_the_archive_holds_whole_is_available_with_its_own_times(archive):
+    start, end = at(FULL_DAY, 86_395), at(NEXT_DAY, 5)
+    available = archive.available(start, end)
+    assert available.complete and (available.start_utc, available.end_utc) == (start, end)
+    assert available.n_samples == 10 * SR and available.missing == ()
+
+
+def test_a_window_reaching_into_a_missing_day_keeps_the_part_in_the_day_that_exists(archive, root):
+    write_day_file(archive_path(root, dt.date(2019, 3, 11)), [])
+    available = archive.available(at(dt.date(2019, 3, 11), 86_340), at(dt.date(2019, 3, 12), 30))
+    assert (available.start_utc, available.end_utc) == (at(dt.date(2019, 3, 11), 86_340), at(dt.date(2019, 3, 12), 0))
+    assert available.n_samples == 60 * SR and available.requested_samples == 90 * SR
+    assert not available.complete and "no archive file for 2019-03-12" in available.missing[0]
+
+
+def test_a_window_starting_in_a_missing_day_keeps_the_next_days_head(archive):
+    available = archive.available(at(dt.date(2019, 2, 28), 86_390), at(FULL_DAY, 20))
+    assert (available.start_utc, available.end_utc) == (at(FULL_DAY, 0), at(FULL_DAY, 20))
+    np.testing.assert_array_equal(archive.read(available.start_utc, available.end_utc)[: 20 * SR], np.zeros(20 * SR))
+
+
+def test_a_window_past_the_end_of_a_short_or_truncated_file_keeps_what_the_file_holds(archive):
+    short = archive.available(at(SHORT_DAY, 590), at(SHORT_DAY, 610))
+    assert short.end_utc == at(SHORT_DAY, 600) and short.n_samples == 10 * SR
+    assert "ends at 600 s" in short.missing[0]
+    truncated = archive.available(at(TRUNCATED_DAY, 0), at(TRUNCATED_DAY, 60))
+    held = (1_000_000 - archive.layout(TRUNCATED_DAY).data_offset) // 3
+    assert truncated.n_samples == held and "is truncated" in truncated.missing[0]
+    assert archive.read(truncated.start_utc, truncated.end_utc).size == held
+
+
+def test_a_window_on_a_missing_day_has_no_available_audio(archive):
+    available = archive.available(at(MISSING_DAY, 60), at(MISSING_DAY, 120))
+    assert available.start_utc is None and available.n_samples == 0
+    assert "no archive file for 2019-03-04" in available.missing[0]

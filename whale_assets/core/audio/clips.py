@@ -1,9 +1,13 @@
-"""Playable clips of encounter windows: 16 kHz, 24-bit FLAC, the archive's own samples.
+"""Clips of encounter windows: an archival copy and a listening copy of the same 16 kHz samples.
 
-The stored audio is the archive's 24-bit PCM as float32 (s / 2**23, exact), so the clip is
-written back as those same integers: a FLAC decoder returns the archive samples bit for bit.
-The DC offset (about -0.0034 full scale) is kept: it is inaudible, and removing it would make
-the clip differ from the archive file that Raven selections and the tables point at.
+Archival: 24-bit FLAC of the archive's own samples. The stored audio is the archive's 24-bit
+PCM as float32 (s / 2**23, exact), so the clip is written back as those same integers: a FLAC
+decoder returns the archive samples bit for bit, DC offset (about -0.0034 full scale) included,
+so it matches the archive file that Raven selections and the tables point at.
+
+Listening: the archive is quiet (~8e-5 RMS, peaks near -60 dBFS under a DC offset 40x the
+signal), so a player gives near silence. The listening copy removes the DC offset, normalises
+the peak to `LISTENING_PEAK_DBFS` and fades in and out, as a 16-bit FLAC.
 """
 
 from __future__ import annotations
@@ -14,11 +18,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import soundfile as sf
+from scipy import signal
 
 from whale_assets.core.audio.pcm import PCM24_SCALE
 from whale_assets.core.utc import NS_PER_S, naive_utc
 
 CLIP_STAMP = "%Y%m%dT%H%M%S.%f"
+LISTENING_PEAK_DBFS = -1.0
+"""The listening copy's peak: 1 dB below full scale, headroom for players' resampling."""
+LISTENING_FADE_S = 0.05
+"""Raised-cosine fade at each end, so the cut does not click."""
+DC_BLOCK_HZ = 10.0
+"""High-pass corner of the listening copy: below the 50 Hz song band's lower edge, above the drift."""
+DC_BLOCK_ORDER = 2
 
 
 @dataclass(frozen=True)
@@ -55,10 +67,53 @@ def clip_span(
     return ClipSpan(first, first + length, start)
 
 
-def clip_file_name(safe_encounter: str, start_utc: object) -> str:
-    """`<encounter>_<YYYYMMDDTHHMMSS.fffZ>.flac`; `safe_encounter` is already a safe file name."""
+def clip_file_name(safe_name: str, start_utc: object) -> str:
+    """`<name>_<YYYYMMDDTHHMMSS.fffZ>.flac`; `safe_name` (the window's encounters) is already a safe file name."""
     stamp = naive_utc(start_utc).strftime(CLIP_STAMP)[:-3]
-    return f"{safe_encounter}_{stamp}Z.flac"
+    return f"{safe_name}_{stamp}Z.flac"
+
+
+def listening_name(archival_name: str) -> str:
+    """`<name>.listen.flac` beside the archival `<name>.flac`."""
+    return archival_name.removesuffix(".flac") + ".listen.flac"
+
+
+def listening_copy(
+    audio: np.ndarray,
+    sample_rate: int,
+    peak_dbfs: float = LISTENING_PEAK_DBFS,
+    fade_s: float = LISTENING_FADE_S,
+) -> np.ndarray:
+    """`audio` without its DC offset, faded in and out, with its peak at `peak_dbfs` (float64).
+
+    The offset is subtracted (median) before the high-pass sees it, and the high-pass runs
+    forward and backward (zero phase): a filter started from rest on the -0.0034 offset would
+    ring louder than the signal. Digital silence stays silence.
+    """
+    x = np.asarray(audio, dtype=np.float64)
+    if x.size == 0:
+        return x
+    x = x - np.median(x)
+    sos = signal.butter(DC_BLOCK_ORDER, DC_BLOCK_HZ, btype="highpass", fs=sample_rate, output="sos")
+    pad = 3 * (2 * sos.shape[0] + 1)  # sosfiltfilt's default pad: shorter inputs keep the median removal only
+    if x.size > pad:
+        x = signal.sosfiltfilt(sos, x)
+    fade = min(round(fade_s * sample_rate), x.size // 2)
+    if fade:
+        ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)
+        x[:fade] *= ramp
+        x[-fade:] *= ramp[::-1]
+    peak = float(np.max(np.abs(x)))
+    return x * (10.0 ** (peak_dbfs / 20.0) / peak) if peak > 0.0 else np.zeros_like(x)
+
+
+def listening_flac_bytes(audio: np.ndarray, sample_rate: int, tags: ClipTags) -> bytes:
+    """Mono 16-bit FLAC of a listening copy (float in [-1, 1)), with `tags`."""
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", sample_rate, 1, subtype="PCM_16", format="FLAC") as flac:
+        flac.title, flac.comment, flac.date = tags.title, tags.comment, tags.date
+        flac.write(np.asarray(audio, dtype=np.float64))
+    return buffer.getvalue()
 
 
 def flac_bytes(audio: np.ndarray, sample_rate: int, tags: ClipTags) -> bytes:

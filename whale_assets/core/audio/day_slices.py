@@ -54,3 +54,35 @@ def split_by_day(
         slices.append(DaySlice(_EPOCH_DAY + dt.timedelta(days=day_index), first - day_index * per_day, day_stop - first))
         first = day_stop
     return slices
+
+
+def day_start_sample(day: dt.date, sample_rate: int = ARCHIVE_SAMPLE_RATE) -> int:
+    """The continuous-record index of the day's first sample (00:00:00 UTC)."""
+    return (day - _EPOCH_DAY).days * DAY_SECONDS * sample_rate
+
+
+def sample_time(sample: int, sample_rate: int = ARCHIVE_SAMPLE_RATE) -> pd.Timestamp:
+    """UTC time of continuous-record sample `sample` (exact at 16 kHz: 62 500 ns a sample)."""
+    return pd.Timestamp(sample * NS_PER_S // sample_rate, unit="ns", tz="UTC")
+
+
+def longest_available_run(
+    slices: list[DaySlice], present: dict[dt.date, int], sample_rate: int = ARCHIVE_SAMPLE_RATE
+) -> tuple[int, int] | None:
+    """The longest unbroken run [first, stop) of continuous-record samples the archive has.
+
+    `present` gives, per day of `slices`, how many samples of its file can be read (0: no file);
+    a file shorter than its day ends the run there. None when no sample of `slices` exists.
+    """
+    runs: list[tuple[int, int]] = []
+    for piece in slices:
+        stop = min(piece.stop_sample, present.get(piece.day, 0))
+        if stop <= piece.first_sample:
+            continue
+        offset = day_start_sample(piece.day, sample_rate)
+        first, last = offset + piece.first_sample, offset + stop
+        if runs and runs[-1][1] == first:
+            runs[-1] = (runs[-1][0], last)
+        else:
+            runs.append((first, last))
+    return max(runs, key=lambda run: run[1] - run[0]) if runs else None

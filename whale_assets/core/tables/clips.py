@@ -1,4 +1,7 @@
-"""The `encounter_clips` table: where each encounter's clip is; joins `whale_results` on (date, encounter_id)."""
+"""The `encounter_clips` table: where each encounter's clips are; joins `whale_results` on (date, encounter_id).
+
+One row per encounter; encounters that share an audio window share its clip files (same paths).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ CLIP_DTYPES: dict[str, str] = {
     "encounter_id": "string",
     "window_id": "string",
     "clip_path": "string",
+    "listening_path": "string",
+    "listening_peak_dbfs": "float64",
     "clip_start_utc": "datetime64[us]",
     "clip_seconds": "float64",
     "peak_score_utc": "datetime64[us]",
@@ -22,7 +27,9 @@ CLIP_DESCRIPTIONS: dict[str, str] = {
     "date": "UTC day of the partition",
     "encounter_id": "Happywhale encounter id (join whale_results on date, encounter_id)",
     "window_id": "The audio window the clip was cut from",
-    "clip_path": "The 24-bit 16 kHz FLAC clip",
+    "clip_path": "The archival clip: the archive's 24-bit samples as 16 kHz FLAC, DC offset kept (shared by a window's encounters)",
+    "listening_path": "The listening copy: DC removed, peak normalised to listening_peak_dbfs, 50 ms fades, 16-bit FLAC",
+    "listening_peak_dbfs": "Peak of the listening copy, dBFS",
     "clip_start_utc": "Clip start, UTC",
     "clip_seconds": "Clip length, seconds",
     "peak_score_utc": "Window start of the median-filtered score peak the clip is centred on, UTC (none without scores)",
@@ -35,6 +42,8 @@ class EncounterClip:
     encounter_id: str
     window_id: str
     clip_path: str
+    listening_path: str
+    listening_peak_dbfs: float
     clip_start_utc: pd.Timestamp  # naive UTC
     clip_seconds: float
     peak_score_utc: pd.Timestamp | None  # centre of the clip; None for a window without scores

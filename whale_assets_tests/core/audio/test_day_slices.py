@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from whale_assets.core.audio.day_slices import DaySlice, split_by_day
+from whale_assets.core.audio.day_slices import (
+    DaySlice,
+    day_start_sample,
+    longest_available_run,
+    sample_time,
+    split_by_day,
+)
 from whale_assets.core.utc import as_utc
 
 DAY = 86_400 * 16_000
@@ -100,3 +106,16 @@ def test_days_before_the_epoch_split_the_same_way():
         DaySlice(dt.date(1969, 12, 31), DAY - 16_000, 16_000),
         DaySlice(dt.date(1970, 1, 1), 0, 16_000),
     ]
+
+
+def test_the_longest_run_of_present_samples_skips_a_missing_day_and_stops_at_a_short_file():
+    slices = split_by_day(utc("2019-03-01 23:00"), utc("2019-03-04 01:00"))
+    # D2 missing, D3 whole, D4 only 10 minutes long: the run is D3 plus D4's 10 minutes.
+    present = {D1: DAY, D2: 0, D3: DAY, D4: 600 * 16_000}
+    first, stop = longest_available_run(slices, present)
+    assert (sample_time(first), sample_time(stop)) == (utc("2019-03-03"), utc("2019-03-04 00:10"))
+    assert first == day_start_sample(D3)
+
+
+def test_no_present_sample_gives_no_run():
+    assert longest_available_run(split_by_day(utc("2019-03-01 10:00"), utc("2019-03-01 11:00")), {}) is None
