@@ -101,6 +101,13 @@ ENVIRONMENT_VARIABLES: tuple[EnvironmentVariable, ...] = (
         ReadWhen.CLIENT,
     ),
     EnvironmentVariable(
+        "WHALE_RUN_LAUNCHER",
+        None,
+        "`local`, `k8s` or `ecs`: which run-size tags the jobs carry (`dagster-k8s/config` for the K8sRunLauncher, "
+        "`ecs/cpu`/`ecs/memory` for the EcsRunLauncher, none for local runs); unset: the `run_launcher` class in "
+        "`$DAGSTER_HOME/dagster.yaml` decides.",
+    ),
+    EnvironmentVariable(
         "WHALE_SENSOR_LOOKBACK_DAYS", "7", "How many completed UTC days the daily sensor looks at.", ReadWhen.SENSOR
     ),
     EnvironmentVariable(
