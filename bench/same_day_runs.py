@@ -50,7 +50,7 @@ def main() -> None:
                   flush=True)
             for error in outcome.errors:
                 if not outcome.both_succeeded and error.strip():
-                    print("    " + "\n    ".join(error.strip().splitlines()[-3:]))
+                    print("    " + "\n    ".join(error.strip().splitlines()[-12:]))
         print(f"both runs SUCCESS in {ok} of {args.rounds} rounds")
 
 

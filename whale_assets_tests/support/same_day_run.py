@@ -52,8 +52,11 @@ def main(world_root: str, home: str, day: str) -> int:
         result = run_day_result(settings, instance, day, **{name: {"force": True} for name in FORCED})
         if not result.success:
             for event in result.all_events:
-                if event.is_failure and event.step_failure_data is not None:
-                    print(f"{event.step_key}: {event.step_failure_data.error.to_string()}", file=sys.stderr)
+                if event.is_step_failure:
+                    error = event.step_failure_data.error
+                    print(f"{error.to_string()}\n{event.step_key}: {error.message.strip()}", file=sys.stderr)
+                elif event.is_failure:
+                    print(f"run: {event.message}", file=sys.stderr)
         print(result.dagster_run.status.value)
         return 0 if result.success else 1
 
