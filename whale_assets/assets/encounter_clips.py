@@ -1,12 +1,14 @@
 """`encounter_clips`: per audio window, an archival and a listening FLAC around its detected peak; a row per encounter."""
 
 from dataclasses import replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, asset
 from pydantic import Field, field_validator
+from upath import UPath
 
 from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.partitions import DAILY_TABLE, partition_day
@@ -31,7 +33,7 @@ from whale_assets.core.scoring.pooling import check_kernel, detect, pool_scores
 from whale_assets.core.tables.clips import EncounterClip, clip_table
 from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.core.windows import WindowRecord
-from whale_assets.resources import FileStore, FingerprintStore
+from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.window_arrays import StoredWindows
 
@@ -67,14 +69,19 @@ def encounter_clips(
     classifications: StoredWindows,
     clips: FileStore,
     fingerprints: FingerprintStore,
+    stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Per window, 16 kHz FLAC clips centred on its median-filtered peak (the window's middle without
     scores): the archive's 24-bit samples, and a listening copy (DC removed, peak-normalised, faded).
     One row per encounter, sharing its window's files: join `whale_results` on (date, encounter_id)."""
     reject_invalid_run_config(context)
-    if (reuse := check_reuse(context, fingerprints, config, ["raw_audio", "classifications"])).reused:
-        return reuse.placeholder
     day = partition_day(context)
+    # A run killed after replacing the clips but before committing the table leaves rows naming
+    # removed clips under an unchanged fingerprint: such rows are not reused.
+    clips_missing = partial(_stored_clips_missing, stored_tables, day)
+    upstream = ["raw_audio", "classifications"]
+    if (reuse := check_reuse(context, fingerprints, config, upstream, missing_files=clips_missing)).reused:
+        return reuse.placeholder
     written: list[EncounterClip] = []
     for window in raw_audio:
         audio = raw_audio.load(window.window_id)
@@ -107,6 +114,15 @@ def _remove_other_clips(store: FileStore, partition: str, keep: set[str]) -> int
     for child in stale:
         child.unlink()
     return len(stale)
+
+
+def _stored_clips_missing(stored_tables: StoredTables, day) -> list[str]:
+    """The clips (archival and listening copies) the day's stored rows name that are gone."""
+    stored = stored_tables.read_day("encounter_clips", day)
+    if stored is None:
+        return []
+    named = [path for column in ("clip_path", "listening_path") if column in stored for path in stored[column].dropna()]
+    return [path for path in named if not UPath(path).exists()]
 
 
 def _has(stored: StoredWindows, window_id: str) -> bool:

@@ -130,11 +130,16 @@ def _figure_metadata(results: pd.DataFrame, images: FileStore, day: str) -> dict
     paths = dict(zip(with_figures["encounter_id"].astype(str), with_figures["img_path"].astype(str), strict=True))
     scores = with_figures["pooled_score"].astype("float64").fillna(-1.0)
     best = with_figures.loc[scores.idxmax()]
-    png = preview_png(UPath(str(best["img_path"])).read_bytes())
+    listed = {FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))), FIGURES_KEY: MetadataValue.json(paths)}
+    try:
+        png = preview_png(UPath(str(best["img_path"])).read_bytes())
+    except FileNotFoundError:
+        # A run of this day on another instance (no shared pool) removed it as an orphan; its
+        # rows are recomputed by the next run (reuse checks that every named file exists).
+        return listed
     image = base64.b64encode(png).decode("ascii")
     return {
-        FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))),
-        FIGURES_KEY: MetadataValue.json(paths),
+        **listed,
         BEST_FIGURE_KEY: MetadataValue.path(str(best["img_path"])),
         BEST_SPECTROGRAM_KEY: MetadataValue.md(
             f"encounter {best['encounter_id']}, pooled score {best['pooled_score']:.3f}\n\n"

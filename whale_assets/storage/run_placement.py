@@ -7,7 +7,8 @@ from dagster import DagsterInstance, Failure
 
 SHARED_LOCAL_STORAGE_ENV = "WHALE_SHARED_LOCAL_STORAGE"
 # Launchers whose runs execute on the machine (and disk) of the process that launched them.
-SAME_MACHINE_LAUNCHERS = frozenset({"DefaultRunLauncher", "SyncInMemoryRunLauncher"})
+# SameHostRunLauncher (whale_assets/run_launcher.py, the project's dagster.yaml) is a DefaultRunLauncher.
+SAME_MACHINE_LAUNCHERS = frozenset({"DefaultRunLauncher", "SameHostRunLauncher", "SyncInMemoryRunLauncher"})
 
 
 def run_launcher_name(instance: DagsterInstance) -> str:

@@ -4,7 +4,8 @@ A partition becomes visible only when its `index.json` is replaced, and the inde
 files that were completely written before it, so readers see the old version or the new one,
 never a mixture. After the swap a write removes only the files of the index it replaced, so
 concurrent runs of one partition never delete each other's committed files; orphans of killed
-runs go on a later write (`storage/partition_files.py`).
+runs go on a later write (`storage/partition_files.py`). A reader whose index was replaced, and
+its array removed, while it read reads that window from the newer index (`StoredWindows.load`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from whale_assets.storage.partition_files import (
 
 INDEX_NAME = "index.json"
 FORMAT_VERSION = 1
+# A reader whose array a concurrent write replaced re-reads the newest index up to this many times.
+REREADS = 3
 
 
 @dataclass(frozen=True)
@@ -87,18 +90,59 @@ class StoredWindows:
         raise KeyError(f"window {window_id!r} is not in {self.directory}")
 
     def array_path(self, window_id: str) -> str | None:
-        stored = self.record(window_id).array
-        return None if stored is None else str(self.directory / stored.file)
-
-    def load(self, window_id: str) -> np.ndarray | None:
-        """The window's array: memory-mapped for local files, read by ranges into one array remotely."""
+        """Where the window's array is now: the newer index's file if a concurrent write replaced ours."""
         stored = self.record(window_id).array
         if stored is None:
             return None
         path = self.directory / stored.file
-        if is_local(path):
-            return np.load(path.path, mmap_mode="r", allow_pickle=False)
-        return read_remote_npy(path)
+        if path.exists():
+            return str(path)
+        newer = self._newer_record(window_id, stored.file).array
+        return None if newer is None else str(self.directory / newer.file)
+
+    def load(self, window_id: str) -> np.ndarray | None:
+        """The window's array: memory-mapped for local files, read by ranges into one array remotely.
+
+        Another run of the same partition (another instance on the same storage bypasses the run
+        queue) may replace the index this was read from and remove its files; the window is then
+        read from the newer index, which that write made from the same inputs.
+        """
+        stored = self.record(window_id).array
+        if stored is None:
+            return None
+        try:
+            return _load_npy(self.directory / stored.file)
+        except FileNotFoundError:
+            pass
+        gone = stored.file
+        for _ in range(REREADS):
+            newer = self._newer_record(window_id, gone).array
+            if newer is None:
+                return None
+            try:
+                return _load_npy(self.directory / newer.file)
+            except FileNotFoundError:
+                gone = newer.file  # replaced again while we read: once more from the newest index
+        raise FileNotFoundError(
+            f"window {window_id!r} of {self.directory}: its array was replaced {REREADS + 1} times while "
+            "this run read it; several runs are rewriting this partition at once: re-run when they are done"
+        )
+
+    def _newer_record(self, window_id: str, gone: str) -> WindowRecord:
+        current = read_partition(self.directory)
+        try:
+            record = current.record(window_id)
+        except KeyError:
+            raise FileNotFoundError(
+                f"{self.directory / gone} was removed by a newer write of {self.directory} that has no window "
+                f"{window_id!r} (its inputs changed): re-run this asset to read the new version"
+            ) from None
+        if record.array is not None and record.array.file == gone:
+            raise FileNotFoundError(
+                f"{self.directory / gone} is missing although {self.directory / INDEX_NAME} names it: "
+                "re-materialize this partition with force: true"
+            )
+        return record
 
     def missing_files(self) -> list[str]:
         """The array files the index names that the store lacks (one directory listing)."""
@@ -147,6 +191,12 @@ def _indexed_files(directory: UPath) -> set[str]:
         return {record.array.file for record in read_partition(directory) if record.array is not None}
     except FileNotFoundError:
         return set()
+
+
+def _load_npy(path: UPath) -> np.ndarray:
+    if is_local(path):
+        return np.load(path.path, mmap_mode="r", allow_pickle=False)  # the map outlives a later unlink
+    return read_remote_npy(path)
 
 
 def read_partition(directory: UPath) -> StoredWindows:

@@ -40,3 +40,25 @@ def test_run_monitoring_ends_killed_runs_and_frees_their_pool_slots(instance):
     assert 2 * 3600 <= instance.run_monitoring_max_runtime_seconds < DEFAULT_STALE_RUN_HOURS * 3600
     assert 0 < settings["poll_interval_seconds"] <= 300
     assert settings["free_slots_after_run_end_seconds"] > 0  # a killed run's pool slot comes back
+
+
+def test_the_run_launcher_checks_its_workers_so_monitoring_finds_a_killed_run_at_the_next_poll(instance):
+    """Issue 23, finding 1: with the plain DefaultRunLauncher only the 6 h limit ended a killed run."""
+    assert type(instance.run_launcher).__name__ == "SameHostRunLauncher"
+    assert instance.run_launcher.supports_check_run_worker_health
+    settings = instance.run_monitoring_settings
+    assert settings["poll_interval_seconds"] <= 60
+    assert settings["free_slots_after_run_end_seconds"] <= 60
+    assert instance.run_monitoring_max_resume_run_attempts == 0  # the launcher cannot resume a run
+
+
+def test_a_run_failed_by_a_dead_worker_is_retried_once_and_a_failing_step_is_not(instance):
+    assert instance.run_retries_enabled
+    assert instance.run_retries_max_retries == 1
+    assert not instance.run_retries_retry_on_asset_or_op_failure
+
+
+def test_the_run_queue_lets_one_run_per_day_run_at_a_time(instance):
+    """Issue 23, finding 2: two runs of one day rewrote each other's arrays mid-run."""
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits

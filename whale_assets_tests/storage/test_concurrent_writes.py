@@ -85,3 +85,55 @@ def test_a_failed_write_removes_its_own_files(tmp_path):
     with pytest.raises(RuntimeError):
         write_partition(directory, WindowArrays(failing()))
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".npy"] == []
+
+
+def test_a_reader_whose_index_another_run_replaced_reads_the_window_from_the_new_index(tmp_path):
+    """Issue 23, finding 2: whale_results failed with FileNotFoundError on an array the other run replaced."""
+    directory = UPath(tmp_path)
+    write_partition(directory, WindowArrays([WindowArray(WindowRecord("a", n_samples=3), quiet(3, 1.0))]))
+    read_before = read_partition(directory)
+    write_partition(directory, WindowArrays([WindowArray(WindowRecord("a", n_samples=3), quiet(3, 2.0))]))
+    assert read_before.missing_files() == [read_before.record("a").array.file]  # the old file really is gone
+    np.testing.assert_array_equal(read_before.load("a"), quiet(3, 2.0))
+    assert read_before.array_path("a") == str(directory / read_partition(directory).record("a").array.file)
+
+
+def test_a_reader_of_a_window_the_new_version_dropped_is_told_to_rerun(tmp_path):
+    directory = UPath(tmp_path)
+    write_partition(directory, WindowArrays([WindowArray(WindowRecord("a", n_samples=3), quiet(3, 1.0))]))
+    read_before = read_partition(directory)
+    write_partition(directory, WindowArrays([WindowArray(WindowRecord("b", n_samples=3), quiet(3, 2.0))]))
+    with pytest.raises(FileNotFoundError, match="has no window 'a'.*re-run this asset"):
+        read_before.load("a")
+
+
+def test_an_array_missing_from_the_current_index_is_named_not_reread_forever(tmp_path):
+    directory = UPath(tmp_path)
+    stored = write_partition(directory, WindowArrays([WindowArray(WindowRecord("a", n_samples=3), quiet(3, 1.0))]))
+    (tmp_path / stored.record("a").array.file).unlink()
+    with pytest.raises(FileNotFoundError, match=r"\.npy is missing although .*index\.json names it"):
+        stored.load("a")
+
+
+READER = """
+import sys
+from upath import UPath
+from whale_assets.storage.window_arrays import read_partition
+
+directory, rounds = UPath(sys.argv[1]), int(sys.argv[2])
+for _ in range(rounds):
+    stored = read_partition(directory)
+    for record in stored:
+        assert stored.load(record.window_id).shape == (record.n_samples,)
+"""
+
+
+def test_a_reader_process_never_fails_while_another_process_rewrites_the_partition(tmp_path):
+    directory = tmp_path / "classifications" / "2023-09-14"
+    write_partition(UPath(directory), WindowArrays(
+        WindowArray(WindowRecord(f"w{i}", n_samples=20_000), quiet(20_000, 0.0)) for i in range(4)))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(directory), "-0.0034", "40"])
+    reader = subprocess.run([sys.executable, "-c", READER, str(directory), "200"], capture_output=True, text=True,
+                            timeout=300)
+    assert writer.wait(timeout=300) == 0
+    assert reader.returncode == 0, reader.stderr[-3000:]
