@@ -1,0 +1,150 @@
+"""The `energy` detector on real humpback song (MBARI units at MARS), cross-validated by recording.
+
+For each recording split (tuning: the detector's parameters were chosen on these; held-out: only
+reported) and each in-band SNR, side by side with synthetic units at the same SNR:
+
+- **windows**: a MARS-like scene with five minutes of noise, then the split's recordings replayed
+  at their recorded offsets (every unit once, chained, 5-60 s between recordings): the mean score
+  of windows overlapping a unit (`pooled`), the share of them >= 0.5, per unit type the share of
+  units whose best window (a window centred within the unit, +-0.5 s) scores >= 0.5 (`recall`),
+  and how many of the noise-only windows score >= 0.5;
+- **hours**: busy days of `bench/energy_false_positives.py` (ships, blue and fin whales,
+  earthquakes; minutes 20-23 of every hour recorded) with a 5-minute bout of real song over the
+  recorded minutes of 8 ship-free hours: song hours (>= 2 min of singing recorded) found by
+  `hourly_presence`, and falsely present hours (no song recorded).
+
+    .venv/bin/python bench/real_song_detection.py [--snrs 3 6 10 15] [--days 2] [--splits tuning held-out]
+
+Needs `../shared/data/mbari-song-units/` (or WHALE_REAL_SONG_UNITS); exits with a reason without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from whale_assets.core.audio.resample import resample_exact
+from whale_assets.core.scoring.energy import EnergyClassifier
+from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.demo.real_song import (
+    HELD_OUT_RECORDINGS,
+    TUNING_RECORDINGS,
+    load_real_units,
+    song_intervals,
+    units_dir,
+)
+from whale_assets.demo.sparse_day import at, busy_day, present_hours, score_sparse_day
+
+SPLITS = {"tuning": TUNING_RECORDINGS, "held-out": HELD_OUT_RECORDINGS}
+NOISE_S = 300.0
+SONG_HOURS_PER_DAY = 8
+MIN_SONG_S = 120.0
+
+
+def cpu_description() -> str:
+    model, flags = platform.processor() or "unknown CPU", []
+    try:
+        text = open("/proc/cpuinfo").read()
+        model = re.search(r"model name\s*:\s*(.+)", text).group(1)  # type: ignore[union-attr]
+        flags = sorted({f for f in re.search(r"flags\s*:\s*(.+)", text).group(1).split() if f.startswith(("avx", "amx", "fma"))})  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        pass
+    return f"{model}; flags: {' '.join(flags) or 'none found'}"
+
+
+def window_figures(classifier: EnergyClassifier, recording, snr_db: float, seed: int) -> dict:
+    """Pooled score and recall on one replay of every unit of `recording` (None: synthetic units)."""
+    song_s = sum(b.span_s + 60.0 for b in recording.bouts) if recording is not None else 1800.0
+    scene = MarsScene(NOISE_S + song_s, seed=seed, song=(SongSession(NOISE_S, song_s, snr_db),), song_recording=recording)
+    scores = classifier.score(resample_exact(render(scene), scene.sample_rate, classifier.grid.sample_rate))
+    starts = classifier.grid.window_offsets_s(scores.size)
+    ends, centres = starts + classifier.grid.context_s, starts + classifier.grid.context_s / 2
+    units = song_intervals(scene)
+    overlapping = np.zeros(scores.size, bool)
+    per_type: dict[str, list[bool]] = defaultdict(list)
+    for unit in units:
+        overlapping |= (starts < unit.end_s) & (unit.start_s < ends)
+        near = (centres >= unit.start_s - 0.5) & (centres <= unit.end_s + 0.5)
+        per_type[unit.unit_type].append(bool(near.any() and scores[near].max() >= 0.5))
+    noise_only = ends <= NOISE_S - 1.0
+    return {
+        "pooled": float(scores[overlapping].mean()),
+        "above": float((scores[overlapping] >= 0.5).mean()),
+        "noise_detections": int((scores[noise_only] >= 0.5).sum()),
+        "noise_windows": int(noise_only.sum()),
+        "noise_max": float(scores[noise_only].max()),
+        "per_type": per_type,
+    }
+
+
+def hour_figures(classifier: EnergyClassifier, recording, snr_db: float, seed: int) -> tuple[int, int, int, int]:
+    """(song hours, found, falsely present hours, hours without song) on one busy day."""
+    day = busy_day(seed)
+    rng = np.random.default_rng([seed, 19])
+    free = [h for h in range(24) if h not in day.ship_hours()]
+    hours = sorted(int(h) for h in rng.choice(free, min(SONG_HOURS_PER_DAY, len(free)), replace=False))
+    song = tuple(SongSession(at(h, day.recorded_s[0] - 60.0), 300.0, snr_db) for h in hours)
+    day = busy_day(seed, song, song_recording=recording)
+    found = set(present_hours(score_sparse_day(day, classifier)))
+    song_hours = {h for h in range(24) if day.song_seconds(h) >= MIN_SONG_S}
+    silent = {h for h in range(24) if day.song_seconds(h) == 0.0}
+    return len(song_hours), len(song_hours & found), len(silent & found), len(silent)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--snrs", type=float, nargs="+", default=[3.0, 6.0, 10.0, 15.0])
+    parser.add_argument("--days", type=int, default=2, help="busy days per split and SNR (8 song hours each)")
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    parser.add_argument("--no-hours", action="store_true", help="window figures only (fast)")
+    args = parser.parse_args()
+    if units_dir() is None:
+        print("no real song units: ../shared/data/mbari-song-units/ is absent (set WHALE_REAL_SONG_UNITS)")
+        return 1
+    print("$", " ".join(["python", *sys.argv]))
+    print("CPU:", cpu_description())
+    classifier = EnergyClassifier()
+    type_rows: dict[str, dict[str, list[bool]]] = {}
+    print(f"\n{'split':<9} {'units':<9} {'SNR':>4} | {'pooled':>6} {'>=0.5':>6} | {'noise det/windows':>17} {'max':>5} |"
+          f" {'song hours found':>16} {'false/silent hours':>18} | {'time':>5}")  # fmt: skip
+    for split in args.splits:
+        real = load_real_units(SPLITS[split])
+        for snr_db in args.snrs:
+            for kind, recording in (("real", real), ("synthetic", None)):
+                started = time.perf_counter()
+                w = window_figures(classifier, recording, snr_db, seed=int(snr_db * 10))
+                if kind == "real":
+                    for unit_type, hits in w["per_type"].items():
+                        type_rows.setdefault(f"{split} {snr_db:g} dB", {}).setdefault(unit_type, []).extend(hits)
+                hours = "" if args.no_hours else _hours_text(classifier, recording, snr_db, args.days)
+                print(
+                    f"{split:<9} {kind:<9} {snr_db:>4g} | {w['pooled']:>6.2f} {w['above']:>6.0%} | "
+                    f"{w['noise_detections']:>7}/{w['noise_windows']:<9} {w['noise_max']:>5.2f} | {hours} | "
+                    f"{time.perf_counter() - started:>4.0f}s",
+                    flush=True,
+                )
+    print("\nper unit type: units whose best window scores >= 0.5 (recall), real units")
+    types = sorted({t for rows in type_rows.values() for t in rows}, key=lambda t: -sum(len(r.get(t, [])) for r in type_rows.values()))
+    print(f"{'':<20}" + "".join(f"{label:>18}" for label in type_rows))
+    for unit_type in types:
+        cells = [rows.get(unit_type, []) for rows in type_rows.values()]
+        print(f"{unit_type:<20}" + "".join(f"{np.mean(c):>11.0%} of {len(c):>3}" if c else f"{'-':>18}" for c in cells))
+    return 0
+
+
+def _hours_text(classifier: EnergyClassifier, recording, snr_db: float, days: int) -> str:
+    totals = np.zeros(4, int)
+    for seed in range(days):
+        totals += hour_figures(classifier, recording, snr_db, seed)
+    song, found, false, silent = totals
+    return f"{found:>4}/{song:<3} {found / max(song, 1):>6.0%} {false:>8}/{silent:<9}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
