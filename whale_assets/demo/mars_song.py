@@ -33,6 +33,7 @@ class SongRecording:
     units: tuple[tuple[int, int], ...]  # [first, stop) sample of each unit
     unit_types: tuple[str, ...] = ()  # an analyst's label per unit, when known
     bouts: tuple[RecordedBout, ...] = ()  # when given, sessions replay these bouts at their recorded offsets
+    bout_gap_s: tuple[float, float] = (5.0, 60.0)  # silence between replayed bouts, drawn uniformly
 
     def unit(self, index: int) -> np.ndarray:
         first, stop = self.units[index]
@@ -215,8 +216,8 @@ def plan_session(
 def _plan_recorded_bouts(
     session: SongSession, rng: np.random.Generator, recording: SongRecording, sample_rate: int
 ) -> list[PlannedUnit]:
-    """Bouts chained from a random one, cycling, each unit at its recorded offset; 5-60 s between
-    bouts (a breath or a change of singer), unit levels +-3 dB around the session's."""
+    """Bouts chained from a random one, cycling, each unit at its recorded offset; `bout_gap_s`
+    between bouts (a breath or a change of singer), unit levels +-3 dB around the session's."""
     fractions: dict[int, float] = {}
     snr = 10 ** (session.snr_db / 10)
     units: list[PlannedUnit] = []
@@ -235,7 +236,7 @@ def _plan_recorded_bouts(
                 fractions[index] = _in_band_fraction(recipe, recording, sample_rate)
             power = snr * 10 ** (rng.uniform(-3, 3) / 10)
             units.append(PlannedUnit(start, recipe.duration_s, recipe, 1.0, power, fractions[index], int(rng.integers(2**31))))
-        t += bout.span_s + rng.uniform(5.0, 60.0)
+        t += bout.span_s + rng.uniform(*recording.bout_gap_s)
         order += 1
     units.sort(key=lambda u: u.start_s)
     return units

@@ -15,6 +15,7 @@ tune on `TUNING_RECORDINGS`, report on `HELD_OUT_RECORDINGS`, never on the same.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -99,6 +100,16 @@ def load_real_units(recordings: tuple[str, ...] = ALL_RECORDINGS, path: str | os
     """The units of `recordings` as a `SongRecording` with one bout per recording; None without the folder."""
     folder = units_dir(path)
     return None if folder is None else _load(folder, tuple(recordings))
+
+
+def isolated_units(recording: SongRecording, gap_s: tuple[float, float] = (6.0, 8.0)) -> SongRecording:
+    """The same units, each a bout of its own, `gap_s` apart: to judge unit types one by one."""
+    bouts = tuple(
+        RecordedBout(bout.name, (recording.units[index][1] - recording.units[index][0]) / recording.sample_rate, ((index, 0.0),))
+        for bout in recording.bouts
+        for index, _ in bout.units
+    )
+    return dataclasses.replace(recording, bouts=bouts, bout_gap_s=gap_s)
 
 
 def song_intervals(scene: MarsScene) -> list[SongInterval]:

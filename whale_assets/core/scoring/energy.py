@@ -58,6 +58,9 @@ POWER_FLOOR = 1e-16
 quantisation noise of 24-bit PCM in [-1, 1), so it only matters for digital silence."""
 NOISE_TONALITY = float(np.euler_gamma)
 """log(arithmetic / geometric mean) of exponentially distributed bin powers: pure noise."""
+ENERGY_REVISION = "modulation-1"
+"""Which energy detector scored: part of the fingerprints of the partitions it scores (not of the
+`model` column), so partitions scored by an earlier revision recompute. Change it with the scores."""
 SUB_BANDS = 6
 """Log-spaced sub-bands of the song band (100-1500 Hz: ~56 Hz wide at the bottom, ~500 Hz at the
 top) whose level changes within a window make the modulation feature."""
