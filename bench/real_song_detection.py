@@ -119,6 +119,7 @@ def main() -> int:
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
     parser.add_argument("--no-hours", action="store_true", help="skip the busy days (the slow part)")
     parser.add_argument("--no-types", action="store_true", help="skip the units-alone recall per unit type")
+    parser.add_argument("--no-windows", action="store_true", help="skip the window figures (and unit types)")
     args = parser.parse_args()
     if units_dir() is None:
         print("no real song units: ../shared/data/mbari-song-units/ is absent (set WHALE_REAL_SONG_UNITS)")
@@ -127,8 +128,9 @@ def main() -> int:
     print("CPU:", cpu_description())
     classifier = EnergyClassifier()
     type_rows: dict[str, dict[str, list[bool]]] = {}
-    print(f"\n{'split':<9} {'units':<9} {'SNR':>4} | {'pooled':>6} {'>=0.5':>6} | {'noise det/windows':>17} {'max':>5} | {'time':>5}")
-    for split in args.splits:
+    if not args.no_windows:
+        print(f"\n{'split':<9} {'units':<9} {'SNR':>4} | {'pooled':>6} {'>=0.5':>6} | {'noise det/windows':>17} {'max':>5} | {'time':>5}")
+    for split in args.splits if not args.no_windows else ():
         real = load_real_units(SPLITS[split])
         for snr_db in args.snrs:
             for kind, recording in (("real", real), ("synthetic", None)):
@@ -142,15 +144,20 @@ def main() -> int:
                     f"{time.perf_counter() - started:>4.0f}s",
                     flush=True,
                 )
+    if type_rows:
+        print_unit_types(type_rows)
+    if not args.no_hours:
+        print_hours(classifier, args)
+    return 0
+
+
+def print_unit_types(type_rows: dict[str, dict[str, list[bool]]]) -> None:
     print("\nper unit type, each unit alone: units whose best window scores >= 0.5 (recall)")
     types = sorted({t for rows in type_rows.values() for t in rows}, key=lambda t: -sum(len(r.get(t, [])) for r in type_rows.values()))
     print(f"{'':<20}" + "".join(f"{label:>18}" for label in type_rows))
     for unit_type in types:
         cells = [rows.get(unit_type, []) for rows in type_rows.values()]
         print(f"{unit_type:<20}" + "".join(f"{np.mean(c):>11.0%} of {len(c):>3}" if c else f"{'-':>18}" for c in cells))
-    if not args.no_hours:
-        print_hours(classifier, args)
-    return 0
 
 
 def print_hours(classifier: EnergyClassifier, args: argparse.Namespace) -> None:
@@ -162,7 +169,9 @@ def print_hours(classifier: EnergyClassifier, args: argparse.Namespace) -> None:
             for snr_db in args.hour_snrs:
                 for kind, recording in (("real", load_real_units(SPLITS[split])), ("synthetic", None)):
                     key = (split, kind, snr_db)
-                    totals[key] = totals.get(key, np.zeros(4, int)) + hour_figures(classifier, recording, snr_db, seed)
+                    figures = hour_figures(classifier, recording, snr_db, seed)
+                    totals[key] = totals.get(key, np.zeros(4, int)) + figures
+                    print(f"  day {seed} {split} {kind} {snr_db:g} dB: song hours, found, false, without song = {figures}", flush=True)
     print(f"\nbusy days ({args.days} per row, seeds 0-{args.days - 1}; {SONG_HOURS_PER_DAY} ship-free hours with a 5-min bout each), "
           f"{time.perf_counter() - started:.0f}s")  # fmt: skip
     print(f"{'split':<9} {'units':<9} {'SNR':>4} | {'song hours (>= 2 min) present':>30} | {'falsely present / hours without song':>37}")
