@@ -44,7 +44,8 @@ not song structure, so a single call scores like a unit. Measured on synthetic n
 MARS days with real noise were not available (docs/concepts/detector.md).
 
 Cost: the STFT, one log per in-band bin, a small matrix product per window and a 6-column matrix
-product per frame, block by block (`bench/energy_full_day.py`).
+product per frame, block by block. Through `score_day` with its margins (`bench/energy_full_day.py`,
+one hour, one core, load ~5 on 2 cores): 1 267x real time in wall time, 1 667x in CPU time.
 """
 
 
