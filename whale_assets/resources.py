@@ -126,6 +126,16 @@ class ClassifierResource(ConfigurableResource):
             return self.load().name
         return "energy" if self.name == "energy" else precision_label(self.model, self.precision)
 
+    @property
+    def fingerprint_label(self) -> str:
+        """`label`, plus the energy detector's revision: partitions scored by an earlier energy
+        detector recompute, while the stored `model` column keeps the plain name users choose."""
+        if self.name != "energy":
+            return self.label
+        from whale_assets.core.scoring.energy import ENERGY_REVISION
+
+        return f"energy/{ENERGY_REVISION}"
+
 
 class FileStore(ConfigurableResource):
     """Files the tables point at (figures) or runs resume from, under `base_path` (local or fsspec URL)."""

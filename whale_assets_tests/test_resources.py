@@ -69,3 +69,16 @@ def test_a_day_is_read_from_its_parquet_object_in_a_bucket_and_an_unwritten_day_
 def test_nothing_stored_at_all_reads_as_none(tmp_path, storage):
     location = str(tmp_path / ("whale.duckdb" if storage == "local" else "tables"))
     assert StoredTables(storage=storage, location=location).read_day("daily_scores", DAY) is None
+
+
+def test_energy_fingerprints_name_the_detector_revision_while_its_model_column_stays_energy(monkeypatch):
+    from whale_assets.core.scoring import energy
+    from whale_assets.resources import ClassifierResource
+
+    resource = ClassifierResource(name="energy")
+    assert resource.label == "energy"  # what the `model` column of scores and results holds
+    # Partitions of the earlier, tonality-only detector were fingerprinted with "energy": they recompute.
+    assert resource.fingerprint_label != "energy" and energy.ENERGY_REVISION in resource.fingerprint_label
+    monkeypatch.setattr(energy, "ENERGY_REVISION", "next")
+    assert ClassifierResource(name="energy").fingerprint_label == "energy/next"
+    assert ClassifierResource(name="humpback", model="/models/humpback").fingerprint_label == "/models/humpback"

@@ -74,7 +74,7 @@ def classifications(
             context.log.warning(f"run config ignored: {ignored}")
             context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
         return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
-    extra = {"classifier": classifier.label}
+    extra = {"classifier": classifier.fingerprint_label}
     if (reuse := check_reuse(context, fingerprints, config, ["sifted_audio"], extra=extra)).reused:
         return reuse.placeholder  # no model load either
     needs_model = any(window.ok for window in sifted_audio)

@@ -97,7 +97,7 @@ def daily_scores(
     run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
     """
     reject_invalid_run_config(context)
-    sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.label}
+    sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.fingerprint_label}
     if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=sources)).reused:
         yield Output(reuse.placeholder)
         return
@@ -111,7 +111,7 @@ def daily_scores(
     plan = plan_day_chunks(
         audio.n_samples, model.grid, archive.sample_rate, config.chunk_s, margin_windows=neighbourhood_windows(model)
     )
-    store = ScoreCheckpoints(checkpoints, day, classifier.label, plan)
+    store = ScoreCheckpoints(checkpoints, day, classifier.fingerprint_label, plan)
     day_scores = _score_day(context, config, archive, day, model, plan, store, audio.problems)
     start = day_start_utc(day).tz_localize(None)
     table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)

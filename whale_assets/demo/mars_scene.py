@@ -55,12 +55,13 @@ __all__ = [
     "SongSession",
     "load_song_recording",
     "render",
+    "planned_units",
     "render_pieces",
     "song_units",
     "baleen_calls",
 ]
 
-MAX_UNIT_S = 8.0
+MAX_UNIT_S = 10.0  # real units last up to 9.7 s
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,11 @@ def _plan(scene: MarsScene) -> _Plan:
     units.sort(key=lambda u: u.start_s)
     calls = plan_baleen(scene.seed, scene.baleen)
     return _Plan(tuple(units), tuple(u.start_s for u in units), tuple(calls), tuple(c.start_s for c in calls))
+
+
+def planned_units(scene: MarsScene) -> tuple[PlannedUnit, ...]:
+    """Every song unit the scene places, in time order (recipe, level and timing)."""
+    return _plan(scene).units
 
 
 def song_units(scene: MarsScene) -> list[tuple[float, float]]:

@@ -31,10 +31,22 @@ class SongRecording:
     samples: np.ndarray
     sample_rate: int
     units: tuple[tuple[int, int], ...]  # [first, stop) sample of each unit
+    unit_types: tuple[str, ...] = ()  # an analyst's label per unit, when known
+    bouts: tuple[RecordedBout, ...] = ()  # when given, sessions replay these bouts at their recorded offsets
+    bout_gap_s: tuple[float, float] = (5.0, 60.0)  # silence between replayed bouts, drawn uniformly
 
     def unit(self, index: int) -> np.ndarray:
         first, stop = self.units[index]
         return self.samples[first:stop] * signal.windows.tukey(stop - first, min(1.0, 0.1 * self.sample_rate / (stop - first)))
+
+
+@dataclass(frozen=True)
+class RecordedBout:
+    """One recording's units at the offsets where they were sung."""
+
+    name: str
+    span_s: float  # from the recording's start to the end of its last unit
+    units: tuple[tuple[int, float], ...]  # (index into SongRecording.units, offset_s from the bout start)
 
 
 @dataclass(frozen=True)
@@ -155,8 +167,11 @@ def unit_waveform(unit: PlannedUnit, sample_rate: int, recording: SongRecording 
 def plan_session(
     session: SongSession, seed: int | list[int], recording: SongRecording | None, sample_rate: int
 ) -> list[PlannedUnit]:
-    """Units of a session: themes of repeated phrases, gaps, and breaths every ~10 min."""
+    """Units of a session: themes of repeated phrases, gaps, and breaths every ~10 min; or, for a
+    recording with `bouts`, those bouts one after another at their recorded offsets."""
     rng = np.random.default_rng(seed)
+    if recording is not None and recording.bouts:
+        return _plan_recorded_bouts(session, rng, recording, sample_rate)
     themes = []
     for _ in range(int(rng.integers(3, 7))):
         if recording is not None and recording.units:
@@ -195,6 +210,35 @@ def plan_session(
                 t += rng.uniform(30, 90)
                 next_breath = t + rng.uniform(6 * 60, 15 * 60)
         theme += 1
+    return units
+
+
+def _plan_recorded_bouts(
+    session: SongSession, rng: np.random.Generator, recording: SongRecording, sample_rate: int
+) -> list[PlannedUnit]:
+    """Bouts chained from a random one, cycling, each unit at its recorded offset; `bout_gap_s`
+    between bouts (a breath or a change of singer), unit levels +-3 dB around the session's."""
+    fractions: dict[int, float] = {}
+    snr = 10 ** (session.snr_db / 10)
+    units: list[PlannedUnit] = []
+    end = session.start_s + session.duration_s
+    t = session.start_s
+    order = int(rng.integers(len(recording.bouts)))
+    while t < end:
+        bout = recording.bouts[order % len(recording.bouts)]
+        for index, offset_s in bout.units:
+            first, stop = recording.units[index]
+            recipe = UnitRecipe("recorded", (stop - first) / recording.sample_rate, recorded_index=index)
+            start = t + offset_s
+            if start + recipe.duration_s > end:
+                break
+            if index not in fractions:
+                fractions[index] = _in_band_fraction(recipe, recording, sample_rate)
+            power = snr * 10 ** (rng.uniform(-3, 3) / 10)
+            units.append(PlannedUnit(start, recipe.duration_s, recipe, 1.0, power, fractions[index], int(rng.integers(2**31))))
+        t += bout.span_s + rng.uniform(*recording.bout_gap_s)
+        order += 1
+    units.sort(key=lambda u: u.start_s)
     return units
 
 

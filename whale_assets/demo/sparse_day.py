@@ -21,6 +21,7 @@ from whale_assets.demo.mars_scene import (
     Earthquake,
     MarsScene,
     ShipPassage,
+    SongRecording,
     SongSession,
     render,
     song_units,
@@ -63,6 +64,31 @@ class SparseDay:
                 out[a - chunk.read_start : b - chunk.read_start] = self.recorded(hour)[a - first : b - first]
         return out
 
+    def ship_hours(self) -> list[int]:
+        """Hours whose recorded stretch overlaps a ship passage (song there is masked or vetoed)."""
+        return sorted({
+            hour
+            for hour in range(24)
+            for ship in self.scene.ships
+            if ship.closest_s - ship.duration_s / 2 < at(hour, self.recorded_s[1])
+            and at(hour, self.recorded_s[0]) < ship.closest_s + ship.duration_s / 2
+        })
+
+    def song_seconds(self, hour: int, bridge_s: float = 10.0) -> float:
+        """Recorded seconds of `hour` during singing: units joined across gaps shorter than `bridge_s`."""
+        first, stop = at(hour, self.recorded_s[0]), at(hour, self.recorded_s[1])
+        total, run = 0.0, None
+        for a, b in song_units(self.scene):
+            if run is not None and a - run[1] < bridge_s:
+                run[1] = max(run[1], b)
+                continue
+            if run is not None:
+                total += max(0.0, min(run[1], stop) - max(run[0], first))
+            run = [a, b]
+        if run is not None:
+            total += max(0.0, min(run[1], stop) - max(run[0], first))
+        return total
+
     def song_hours(self) -> list[int]:
         """Hours whose recorded stretch holds any song (the ground truth for `hourly_presence`)."""
         return [
@@ -90,11 +116,13 @@ def present_hours(presence) -> list[int]:
 
 
 def busy_day(
-    seed: int, song: tuple[SongSession, ...] = (), recorded_s: tuple[float, float] = RECORDED_S, sample_rate: int = 16_000
+    seed: int, song: tuple[SongSession, ...] = (), recorded_s: tuple[float, float] = RECORDED_S, sample_rate: int = 16_000,
+    song_recording: SongRecording | None = None,
 ) -> SparseDay:
     """A day of everything that is not humpback song, drawn from `seed`, each event in a recorded
     stretch: six ship passages (15-30 dB, 15-60 min), one 90-minute ship, four blue and four fin
-    whale bouts (an hour each, 12-18 dB in their bands) and three earthquakes (20-30 dB)."""
+    whale bouts (an hour each, 12-18 dB in their bands) and three earthquakes (20-30 dB). `song` is
+    voiced by `song_recording` (e.g. real units, `demo.real_song`) when given, else synthetic."""
     rng = np.random.default_rng([seed, 9])
     hours = rng.permutation(24)
     middle = float(np.mean(recorded_s))
@@ -110,5 +138,8 @@ def busy_day(
     quakes = tuple(
         Earthquake(at(int(h), recorded_s[0] + rng.uniform(20, 150)), float(rng.uniform(20, 30))) for h in rng.permutation(24)[:3]
     )
-    scene = MarsScene(DAY_S, seed=seed, ships=(*ships, long_ship), baleen=baleen, earthquakes=quakes, song=song, sample_rate=sample_rate)
+    scene = MarsScene(
+        DAY_S, seed=seed, ships=(*ships, long_ship), baleen=baleen, earthquakes=quakes, song=song,
+        song_recording=song_recording, sample_rate=sample_rate,
+    )  # fmt: skip
     return SparseDay(scene, recorded_s)

@@ -246,3 +246,37 @@ def test_running_floor_is_the_low_order_statistic_of_each_centred_neighbourhood(
     assert np.all(floor[-15:] == np.sort(level[-31:])[3])
     # Where the input starts does not matter once a window's neighbourhood is inside it.
     np.testing.assert_array_equal(running_floor_db(level[100:], 31, 10.0)[15:], floor[115:])
+
+
+def test_broadband_noisy_units_like_gurgles_score_high_though_not_tonal() -> None:
+    # Real song is full of units that are bursts of band-limited noise (gurgles, grunts, groans):
+    # no tonal peak to whiten, but their level comes and goes within a window.
+    rng = np.random.default_rng(16)
+    noise = render(_scene(300, 16))
+    bursts = np.zeros(noise.size)
+    sos = signal.butter(4, (150.0, 900.0), "bandpass", fs=RATE, output="sos")
+    for first_s in np.arange(100.0, 200.0, 2.5):  # one-second bursts, 1.5 s apart
+        first = round(first_s * RATE)
+        bursts[first : first + RATE] = signal.sosfilt(sos, rng.standard_normal(RATE)) * np.hanning(RATE)
+    noise_band = signal.sosfilt(sos, noise - noise.mean())
+    voiced = bursts != 0
+    bursts *= np.sqrt(10 ** (6.0 / 10) * np.mean(noise_band[voiced] ** 2) / np.mean(bursts[voiced] ** 2))
+    classifier = EnergyClassifier()
+
+    features = classifier.window_features((noise + bursts).astype(np.float32))
+    scores, start, end = _scores_and_times((noise + bursts).astype(np.float32))
+
+    inside = (start >= 100.0) & (end <= 200.0)
+    assert np.median(features.tonality_db[inside]) < classifier.midpoint_db  # tonality alone would miss them
+    assert np.median(scores[inside]) > 0.9
+    assert np.max(scores[(end < 95.0) | (start > 205.0)]) < 0.1
+
+
+def test_stationary_noise_has_the_same_low_modulation_whatever_its_level_or_colour() -> None:
+    classifier = EnergyClassifier()
+    white = np.random.default_rng(17).standard_normal(RATE * 120).astype(np.float32) * 1e-4
+    red = coloured_noise(RATE * 120, 8e-5, seed=18)
+    levels = [classifier.window_features(x).modulation_db for x in (white, 100 * white, red)]
+    for modulation in levels:
+        assert np.max(modulation) < classifier.modulation_midpoint_db - 0.3
+    assert np.median(levels[0]) == pytest.approx(np.median(levels[1]), abs=1e-3)
