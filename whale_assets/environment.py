@@ -15,6 +15,7 @@ class ReadWhen(Enum):
     CLIENT = "when an S3 or HTTP client is made"
     SENSOR = "by the daily sensor, on each tick"
     DEPLOY_INIT = "by `whale-assets deploy-init` only"
+    WORLD = "by the offline world's real-song units (tests and benchmarks)"
 
 
 @dataclass(frozen=True)
@@ -120,4 +121,11 @@ ENVIRONMENT_VARIABLES: tuple[EnvironmentVariable, ...] = (
         "WHALE_DEPLOY_PODS", "1", "Run pods or tasks working at once (sets every pool's limit).", ReadWhen.DEPLOY_INIT
     ),
     EnvironmentVariable("WHALE_POOL_LIMITS", None, "`POOL=N,...`: per-pool overrides.", ReadWhen.DEPLOY_INIT),
+    EnvironmentVariable(
+        "WHALE_REAL_SONG_UNITS",
+        "../shared/data/mbari-song-units",
+        "The folder of real MBARI song units that tests and benchmarks place into the MARS-like world; absent: "
+        "those tests skip, saying why.",
+        ReadWhen.WORLD,
+    ),
 )
