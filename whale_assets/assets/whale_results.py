@@ -17,7 +17,7 @@ from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
-from whale_assets.core.reports.spectrogram import window_spectrogram
+from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
 from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
@@ -41,7 +41,7 @@ class ResultsConfig(ReusableConfig):
     ASSET = "whale_results"
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
-    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
     images: bool = Field(True, description="Write a spectrogram PNG per encounter")
 
     @field_validator("median_filter_windows")
@@ -185,10 +185,12 @@ def _render_figures(
     by_id = results.set_index("encounter_id")
     paths: dict[str, str] = {}
     for window in raw:
-        audio = raw.load(window.window_id)
-        if audio is None or audio.size == 0:
+        n_samples = window.array.shape[0] if window.array is not None else 0
+        if n_samples == 0:
             continue
-        spectrogram = window_spectrogram(audio, int(window.sample_rate), window.start_utc)
+        # Read in pieces: a 6-hour window is 1.3 GB of samples, its figure 800 columns.
+        read = partial(raw.read_range, window.window_id)
+        spectrogram = streamed_spectrogram(read, n_samples, int(window.sample_rate), window.start_utc)
         track = scored.load(window.window_id)
         for encounter_id in window.encounter_ids:
             row = by_id.loc[str(encounter_id)]

@@ -99,6 +99,44 @@ def read_remote_npy(path: UPath, chunk_bytes: int = READ_CHUNK_BYTES) -> np.ndar
     return array.T if fortran_order else array
 
 
+def read_npy_range(path: UPath, start: int, stop: int) -> np.ndarray:
+    """Elements [start, stop) of a 1-D `.npy` file, read by offset: no mapping of the rest.
+
+    A memory map would keep every page it touched resident until unmapped, so reading a long
+    window piece by piece through one map ends up holding the whole window after all.
+    """
+    fs, key = (None, path.path) if is_local(path) else (path.fs, path.path)
+    probe = _read_bytes(fs, key, 0, HEADER_PROBE_BYTES)
+    header_end = _npy_header_end(probe, str(path))
+    if header_end > len(probe):
+        probe = _read_bytes(fs, key, 0, header_end)
+    stream = io.BytesIO(probe[:header_end])
+    major, _ = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream, max_header_size=header_end + 1)
+    if dtype.hasobject or len(shape) != 1:
+        raise ValueError(f"{path} is not a 1-D array of plain values (shape {shape}, dtype {dtype})")
+    start, stop = max(0, start), min(int(shape[0]), stop)
+    if stop <= start:
+        return np.empty(0, dtype)
+    begin = header_end + start * dtype.itemsize
+    if fs is None:
+        values = np.fromfile(key, dtype=dtype, count=stop - start, offset=begin)
+    else:
+        values = np.frombuffer(_read_bytes(fs, key, begin, begin + (stop - start) * dtype.itemsize), dtype).copy()
+    if values.size != stop - start:
+        raise ValueError(f"{path} is truncated: its header promises {shape[0]} values")
+    return values
+
+
+def _read_bytes(fs, key: str, start: int, stop: int) -> bytes:
+    if fs is not None:
+        return fs.cat_file(key, start=start, end=stop)
+    with open(key, "rb") as file:
+        file.seek(start)
+        return file.read(stop - start)
+
+
 def _npy_header_end(probe: bytes, name: str) -> int:
     if probe[:6] != b"\x93NUMPY" or len(probe) < 10:
         raise ValueError(f"{name} is not an .npy file")

@@ -26,7 +26,7 @@ from whale_assets.core.windows import (
     window_record,
 )
 from whale_assets.storage.files import is_local, path_under, replace_bytes
-from whale_assets.storage.npy_files import StreamedArray, read_remote_npy, write_npy
+from whale_assets.storage.npy_files import StreamedArray, read_npy_range, read_remote_npy, write_npy
 from whale_assets.storage.partition_files import (
     ORPHAN_AGE_S,
     partition_lock,
@@ -96,6 +96,11 @@ class StoredWindows:
         if is_local(path):
             return np.load(path.path, mmap_mode="r", allow_pickle=False)
         return read_remote_npy(path)
+
+    def read_range(self, window_id: str, start: int, stop: int) -> np.ndarray | None:
+        """Elements [start, stop) of the window's 1-D array, read by offset (a piece of a long window)."""
+        stored = self.record(window_id).array
+        return None if stored is None else read_npy_range(self.directory / stored.file, start, stop)
 
     def missing_files(self) -> list[str]:
         """The array files the index names that the store lacks (one directory listing)."""
