@@ -50,9 +50,32 @@ def s3fs_options(timeouts: NetworkTimeouts, retries: Mapping[str, Any] | None = 
 
 
 def bounded_s3fs(fs):
-    """`fs` (an S3FileSystem) with s3fs's own retry loop off: botocore's bounded retries suffice."""
+    """`fs` (an S3FileSystem) with s3fs's own retry loop off (botocore's bounded retries suffice)
+    and its errors naming the bucket and key they came from."""
     fs.retries = 1  # s3fs's loop count: 1 = a single try of botocore's (already retried) call
+    if not getattr(fs, "_names_objects", False):
+        fs._call_s3 = _naming_the_object(fs._call_s3)
+        fs._names_objects = True
     return fs
+
+
+def _naming_the_object(call_s3):
+    """Wrap s3fs's one request method: an error gains `s3_location` and says it (s3fs's
+    "Access Denied" alone leaves a 403 from the results bucket looking like anyone's)."""
+
+    async def call(method, *args, **kwargs):
+        try:
+            return await call_s3(method, *args, **kwargs)
+        except Exception as error:
+            bucket, key = kwargs.get("Bucket"), kwargs.get("Key") or kwargs.get("Prefix") or ""
+            if bucket and not hasattr(error, "s3_location"):
+                location = f"s3://{bucket}/{key}"
+                error.s3_location = location
+                if len(error.args) == 1 and isinstance(error.args[0], str) and location not in error.args[0]:
+                    error.args = (f"{error.args[0]} ({method} {location})",)
+            raise
+
+    return call
 
 
 def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str):
