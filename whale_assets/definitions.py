@@ -73,12 +73,12 @@ def storage_resources(settings: Settings) -> dict[str, object]:
             base_path=root, fingerprint_root=root, shared_local_storage=settings.shared_local_storage
         ),
         "table_io_manager": tables,
-        "images": FileStore(base_path=f"{root}/images"),
-        "checkpoints": FileStore(base_path=f"{root}/checkpoints"),
+        "images": FileStore(base_path=f"{root}/images", data_root=root),
+        "checkpoints": FileStore(base_path=f"{root}/checkpoints", data_root=root),
         # Deliverables: Raven selection tables per day, playable clips per encounter.
-        "raven": FileStore(base_path=f"{root}/raven"),
-        "clips": FileStore(base_path=f"{root}/clips"),
-        "reports": FileStore(base_path=f"{root}/reports"),
+        "raven": FileStore(base_path=f"{root}/raven", data_root=root),
+        "clips": FileStore(base_path=f"{root}/clips", data_root=root),
+        "reports": FileStore(base_path=f"{root}/reports", data_root=root),
         "fingerprints": FingerprintStore(root=root),
         # The same tables read back outside the IO manager (classifications' daily_scores source).
         "stored_tables": stored_tables,

@@ -69,6 +69,7 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
         return super().__call__(function)
 
 
+STORAGE_WHAT_TO_DO = "check the data directory (WHALE_DATA_DIR) or bucket (WHALE_S3_BUCKET); not retried"
 S3_WHAT_TO_DO = (
     "check that this bucket exists and that the run's AWS credentials (role, AWS_PROFILE) may use it; not retried"
 )

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO, failures_classified
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
@@ -57,6 +57,7 @@ class ResultsConfig(ReusableConfig):
     group_name="whale_pipeline",
     pool=DUCKDB_WRITERS,
 )
+@failures_classified(STORAGE_WHAT_TO_DO)  # e.g. a figure path a symlink leads out: named, not a bare traceback
 def whale_results(
     context: AssetExecutionContext,
     config: ResultsConfig,

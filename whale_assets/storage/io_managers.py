@@ -28,6 +28,7 @@ from upath import UPath
 
 from whale_assets.core.windows import WindowStatus
 from whale_assets.sources.errors import is_duckdb_lock, is_transient
+from whale_assets.storage.files import confined
 from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
@@ -64,7 +65,7 @@ class WindowArrayIOManager(UPathIOManager):
     extension = ""
 
     def dump_to_path(self, context: OutputContext, obj: WindowArrays, path: UPath) -> None:
-        stored = write_partition(path, obj)
+        stored = write_partition(confined(path, self._base_path), obj)  # a symlinked day folder is refused
         counts = status_counts(stored)
         context.add_output_metadata(
             {
