@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import struct
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from upath import UPath
 
+from whale_assets.sources.errors import is_short_write
 from whale_assets.storage.files import is_local, streamed_object
 
 READ_CHUNK_BYTES = 16 * 2**20  # ranged reads of remote arrays: one chunk in flight besides the array
@@ -40,8 +42,14 @@ class StreamedArray:
 def write_npy(path: UPath, array: np.ndarray | StreamedArray) -> None:
     """Local: a plain file. Remote: streamed as a multipart upload, a part at a time."""
     if is_local(path):
-        with path.open("wb") as stream:
-            _save(stream, array)
+        try:
+            with path.open("wb") as stream:
+                _save(stream, array)
+        except OSError as error:
+            if not is_short_write(error):
+                raise
+            # Said as what it is (numpy's message has no errno and no word of space), and permanent.
+            raise OSError(errno.ENOSPC, f"no space left on the device writing {path.path} (numpy: {error})") from error
         return
     with streamed_object(path) as stream:
         _save(stream, array)
