@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CONNECT_ENV, READ_ENV, ATTEMPTS_ENV = "WHALE_CONNECT_TIMEOUT_S", "WHALE_READ_TIMEOUT_S", "WHALE_NETWORK_ATTEMPTS"
+MAX_CONNECT_S, MAX_READ_S, MAX_ATTEMPTS = 300.0, 3600.0, 10
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ def network_timeouts_from_env(env: Mapping[str, str] | None = None) -> NetworkTi
     env = os.environ if env is None else env
     defaults = NetworkTimeouts()
     return NetworkTimeouts(
-        connect_s=_positive(env, CONNECT_ENV, defaults.connect_s, float, "a positive number of seconds"),
-        read_s=_positive(env, READ_ENV, defaults.read_s, float, "a positive number of seconds"),
-        attempts=_positive(env, ATTEMPTS_ENV, defaults.attempts, int, "a positive whole number"),
+        connect_s=_positive(env, CONNECT_ENV, defaults.connect_s, float, "seconds", MAX_CONNECT_S),
+        read_s=_positive(env, READ_ENV, defaults.read_s, float, "seconds", MAX_READ_S),
+        attempts=_positive(env, ATTEMPTS_ENV, defaults.attempts, int, "a whole number", MAX_ATTEMPTS),
     )
 
 
@@ -78,7 +79,7 @@ def _naming_the_object(call_s3):
     return call
 
 
-def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str):
+def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str, maximum):
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -86,6 +87,6 @@ def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str)
         value = kind(raw)
     except ValueError:
         value = 0
-    if not value > 0:
-        raise ValueError(f"{name}={raw!r} is not valid; use {what} (default {default})")
+    if not 0 < value <= maximum:  # NaN fails too; a huge value would turn a hung endpoint into a hung run
+        raise ValueError(f"{name}={raw!r} is not valid; use {what} above 0 and at most {maximum} (default {default})")
     return value
