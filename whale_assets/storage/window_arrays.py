@@ -13,6 +13,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,20 +94,38 @@ class StoredWindows:
         if stored is None:
             return None
         path = self.directory / stored.file
-        if is_local(path):
-            return np.load(path.path, mmap_mode="r", allow_pickle=False)
-        return read_remote_npy(path)
+        with _named_if_unreadable(path):
+            if is_local(path):
+                return np.load(path.path, mmap_mode="r", allow_pickle=False)
+            return read_remote_npy(path)
 
     def read_range(self, window_id: str, start: int, stop: int) -> np.ndarray | None:
         """Elements [start, stop) of the window's 1-D array, read by offset (a piece of a long window)."""
         stored = self.record(window_id).array
-        return None if stored is None else read_npy_range(self.directory / stored.file, start, stop)
+        if stored is None:
+            return None
+        with _named_if_unreadable(path := self.directory / stored.file):
+            return read_npy_range(path, start, stop)
 
     def missing_files(self) -> list[str]:
         """The array files the index names that the store lacks (one directory listing)."""
         named = [record.array.file for record in self.records if record.array is not None]
         present = present_files(self.directory) if named else set()
         return [name for name in named if name not in present]
+
+
+@contextmanager
+def _named_if_unreadable(path: UPath) -> Iterator[None]:
+    """numpy's messages for a garbage `.npy` ("EOF: reading array header") name no file: add it."""
+    try:
+        yield
+    except (ValueError, EOFError) as garbage:
+        if str(path) in str(garbage):
+            raise
+        raise ValueError(
+            f"{path} is not a readable .npy array ({garbage}); re-materialize the asset for this day with "
+            "force: true (run config)"
+        ) from garbage
 
 
 def write_partition(directory: UPath, arrays: WindowArrays, orphan_age_s: float = ORPHAN_AGE_S) -> StoredWindows:
