@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -36,11 +37,16 @@ def replace_file(fs: AbstractFileSystem, path: str, data: bytes) -> None:
     """`replace_bytes` for a path inside an fsspec filesystem (such as one built from S3 settings)."""
     if is_local_fs(fs):
         temporary = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:  # a full disk, an interrupt: the write that made the temporary removes it
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+            raise
     else:
         # A single object PUT is atomic on S3-compatible stores.
         fs.pipe_file(path, data)
