@@ -6,6 +6,7 @@ import errno
 import os
 
 import pytest
+
 from whale_assets.resources import FileStore
 
 pytestmark = pytest.mark.faults
