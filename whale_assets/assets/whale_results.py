@@ -2,13 +2,14 @@
 
 import base64
 import uuid
+from collections.abc import Iterator
 from functools import partial
 from pathlib import PurePosixPath
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from pydantic import Field, field_validator
 from upath import UPath
 
@@ -68,15 +69,20 @@ def whale_results(
     images: FileStore,
     fingerprints: FingerprintStore,
     stored_tables: StoredTables,
-) -> pd.DataFrame:
-    """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+) -> Iterator[Output[pd.DataFrame]]:
+    """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`.
+
+    A generator so that the figures the new rows replace are removed right after the table is
+    committed (Dagster stores a yielded Output before the body resumes), by the run that replaced them.
+    """
     reject_invalid_run_config(context)
     stored = _stored_results(context, stored_tables)
     _remove_orphan_figures(context, images, stored)
     upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
     rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
     if (reuse := check_reuse(context, fingerprints, config, upstream, missing_files=rows_files_missing)).reused:
-        return reuse.placeholder
+        yield Output(reuse.placeholder)
+        return
     day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
@@ -101,7 +107,10 @@ def whale_results(
             **table_metadata("whale_results", results),
         }
     )
-    return results
+    yield Output(results)
+    # Stored: the previous rows' figures are named by nothing now (safe: whale_results runs of one
+    # day never overlap, the duckdb_writers pool).
+    _remove_orphan_figures(context, images, results)
 
 
 def _figure_metadata(results: pd.DataFrame, images: FileStore, day: str) -> dict[str, MetadataValue]:
