@@ -74,14 +74,17 @@ def storage_resources(settings: Settings) -> dict[str, object]:
             base_path=root, fingerprint_root=root, shared_local_storage=settings.shared_local_storage
         ),
         "table_io_manager": tables,
-        "images": FileStore(base_path=f"{root}/images"),
-        "checkpoints": FileStore(base_path=f"{root}/checkpoints"),
+        "images": FileStore(base_path=f"{root}/images", data_root=root),
+        "checkpoints": FileStore(base_path=f"{root}/checkpoints", data_root=root),
         # Deliverables: Raven selection tables per day, playable clips per encounter.
-        "raven": FileStore(base_path=f"{root}/raven"),
-        "clips": FileStore(base_path=f"{root}/clips"),
-        "reports": FileStore(base_path=f"{root}/reports"),
-        # Analysts' reviewed selection tables, one folder per UTC day (WHALE_REVIEWS_DIR to put them elsewhere).
-        "reviews": FileStore(base_path=settings.reviews_dir or f"{root}/reviews"),
+        "raven": FileStore(base_path=f"{root}/raven", data_root=root),
+        "clips": FileStore(base_path=f"{root}/clips", data_root=root),
+        "reports": FileStore(base_path=f"{root}/reports", data_root=root),
+        # Analysts' reviewed selection tables, one folder per UTC day (WHALE_REVIEWS_DIR to put them
+        # elsewhere: then that folder is the root its reads are confined to).
+        "reviews": FileStore(
+            base_path=settings.reviews_dir or f"{root}/reviews", data_root=settings.reviews_dir or root
+        ),
         "fingerprints": FingerprintStore(root=root),
         # The same tables read back outside the IO manager (classifications' daily_scores source).
         "stored_tables": stored_tables,

@@ -56,9 +56,19 @@ def pool_limits(pools: Iterable[str], pods: int = 1, overrides: Mapping[str, int
     unknown = sorted(set(overrides) - pools)
     if unknown:
         raise DeployInitError(f"unknown pool(s) {', '.join(unknown)}; the definitions declare: {', '.join(sorted(pools))}")
-    if any(limit < 0 for limit in overrides.values()):
-        raise DeployInitError(f"a pool limit cannot be negative: {overrides}")
+    _refuse_below_one(overrides)
     return {pool: overrides.get(pool, pods) for pool in sorted(pools)}
+
+
+def _refuse_below_one(limits: Mapping[str, int]) -> None:
+    # A limit of 0 is legal to Dagster but blocks every step of the pool for ever ("Step blocked by
+    # limit"), with no error: no deployment wants that.
+    below_one = {pool: limit for pool, limit in limits.items() if limit < 1}
+    if below_one:
+        listed = ", ".join(f"{pool}={limit}" for pool, limit in sorted(below_one.items()))
+        raise DeployInitError(
+            f"pool limit {listed} must be at least 1: a pool with no slot blocks every run's steps for ever"
+        )
 
 
 def parse_limits(items: Sequence[str]) -> dict[str, int]:
@@ -68,9 +78,10 @@ def parse_limits(items: Sequence[str]) -> dict[str, int]:
         if not item:
             continue
         pool, sep, value = item.partition("=")
-        if not sep or not value.strip().isdigit():
+        value = value.strip()
+        if not sep or not value.lstrip("-").isdigit():
             raise DeployInitError(f"pool limit {item!r} is not POOL=N (e.g. model_scoring=4)")
-        limits[pool.strip()] = int(value)
+        limits[pool.strip()] = int(value)  # a negative N is parsed so that the refusal names the rule
     return limits
 
 
@@ -83,6 +94,7 @@ def limits_from(pods: int | None, limits: Sequence[str], env: Mapping[str, str] 
             raise DeployInitError(f"{PODS_ENV}={raw!r} is not a positive integer")
         pods = int(raw)
     overrides = {**parse_limits([env.get(LIMITS_ENV, "")]), **parse_limits(limits)}
+    _refuse_below_one(overrides)  # before loading the definitions, which takes seconds
     return pool_limits(project_pools(), pods, overrides)
 
 

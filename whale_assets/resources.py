@@ -141,13 +141,14 @@ class FileStore(ConfigurableResource):
     """Files the tables point at (figures) or runs resume from, under `base_path` (local or fsspec URL)."""
 
     base_path: str
+    data_root: str = ""  # the data directory every path must stay in, symlinks followed ("": base_path)
 
     def path(self, relative_path: str):
-        """The full path; a relative path that would land outside `base_path` raises UnsafePathError."""
+        """The full path; a path that would land outside `base_path` or the data root raises UnsafePathError."""
         from whale_assets.storage.files import path_under
         from whale_assets.storage.s3 import storage_path
 
-        return path_under(storage_path(self.base_path), relative_path)
+        return path_under(storage_path(self.base_path), relative_path, storage_path(self.data_root or self.base_path))
 
     def write(self, relative_path: str, data: bytes) -> str:
         """Write atomically (readers see the old file or the new one) and return the full path."""

@@ -39,6 +39,8 @@ def export_table(
         raise ResultsUnavailable(f"{table!r} is not a table name (lower-case letters, digits and _)")
     if last_day < first_day:
         raise ResultsUnavailable(f"--to {last_day} is before --from {first_day}")
+    if Path(out).is_dir():
+        raise ResultsUnavailable(f"{out} is a directory: give a file to write, e.g. {Path(out) / table}.{output_format}")
     # Both values are checked above (a table name, two dates): nothing outside can reach the SQL.
     query = (
         f'select * from {table} where "{PARTITION_COLUMN}" >= date \'{first_day}\' '
@@ -50,6 +52,13 @@ def export_table(
 
 
 def _write_atomically(out: Path, frame: pd.DataFrame, output_format: ExportFormat) -> None:
+    try:
+        _replace(out, frame, output_format)
+    except OSError as error:  # a folder that is a file, no permission, a full disk: named, no traceback
+        raise ResultsUnavailable(f"cannot write {out}: {error.strerror or error}") from error
+
+
+def _replace(out: Path, frame: pd.DataFrame, output_format: ExportFormat) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:

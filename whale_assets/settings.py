@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
 from whale_assets.sources.humpback_model import DEFAULT_HANDLE, MODEL_ENV_VAR
@@ -98,11 +99,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        _check_network_limits(env)
         return cls(
             data_dir=data_dir_from_env(env),
             encounters=_encounter_source(env.get("WHALE_ENCOUNTERS", HAPPYWHALE)),
             audio_source=_audio_source(env.get("WHALE_AUDIO_SOURCE", PUBLIC_ARCHIVE)),
-            audio_endpoint_url=env.get("WHALE_AUDIO_ENDPOINT_URL") or None,
+            audio_endpoint_url=_endpoint_url("WHALE_AUDIO_ENDPOINT_URL", env.get("WHALE_AUDIO_ENDPOINT_URL") or None),
             classifier=_one_of("WHALE_CLASSIFIER", env.get("WHALE_CLASSIFIER", "humpback"), CLASSIFIERS),
             model=env.get(MODEL_ENV_VAR, DEFAULT_HANDLE),
             model_precision=_one_of(
@@ -202,6 +204,36 @@ def _encounter_source(value: str) -> str:
     if "://" in value:
         raise SettingsError(f"WHALE_ENCOUNTERS={value!r} is not valid; use one of: {valid}")
     return _local_directory("WHALE_ENCOUNTERS", value, valid)
+
+
+def _check_network_limits(env: Mapping[str, str]) -> None:
+    """The WHALE_*_TIMEOUT_S / WHALE_NETWORK_ATTEMPTS bounds, checked when the code location loads
+    (each client reads them again when it is made)."""
+    from whale_assets.sources.network import network_timeouts_from_env
+
+    try:
+        network_timeouts_from_env(env)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _endpoint_url(name: str, value: str | None) -> str | None:
+    """An endpoint URL without credentials: a password there would be retried, logged and shown."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        has_credentials = parts.username is not None or parts.password is not None
+    except ValueError:
+        raise SettingsError(f"{name} is not a URL (e.g. https://s3.example.org:9000)") from None
+    if has_credentials:
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        shown = parts._replace(netloc=host).geturl()
+        raise SettingsError(
+            f"{name} holds a user name or password ({shown} without them); remove them from the URL and give "
+            "credentials the standard way (AWS_PROFILE, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a role)"
+        )
+    return value
 
 
 def _audio_source(value: str) -> str:

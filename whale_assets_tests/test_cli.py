@@ -81,3 +81,22 @@ def test_export_refuses_what_is_not_a_stored_table(world, instance, tmp_path, ta
     argv = ["export", str(tmp_path / "x.csv"), "--table", table, "--from", "2023-09-14", "--to", "2023-09-14"]
     assert main([*argv, "--database", str(settings.database)]) == 2
     assert "whale-assets export" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("target", ["an existing directory", "a path under a file"])
+def test_export_to_a_path_it_cannot_write_fails_naming_it_without_a_traceback(world, instance, tmp_path, target, capsys):
+    world.encounters(export_row("lonely", "2023-09-14 10:00:00"))
+    settings = world.settings()
+    run_day(settings, instance)
+    (tmp_path / "a_file").write_text("not a folder")
+    out = tmp_path / "exports" if target == "an existing directory" else tmp_path / "a_file" / "x.csv"
+    (tmp_path / "exports").mkdir()
+    capsys.readouterr()
+
+    argv = ["export", str(out), "--table", "whale_results", "--from", "2023-09-14", "--to", "2023-09-14"]
+    assert main([*argv, "--format", "csv", "--database", str(settings.database)]) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("whale-assets export: ") and str(out) in err and "Traceback" not in err
+    assert list((tmp_path / "exports").iterdir()) == []

@@ -36,7 +36,7 @@ def test_one_node_gets_one_slot_per_pool_and_n_pods_one_slot_per_pod():
 
 @pytest.mark.parametrize(
     "pods, overrides, message",
-    [(0, {}, "positive"), (1, {"model_scorin": 2}, "unknown pool(s) model_scorin"), (1, {"model_scoring": -1}, "negative")],
+    [(0, {}, "positive"), (1, {"model_scorin": 2}, "unknown pool(s) model_scorin"), (1, {"model_scoring": -1}, "model_scoring=-1 must be at least 1")],
 )
 def test_bad_pods_or_limits_are_refused_naming_the_problem(pods, overrides, message):
     with pytest.raises(DeployInitError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -80,3 +80,17 @@ def test_the_command_without_dagster_home_says_what_to_do(monkeypatch, capsys):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     assert main(["deploy-init"]) == 2
     assert "DAGSTER_HOME is not set" in capsys.readouterr().err
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("limit", ["duckdb_writers=0", "duckdb_writers=-1", "model_scoring=0"])
+def test_a_pool_limit_below_one_is_refused_before_the_instance_is_touched(tmp_path, monkeypatch, capsys, limit):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with instance_for_test(temp_dir=str(tmp_path)) as instance:
+        assert main(["deploy-init", "--limit", limit]) == 2
+        stored = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits() if not p.from_default}
+
+    err = capsys.readouterr().err
+    assert f"{limit} must be at least 1" in err and "blocks every run" in err
+    assert "Traceback" not in err
+    assert stored == {}

@@ -13,7 +13,7 @@ from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, model_load_failure
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, reject_invalid_run_config
-from whale_assets.core.scoring.classifier import Classifier, WindowGrid
+from whale_assets.core.scoring.classifier import MAX_STEP_SAMPLES, Classifier, WindowGrid
 from whale_assets.core.scoring.track import score_segments
 from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
@@ -27,6 +27,7 @@ class ClassifyConfig(ReusableConfig):
     context_step_samples: int = Field(
         10_000,
         ge=WindowGrid.hop_samples,
+        le=MAX_STEP_SAMPLES,
         description="Requested step between model windows at 10 kHz; the model rounds it down to whole 300-sample hops",
     )
     score_source: Literal["model", "daily_scores"] = Field(

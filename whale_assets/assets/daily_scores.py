@@ -22,7 +22,7 @@ from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, r
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.hydrophone import DAY_SECONDS
-from whale_assets.core.scoring.classifier import Classifier, WindowGrid
+from whale_assets.core.scoring.classifier import MAX_STEP_SAMPLES, Classifier, WindowGrid
 from whale_assets.core.scoring.day_chunks import (
     DEFAULT_CHUNK_S,
     DayChunkPlan,
@@ -50,7 +50,7 @@ from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 class DailyScoresConfig(ReusableConfig):
     ASSET = "daily_scores"
     context_step_samples: int = Field(
-        10_000, ge=WindowGrid.hop_samples, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
+        10_000, ge=WindowGrid.hop_samples, le=MAX_STEP_SAMPLES, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
     )
     chunk_s: float = Field(
         DEFAULT_CHUNK_S, ge=60, le=86_400, description="Seconds of the day read, scored and checkpointed at a time"

@@ -42,7 +42,7 @@ class ClipConfig(ReusableConfig):
     ASSET = "encounter_clips"
     clip_s: float = Field(30.0, gt=0, le=3600, description="Clip length in seconds (cut to the window's audio)")
     threshold: float = Field(0.5, ge=0, le=1, description="As whale_results: median-filtered detection threshold")
-    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
 
     @field_validator("median_filter_windows")
     @classmethod

@@ -18,8 +18,8 @@ from whale_assets.resources import FingerprintStore
 class HourlyPresenceConfig(ReusableConfig):
     ASSET = "hourly_presence"
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this counts as song")
-    min_seconds: float = Field(10.0, ge=0, description="An hour is present with at least this many seconds of song")
-    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    min_seconds: float = Field(10.0, ge=0, le=3600, description="An hour is present with at least this many seconds of song")
+    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
 
     @field_validator("median_filter_windows")
     @classmethod

@@ -52,6 +52,9 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
         if getattr(error, "what_to_do", None):  # e.g. a model server error: its message already says what to do
             raise Failure(description=str(error), allow_retries=False) from error
         described = error if str(error) else RuntimeError(type(error).__name__)  # MemoryError() says nothing
+        if location := _s3_location(error):  # the storage refused, not the step's own source
+            where = "" if location in str(described) else f"S3 refused {location}: "
+            raise permanent_failure(described, f"{where}{S3_WHAT_TO_DO}") from error
         raise permanent_failure(described, self.what_to_do) from error
 
     def __call__(self, function):
@@ -64,6 +67,21 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
 
             return generator
         return super().__call__(function)
+
+
+STORAGE_WHAT_TO_DO = "check the data directory (WHALE_DATA_DIR) or bucket (WHALE_S3_BUCKET); not retried"
+S3_WHAT_TO_DO = (
+    "check that this bucket exists and that the run's AWS credentials (role, AWS_PROFILE) may use it; not retried"
+)
+
+
+def _s3_location(error: BaseException) -> str | None:
+    """The `s3://bucket/key` an S3 request error came from (`sources.network.bounded_s3fs`), if any."""
+    while error is not None:
+        if location := getattr(error, "s3_location", None):
+            return location
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def model_load_failure(error: Exception) -> Failure:

@@ -13,6 +13,7 @@ from whale_assets.assets.provenance import partition_provenance, settings_metada
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
+from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.reports.raven import (
     HIGH_FREQ_HZ,
     LOW_FREQ_HZ,
@@ -40,15 +41,15 @@ TABLE_LAYOUT = 2
 class RavenConfig(ReusableConfig):
     ASSET = "raven_selections"
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this is a selection")
-    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
 
     @field_validator("median_filter_windows")
     @classmethod
     def _odd(cls, windows: int) -> int:
         check_kernel(windows)
         return windows
-    low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, description="Selection box bottom (default: the sift band)")
-    high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, description="Selection box top (default: the sift band)")
+    low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box bottom (default: the sift band)")
+    high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box top (default: the sift band)")
     include_daily_scores: bool = Field(
         True, description="Add the runs of the day's stored daily_scores (if materialized); Source names where a row was found"
     )

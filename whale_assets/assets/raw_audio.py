@@ -14,7 +14,7 @@ from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.core.audio.coverage import SilenceTally, audio_coverage, silent_samples
 from whale_assets.core.audio.wav_header import CorruptWavHeader
-from whale_assets.core.encounters.windows import EncounterWindow, group_encounters
+from whale_assets.core.encounters.windows import MAX_MARGIN_S, EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import AudioArchiveResource, FingerprintStore
@@ -27,7 +27,7 @@ NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will
 
 class RawAudioConfig(ReusableConfig):
     ASSET = "raw_audio"
-    margin_s: float = Field(1800.0, ge=0, description="Seconds of audio kept before and after each encounter")
+    margin_s: float = Field(1800.0, ge=0, le=MAX_MARGIN_S, description="Seconds of audio kept before and after each encounter")
 
 
 @asset(

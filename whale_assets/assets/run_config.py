@@ -12,14 +12,19 @@ times over ~4 minutes. Hence:
   never retried and names the asset, the key and the rule;
 - `reject_invalid_run_config(context)`, the first thing every asset does, checks the config of
   every asset of the run, so its first step fails before anything is fetched, read or stored.
+- a step whose own config is bad fails while Dagster builds that config, before its body runs:
+  the failure then lists the other assets' problems too, so every bad value is named at once
+  (pydantic checks cross-field rules only when every field is valid: they are run again
+  without the bad fields).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
-from dagster import AssetExecutionContext, Config, Failure
+from dagster import AssetExecutionContext, Config, Failure, OpExecutionContext
 from pydantic import ConfigDict, ValidationError
 
 from whale_assets.core.scoring.classifier import Classifier, WindowGrid
@@ -58,7 +63,57 @@ class CheckedConfig(Config):
         try:
             super().__init__(**values)
         except ValidationError as error:
-            raise InvalidRunConfig(config_problems(type(self).ASSET or type(self).__name__, error)) from None
+            problems = self._every_problem(values, error)
+            raise InvalidRunConfig(_with_the_runs_other_problems(problems)) from None
+
+    @classmethod
+    def _every_problem(cls, values: dict[str, Any], error: ValidationError) -> list[str]:
+        """The field errors and the cross-field ones, which pydantic checks only once every field is valid.
+
+        The cross-field rules run again with the bad fields left out; a rule that then names a
+        left-out field is dropped, as it would judge the default instead of the value given.
+        """
+        asset = cls.ASSET or cls.__name__
+        problems = config_problems(asset, error)
+        bad_fields = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        rest = {key: value for key, value in values.items() if key not in bad_fields}
+        if not bad_fields or len(rest) == len(values):
+            return problems
+        try:
+            cls(**rest)
+        except InvalidRunConfig as invalid:
+            problems += [
+                problem
+                for problem in invalid.problems
+                if problem not in problems and not any(field in problem for field in bad_fields)
+            ]
+        return problems
+        try:
+            super().__init__(cls.model_construct(), **{k: v for k, v in values.items() if k not in bad_fields})
+        except ValidationError as rest:
+            problems += [
+                problem
+                for problem in config_problems(asset, rest)
+                if problem not in problems and not any(field in problem for field in bad_fields)
+            ]
+        except InvalidRunConfig:
+            pass
+        return problems
+
+
+_CHECKING_THE_RUN: ContextVar[bool] = ContextVar("checking_the_run", default=False)
+
+
+def _with_the_runs_other_problems(problems: list[str]) -> list[str]:
+    """`problems` plus those of the run's other assets: Dagster builds a step's config before the
+    step body (and `reject_invalid_run_config`) runs, so a bad value there would hide the rest."""
+    if _CHECKING_THE_RUN.get():
+        return problems
+    try:
+        run_config = OpExecutionContext.get().run.run_config
+    except Exception:  # built outside a run (tests, the launchpad's defaults): its own problems only
+        return problems
+    return list(dict.fromkeys([*problems, *run_config_problems(run_config)]))
 
 
 def asset_configs() -> dict[str, type[CheckedConfig]]:
@@ -82,12 +137,16 @@ def run_config_problems(run_config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the assets' config in `run_config` (`{"ops": {asset: {"config": {...}}}}`)."""
     problems: list[str] = []
     classes = asset_configs()
-    for asset, section in ((run_config or {}).get("ops") or {}).items():
-        if asset in classes:
-            try:
-                classes[asset](**((section or {}).get("config") or {}))
-            except InvalidRunConfig as invalid:
-                problems.extend(invalid.problems)
+    checking = _CHECKING_THE_RUN.set(True)
+    try:
+        for asset, section in ((run_config or {}).get("ops") or {}).items():
+            if asset in classes:
+                try:
+                    classes[asset](**((section or {}).get("config") or {}))
+                except InvalidRunConfig as invalid:
+                    problems.extend(invalid.problems)
+    finally:
+        _CHECKING_THE_RUN.reset(checking)
     return problems
 
 

@@ -2,23 +2,24 @@
 
 import base64
 import uuid
+from collections.abc import Iterator
 from functools import partial
 from pathlib import PurePosixPath
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from pydantic import Field, field_validator
 from upath import UPath
 
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO, failures_classified
 from whale_assets.assets.provenance import settings_metadata
 from whale_assets.assets.reuse import ReusableConfig, check_reuse
 from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
-from whale_assets.core.reports.spectrogram import window_spectrogram
+from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
 from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.provenance import upstream_provenance
@@ -46,7 +47,7 @@ class ResultsConfig(ReusableConfig):
     ASSET = "whale_results"
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
-    median_filter_windows: int = Field(5, ge=1, description="Median filter length in model windows (odd)")
+    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
     images: bool = Field(True, description="Write a spectrogram PNG per encounter")
 
     @field_validator("median_filter_windows")
@@ -62,6 +63,7 @@ class ResultsConfig(ReusableConfig):
     group_name="whale_pipeline",
     pool=DUCKDB_WRITERS,
 )
+@failures_classified(STORAGE_WHAT_TO_DO)  # e.g. a figure path a symlink leads out: named, not a bare traceback
 def whale_results(
     context: AssetExecutionContext,
     config: ResultsConfig,
@@ -72,8 +74,12 @@ def whale_results(
     images: FileStore,
     fingerprints: FingerprintStore,
     stored_tables: StoredTables,
-) -> pd.DataFrame:
-    """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`."""
+) -> Iterator[Output[pd.DataFrame]]:
+    """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`.
+
+    A generator so that the figures the new rows replace are removed right after the table is
+    committed (Dagster stores a yielded Output before the body resumes), by the run that replaced them.
+    """
     reject_invalid_run_config(context)
     stored = _stored_results(context, stored_tables)
     _remove_orphan_figures(context, images, stored)
@@ -81,7 +87,8 @@ def whale_results(
     rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
     extra = {"layout": RESULTS_LAYOUT}
     if (reuse := check_reuse(context, fingerprints, config, upstream, extra, rows_files_missing)).reused:
-        return reuse.placeholder
+        yield Output(reuse.placeholder)
+        return
     day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
@@ -115,7 +122,10 @@ def whale_results(
             **table_metadata("whale_results", results),
         }
     )
-    return results
+    yield Output(results)
+    # Stored: the previous rows' figures are named by nothing now (safe: whale_results runs of one
+    # day never overlap, the duckdb_writers pool).
+    _remove_orphan_figures(context, images, results)
 
 
 def _figure_metadata(results: pd.DataFrame, images: FileStore, day: str) -> dict[str, MetadataValue]:
@@ -205,10 +215,12 @@ def _render_figures(
     by_id = results.set_index("encounter_id")
     paths: dict[str, str] = {}
     for window in raw:
-        audio = raw.load(window.window_id)
-        if audio is None or audio.size == 0:
+        n_samples = window.array.shape[0] if window.array is not None else 0
+        if n_samples == 0:
             continue
-        spectrogram = window_spectrogram(audio, int(window.sample_rate), window.start_utc)
+        # Read in pieces: a 6-hour window is 1.3 GB of samples, its figure 800 columns.
+        read = partial(raw.read_range, window.window_id)
+        spectrogram = streamed_spectrogram(read, n_samples, int(window.sample_rate), window.start_utc)
         track = scored.load(window.window_id)
         for encounter_id in window.encounter_ids:
             row = by_id.loc[str(encounter_id)]

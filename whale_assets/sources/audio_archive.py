@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import fsspec
 import numpy as np
@@ -45,6 +47,8 @@ __all__ = ["AudioArchive", "AudioPieces", "AvailableAudio", "AudioUnavailable", 
 # 29 MB of PCM) in memory at a time, however long the window.
 PIECE_SAMPLES = 10 * 60 * ARCHIVE_SAMPLE_RATE
 
+
+T = TypeVar("T")
 
 class AudioUnavailable(Exception):
     """The archive has no audio for a window (missing day, before recording began, too short)."""
@@ -286,9 +290,13 @@ class AudioArchive:
         except ValueError as err:
             raise AudioUnavailable(f"{path} is too short for samples [{first}, {stop}): {err}") from None
         raw = np.empty(end - start, dtype=np.uint8)
-        with open(path, "rb") as stream:
-            stream.seek(start)
-            got = stream.readinto(memoryview(raw))
+
+        def read_into() -> int:
+            with open(path, "rb") as stream:
+                stream.seek(start)
+                return stream.readinto(memoryview(raw))
+
+        got = _bounded_local_read(path, read_into)
         with self._lock:
             self._bytes_read += got
         if got != raw.size:
@@ -323,7 +331,10 @@ class AudioArchive:
     def _fetch(self, path: str, start: int, end: int, day: dt.date) -> bytes:
         """Bytes [start, end) of a file in one range request (fewer if the file ends first)."""
         try:
-            data = self.fs.cat_file(path, start=start, end=end)
+            if isinstance(self.fs, LocalFileSystem):
+                data = _bounded_local_read(path, lambda: self.fs.cat_file(path, start=start, end=end))
+            else:
+                data = self.fs.cat_file(path, start=start, end=end)
         except FileNotFoundError:
             raise AudioUnavailable(f"no archive file for {day:%Y-%m-%d}: {path} does not exist") from None
         except OSError as err:
@@ -335,6 +346,38 @@ class AudioArchive:
         with self._lock:
             self._bytes_read += len(data)
         return data
+
+
+def _bounded_local_read(path: str, read: Callable[[], T]) -> T:
+    """`read()` of a local day file, refused at once for what is not a regular file (a FIFO, a
+    device) and given up after WHALE_READ_TIMEOUT_S when the file delivers no bytes (a hung mount).
+
+    The read runs in a daemon thread: a blocked `open` or `read` cannot be interrupted, but the
+    step need not wait for it.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                raise UnsupportedAudioFormat(
+                    path, "it is not a regular file (a FIFO, socket or device): reading it may never end",
+                    "Replace it with the day's WAV file or remove it.",
+                )
+            outcome["value"] = read()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    timeout_s = network_timeouts_from_env().read_s
+    worker = threading.Thread(target=run, name=f"read {path}", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise TimeoutError(f"{path} delivered no bytes in {timeout_s:g} s (WHALE_READ_TIMEOUT_S): a hung mount?")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _decode_skipping_silence(raw: np.ndarray, width: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 Transient: the network (connection refused or reset, timeouts), HTTP 408/425/429 and 5xx, S3's
 SlowDown / InternalError / ServiceUnavailable / throttling. Permanent: other HTTP 4xx (403, 404,
 NoSuchBucket, AccessDenied), missing credentials, a directory or a missing file where a file
-should be, permission denied, a read-only or full file system, MemoryError, a corrupt or
+should be, permission denied, a read-only or full file system (ENOSPC, EDQUOT, EFBIG, numpy's errno-less short write), MemoryError, a corrupt or
 unsupported day file, and anything else that is not an I/O error (a bug does not go away with
 waiting). I/O errors with no telling errno stay transient, as before.
 
@@ -15,6 +15,7 @@ or S3 error code, then the exception type.
 from __future__ import annotations
 
 import errno
+import re
 import sys
 from collections.abc import Iterator
 
@@ -31,9 +32,12 @@ TRANSIENT_S3_CODES = frozenset(
 PERMANENT_ERRNOS = frozenset(
     {
         errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.ENOSPC,
-        errno.EDQUOT, errno.ENAMETOOLONG, errno.EINVAL, errno.ELOOP,
+        errno.EDQUOT, errno.EFBIG, errno.ENAMETOOLONG, errno.EINVAL, errno.ELOOP,
     }
 )
+# numpy's own short write (`ndarray.tofile`, `np.save` to a file) raises a bare OSError with no
+# errno: "3840000 requested and 3720160 written". Only a full disk (or a file-size limit) does that.
+SHORT_WRITE = re.compile(r"^\d+ requested and \d+ written$")
 _PERMANENT_OS_TYPES = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
 
 
@@ -101,10 +105,15 @@ def _type_verdict(error: BaseException) -> bool | None:
     if isinstance(error, _PERMANENT_OS_TYPES):
         return False
     if isinstance(error, OSError):
-        if error.errno in PERMANENT_ERRNOS:
+        if error.errno in PERMANENT_ERRNOS or is_short_write(error):
             return False
         return None if error.__cause__ is not None else True  # an s3fs wrapper: let the cause decide
     return None
+
+
+def is_short_write(error: BaseException) -> bool:
+    """numpy's errno-less "N requested and M written": the disk (or its quota) is full."""
+    return isinstance(error, OSError) and error.errno is None and bool(SHORT_WRITE.match(str(error)))
 
 
 def _is_instance(error: BaseException, module: str, *names: str) -> bool:

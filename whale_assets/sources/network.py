@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CONNECT_ENV, READ_ENV, ATTEMPTS_ENV = "WHALE_CONNECT_TIMEOUT_S", "WHALE_READ_TIMEOUT_S", "WHALE_NETWORK_ATTEMPTS"
+MAX_CONNECT_S, MAX_READ_S, MAX_ATTEMPTS = 300.0, 3600.0, 10
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ def network_timeouts_from_env(env: Mapping[str, str] | None = None) -> NetworkTi
     env = os.environ if env is None else env
     defaults = NetworkTimeouts()
     return NetworkTimeouts(
-        connect_s=_positive(env, CONNECT_ENV, defaults.connect_s, float, "a positive number of seconds"),
-        read_s=_positive(env, READ_ENV, defaults.read_s, float, "a positive number of seconds"),
-        attempts=_positive(env, ATTEMPTS_ENV, defaults.attempts, int, "a positive whole number"),
+        connect_s=_positive(env, CONNECT_ENV, defaults.connect_s, float, "seconds", MAX_CONNECT_S),
+        read_s=_positive(env, READ_ENV, defaults.read_s, float, "seconds", MAX_READ_S),
+        attempts=_positive(env, ATTEMPTS_ENV, defaults.attempts, int, "a whole number", MAX_ATTEMPTS),
     )
 
 
@@ -50,12 +51,35 @@ def s3fs_options(timeouts: NetworkTimeouts, retries: Mapping[str, Any] | None = 
 
 
 def bounded_s3fs(fs):
-    """`fs` (an S3FileSystem) with s3fs's own retry loop off: botocore's bounded retries suffice."""
+    """`fs` (an S3FileSystem) with s3fs's own retry loop off (botocore's bounded retries suffice)
+    and its errors naming the bucket and key they came from."""
     fs.retries = 1  # s3fs's loop count: 1 = a single try of botocore's (already retried) call
+    if not getattr(fs, "_names_objects", False):
+        fs._call_s3 = _naming_the_object(fs._call_s3)
+        fs._names_objects = True
     return fs
 
 
-def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str):
+def _naming_the_object(call_s3):
+    """Wrap s3fs's one request method: an error gains `s3_location` and says it (s3fs's
+    "Access Denied" alone leaves a 403 from the results bucket looking like anyone's)."""
+
+    async def call(method, *args, **kwargs):
+        try:
+            return await call_s3(method, *args, **kwargs)
+        except Exception as error:
+            bucket, key = kwargs.get("Bucket"), kwargs.get("Key") or kwargs.get("Prefix") or ""
+            if bucket and not hasattr(error, "s3_location"):
+                location = f"s3://{bucket}/{key}"
+                error.s3_location = location
+                if len(error.args) == 1 and isinstance(error.args[0], str) and location not in error.args[0]:
+                    error.args = (f"{error.args[0]} ({method} {location})",)
+            raise
+
+    return call
+
+
+def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str, maximum):
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -63,6 +87,6 @@ def _positive(env: Mapping[str, str], name: str, default, kind: type, what: str)
         value = kind(raw)
     except ValueError:
         value = 0
-    if not value > 0:
-        raise ValueError(f"{name}={raw!r} is not valid; use {what} (default {default})")
+    if not 0 < value <= maximum:  # NaN fails too; a huge value would turn a hung endpoint into a hung run
+        raise ValueError(f"{name}={raw!r} is not valid; use {what} above 0 and at most {maximum} (default {default})")
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -36,11 +37,16 @@ def replace_file(fs: AbstractFileSystem, path: str, data: bytes) -> None:
     """`replace_bytes` for a path inside an fsspec filesystem (such as one built from S3 settings)."""
     if is_local_fs(fs):
         temporary = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:  # a full disk, an interrupt: the write that made the temporary removes it
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+            raise
     else:
         # A single object PUT is atomic on S3-compatible stores.
         fs.pipe_file(path, data)
@@ -63,11 +69,31 @@ def streamed_object(path: UPath, block_size: int = WRITE_BLOCK_BYTES) -> Iterato
     stream.close()
 
 
-def path_under(base: UPath, relative_path: str) -> UPath:
-    """`base / relative_path`, refused (UnsafePathError) when it would land outside `base`."""
+def path_under(base: UPath, relative_path: str, data_root: UPath | None = None) -> UPath:
+    """`base / relative_path`, refused (UnsafePathError) when it would land outside `base`, or,
+    every symlink followed, outside `data_root` (`confined`)."""
     path = base / checked_relative_path(relative_path)
     if is_local(path):
         root = os.path.realpath(base.path)
         if os.path.commonpath([root, os.path.realpath(path.path)]) != root:
             raise UnsafePathError(f"refusing {relative_path!r}: it resolves outside {root}")
+    return path if data_root is None else confined(path, data_root)
+
+
+def confined(path: UPath, data_root: UPath) -> UPath:
+    """`path` if, every symlink on the way followed, it stays inside `data_root`'s real folder.
+
+    `path_under` alone trusts its base: with `<data>/images` (or a day folder) replaced by a
+    symlink to a folder elsewhere, the base itself leads out, and every write would follow.
+    """
+    if not is_local(path):
+        return path
+    real_root = os.path.realpath(data_root.path)
+    real = os.path.realpath(path.path)  # resolves the part that exists; the rest is taken as written
+    if os.path.commonpath([real_root, real]) != real_root:
+        raise UnsafePathError(
+            f"refusing to write {path.path}: a symlink leads it to {real}, outside the data directory "
+            f"{real_root} (WHALE_DATA_DIR); replace the symlink by a real folder or point WHALE_DATA_DIR at the "
+            "storage you mean"
+        )
     return path

@@ -31,10 +31,11 @@ from whale_assets.storage.s3 import storage_path
 
 class FingerprintRegistry:
     def __init__(self, root: str) -> None:
-        self.root = storage_path(root) / "_fingerprints"
+        self.data_root = storage_path(root)
+        self.root = self.data_root / "_fingerprints"
 
     def _path(self, asset: str, partition: str) -> UPath:
-        return path_under(self.root, f"{asset}/{partition}.json")
+        return path_under(self.root, f"{asset}/{partition}.json", self.data_root)
 
     def _entry(self, asset: str, partition: str) -> dict | None:
         path = self._path(asset, partition)

@@ -22,6 +22,7 @@ from upath import UPath
 
 from whale_assets.core.windows import WindowStatus
 from whale_assets.sources.errors import is_duckdb_lock, is_transient
+from whale_assets.storage.files import confined
 from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
     FingerprintRegistry,
@@ -38,6 +39,7 @@ from whale_assets.storage.run_placement import check_local_storage_reaches_runs
 from whale_assets.storage.s3 import storage_path
 from whale_assets.storage.table_types import storage_types
 from whale_assets.storage.window_arrays import (
+    INDEX_NAME,
     StoredWindows,
     WindowArrays,
     read_partition,
@@ -52,13 +54,21 @@ WRITER_LOCK_WAITS_S = tuple(0.1 * 2**n for n in range(10))
 SQL_TIME = "%Y-%m-%d %H:%M:%S"
 
 
+class StoredFileProblem(ValueError):
+    """A stored partition missing or unreadable: the message names the file, `what_to_do` the cure."""
+
+    def __init__(self, problem: str, what_to_do: str) -> None:
+        super().__init__(problem)
+        self.what_to_do = what_to_do
+
+
 class WindowArrayIOManager(UPathIOManager):
     """Each partition is a directory `<base>/<asset>/<YYYY-MM-DD>/` of `.npy` files and an index."""
 
     extension = ""
 
     def dump_to_path(self, context: OutputContext, obj: WindowArrays, path: UPath) -> None:
-        stored = write_partition(path, obj)
+        stored = write_partition(confined(path, self._base_path), obj)  # a symlinked day folder is refused
         counts = status_counts(stored)
         context.add_output_metadata(
             {
@@ -72,7 +82,22 @@ class WindowArrayIOManager(UPathIOManager):
         )
 
     def load_from_path(self, context: InputContext, path: UPath) -> StoredWindows:
-        return read_partition(path)
+        asset = context.asset_key.to_user_string() if context.has_asset_key else path.parent.name
+        try:
+            return read_partition(path)
+        except FileNotFoundError as missing:
+            if (path / INDEX_NAME).exists():
+                raise
+            raise StoredFileProblem(
+                f"{asset} {path.name} is not stored (no {path / INDEX_NAME})",
+                f"run the pipeline for {path.name} first (job whale_pipeline: encounters, raw_audio, sifted_audio, "
+                f"classifications), then this asset",
+            ) from missing
+        except (ValueError, KeyError, TypeError) as corrupt:  # json's JSONDecodeError is a ValueError
+            raise StoredFileProblem(
+                f"{path / INDEX_NAME} is corrupt ({type(corrupt).__name__}: {corrupt})",
+                f"re-materialize {asset} for {path.name} with force: true (run config) to write it again",
+            ) from corrupt
 
 
 class WindowArrayStorage(ConfigurableIOManagerFactory):
@@ -233,8 +258,9 @@ class FailuresClassifiedIOManager(IOManager):
             what = context.asset_key.to_user_string() if context.has_asset_key else "an output"
             if isinstance(context, OutputContext) and context.has_asset_partitions:  # an input may span days
                 what += f" {context.asset_partition_key}"
+            what_to_do = getattr(error, "what_to_do", None) or self.WHAT_TO_DO
             raise Failure(
-                description=f"{doing} {what} failed: {type(error).__name__}: {error} — {self.WHAT_TO_DO}",
+                description=f"{doing} {what} failed: {type(error).__name__}: {error} — {what_to_do}",
                 allow_retries=False,
             ) from error
 

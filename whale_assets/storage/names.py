@@ -12,8 +12,10 @@ import posixpath
 import re
 
 SAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
-HASH_CHARS = 10
-MIN_NAME_LEN = HASH_CHARS + 2
+ESCAPE = "~"  # never in a kept name, so an escaped name cannot equal a kept one
+LONG_MARK = ESCAPE * 2  # never made by escaping (an escape is `~` and two hex digits)
+HASH_CHARS = 32  # 128 bits of SHA-256: a collision is out of reach even for chosen ids
+MIN_NAME_LEN = HASH_CHARS + len(LONG_MARK) + 1
 
 
 class UnsafePathError(ValueError):
@@ -21,20 +23,35 @@ class UnsafePathError(ValueError):
 
 
 def safe_file_name(text: str, max_len: int = 120) -> str:
-    """`text` as a readable file name of at most `max_len` characters from [A-Za-z0-9._-].
+    """`text` as one readable file name of at most `max_len` characters from [A-Za-z0-9._~-].
 
-    Text that is already such a name (not `.`, `..`, empty or starting with a dot) is kept as it
-    is; any other text is cleaned and cut, and a short hash of the original is appended so that
-    two ids that clean to the same name still get different files.
+    One-to-one: text that is already such a name (from [A-Za-z0-9._-], not `.`, `..`, empty or
+    starting with a dot) is kept as it is; any other text gets each other character (and a leading
+    dot) escaped as `~` and the hex of its UTF-8 bytes, so the name holds a `~` and decodes back to
+    the text. An escaped name longer than `max_len` is cut and ends in `~~` and a 128-bit hash of
+    the whole text.
     """
     if max_len < MIN_NAME_LEN:
         raise ValueError(f"max_len must be at least {MIN_NAME_LEN}, got {max_len}")
     if _is_plain_name(text) and len(text) <= max_len:
         return text
-    cleaned = SAFE_CHARACTERS.sub("_", text).lstrip(".")
+    escaped = _escaped(text)
+    if len(escaped) <= max_len:
+        return escaped
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
-    readable = cleaned[: max_len - HASH_CHARS - 1]
-    return f"{readable}-{digest}" if readable else f"_{digest}"
+    readable = escaped[: max_len - HASH_CHARS - len(LONG_MARK)]
+    readable = readable[: readable.rfind(ESCAPE)] if ESCAPE in readable[-2:] else readable  # no cut escape
+    return f"{readable}{LONG_MARK}{digest}"
+
+
+def _escaped(text: str) -> str:
+    parts = []
+    for position, character in enumerate(text):
+        if SAFE_CHARACTERS.search(character) is None and not (position == 0 and character == "."):
+            parts.append(character)
+        else:
+            parts.append("".join(f"{ESCAPE}{byte:02x}" for byte in character.encode("utf-8", "surrogatepass")))
+    return "".join(parts) or ESCAPE  # the empty text: a lone `~`, which no other text gives
 
 
 def checked_relative_path(relative_path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import struct
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from upath import UPath
 
+from whale_assets.sources.errors import is_short_write
 from whale_assets.storage.files import is_local, streamed_object
 
 READ_CHUNK_BYTES = 16 * 2**20  # ranged reads of remote arrays: one chunk in flight besides the array
@@ -40,8 +42,14 @@ class StreamedArray:
 def write_npy(path: UPath, array: np.ndarray | StreamedArray) -> None:
     """Local: a plain file. Remote: streamed as a multipart upload, a part at a time."""
     if is_local(path):
-        with path.open("wb") as stream:
-            _save(stream, array)
+        try:
+            with path.open("wb") as stream:
+                _save(stream, array)
+        except OSError as error:
+            if not is_short_write(error):
+                raise
+            # Said as what it is (numpy's message has no errno and no word of space), and permanent.
+            raise OSError(errno.ENOSPC, f"no space left on the device writing {path.path} (numpy: {error})") from error
         return
     with streamed_object(path) as stream:
         _save(stream, array)
@@ -97,6 +105,44 @@ def read_remote_npy(path: UPath, chunk_bytes: int = READ_CHUNK_BYTES) -> np.ndar
         flat[start:stop] = np.frombuffer(data, np.uint8)
         del data
     return array.T if fortran_order else array
+
+
+def read_npy_range(path: UPath, start: int, stop: int) -> np.ndarray:
+    """Elements [start, stop) of a 1-D `.npy` file, read by offset: no mapping of the rest.
+
+    A memory map would keep every page it touched resident until unmapped, so reading a long
+    window piece by piece through one map ends up holding the whole window after all.
+    """
+    fs, key = (None, path.path) if is_local(path) else (path.fs, path.path)
+    probe = _read_bytes(fs, key, 0, HEADER_PROBE_BYTES)
+    header_end = _npy_header_end(probe, str(path))
+    if header_end > len(probe):
+        probe = _read_bytes(fs, key, 0, header_end)
+    stream = io.BytesIO(probe[:header_end])
+    major, _ = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream, max_header_size=header_end + 1)
+    if dtype.hasobject or len(shape) != 1:
+        raise ValueError(f"{path} is not a 1-D array of plain values (shape {shape}, dtype {dtype})")
+    start, stop = max(0, start), min(int(shape[0]), stop)
+    if stop <= start:
+        return np.empty(0, dtype)
+    begin = header_end + start * dtype.itemsize
+    if fs is None:
+        values = np.fromfile(key, dtype=dtype, count=stop - start, offset=begin)
+    else:
+        values = np.frombuffer(_read_bytes(fs, key, begin, begin + (stop - start) * dtype.itemsize), dtype).copy()
+    if values.size != stop - start:
+        raise ValueError(f"{path} is truncated: its header promises {shape[0]} values")
+    return values
+
+
+def _read_bytes(fs, key: str, start: int, stop: int) -> bytes:
+    if fs is not None:
+        return fs.cat_file(key, start=start, end=stop)
+    with open(key, "rb") as file:
+        file.seek(start)
+        return file.read(stop - start)
 
 
 def _npy_header_end(probe: bytes, name: str) -> int:

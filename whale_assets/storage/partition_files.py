@@ -10,6 +10,7 @@ still running elsewhere (S3 has no locks) are never taken away.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from upath import UPath
 
 from whale_assets.storage.files import is_local
+from whale_assets.storage.names import UnsafePathError
 
 try:
     import fcntl
@@ -35,7 +37,14 @@ def partition_lock(directory: UPath) -> Iterator[bool]:
     if fcntl is None or not is_local(directory):
         yield False
         return
-    with open(os.path.join(directory.path, LOCK_NAME), "a+b") as lock:
+    lock_path = os.path.join(directory.path, LOCK_NAME)
+    try:  # never through a symlink: one planted here would have the lock created wherever it points
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        raise UnsafePathError(f"refusing the write lock {lock_path}: it is a symlink; remove it") from error
+    with open(descriptor, "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         yield True
 

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +28,7 @@ from whale_assets.core.windows import (
     window_record,
 )
 from whale_assets.storage.files import is_local, path_under, replace_bytes
-from whale_assets.storage.npy_files import StreamedArray, read_remote_npy, write_npy
+from whale_assets.storage.npy_files import StreamedArray, read_npy_range, read_remote_npy, write_npy
 from whale_assets.storage.partition_files import (
     ORPHAN_AGE_S,
     partition_lock,
@@ -144,11 +145,33 @@ class StoredWindows:
             )
         return record
 
+    def read_range(self, window_id: str, start: int, stop: int) -> np.ndarray | None:
+        """Elements [start, stop) of the window's 1-D array, read by offset (a piece of a long window)."""
+        stored = self.record(window_id).array
+        if stored is None:
+            return None
+        with _named_if_unreadable(path := self.directory / stored.file):
+            return read_npy_range(path, start, stop)
+
     def missing_files(self) -> list[str]:
         """The array files the index names that the store lacks (one directory listing)."""
         named = [record.array.file for record in self.records if record.array is not None]
         present = present_files(self.directory) if named else set()
         return [name for name in named if name not in present]
+
+
+@contextmanager
+def _named_if_unreadable(path: UPath) -> Iterator[None]:
+    """numpy's messages for a garbage `.npy` ("EOF: reading array header") name no file: add it."""
+    try:
+        yield
+    except (ValueError, EOFError) as garbage:
+        if str(path) in str(garbage):
+            raise
+        raise ValueError(
+            f"{path} is not a readable .npy array ({garbage}); re-materialize the asset for this day with "
+            "force: true (run config)"
+        ) from garbage
 
 
 def write_partition(directory: UPath, arrays: WindowArrays, orphan_age_s: float = ORPHAN_AGE_S) -> StoredWindows:
@@ -194,9 +217,10 @@ def _indexed_files(directory: UPath) -> set[str]:
 
 
 def _load_npy(path: UPath) -> np.ndarray:
-    if is_local(path):
-        return np.load(path.path, mmap_mode="r", allow_pickle=False)  # the map outlives a later unlink
-    return read_remote_npy(path)
+    with _named_if_unreadable(path):
+        if is_local(path):
+            return np.load(path.path, mmap_mode="r", allow_pickle=False)  # the map outlives a later unlink
+        return read_remote_npy(path)
 
 
 def read_partition(directory: UPath) -> StoredWindows:

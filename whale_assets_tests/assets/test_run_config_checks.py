@@ -15,6 +15,7 @@ from dagster import DagsterInvalidConfigError, materialize
 from whale_assets.assets import PIPELINE_ASSETS, daily_scores, encounters
 from whale_assets.assets.classifications import ClassifyConfig
 from whale_assets.assets.daily_scores import DailyScoresConfig
+from whale_assets.assets.encounters import EncountersConfig
 from whale_assets.assets.raw_audio import RawAudioConfig
 from whale_assets.assets.run_config import InvalidRunConfig
 from whale_assets.assets.sifted_audio import SiftConfig
@@ -61,9 +62,10 @@ def test_a_wrong_type_is_rejected_by_dagsters_schema_before_the_run(world: World
         ({"sifted_audio": {"start_db": 3.0, "end_db": 7.0}}, "sifted_audio"),
         ({"classifications": {"context_step_samples": 100}}, "classifications.context_step_samples"),
         ({"whale_results": {"median_filter_windows": 4}}, "whale_results.median_filter_windows"),
+        ({"raw_audio": {"margin_s": 1e9}}, "raw_audio.margin_s"),
     ],
     ids=["negative margin", "lowcut above highcut", "threshold 1.5", "threshold 1.0", "end above start",
-         "step below one hop", "even median filter"],
+         "step below one hop", "even median filter", "margin of 30 years"],
 )
 def test_a_bad_value_fails_the_runs_first_step_at_once_before_any_work(world: World, instance, configs, named):
     build_song_day(world)
@@ -112,12 +114,12 @@ def test_sift_hysteresis_range_is_the_cores(start, end):
     assert accepts(lambda: SiftConfig(start_db=start, end_db=end)) == core
 
 
-@pytest.mark.parametrize("margin", [-1.0, 0.0, 1800.0])
+@pytest.mark.parametrize("margin", [-1.0, 0.0, 1800.0, 21_600.0, 21_600.5, 1e9])
 def test_margin_range_is_the_cores(margin):
     assert accepts(lambda: RawAudioConfig(margin_s=margin)) == accepts(lambda: group_encounters([], [], [], margin))
 
 
-@pytest.mark.parametrize("step", [1, 299, 300, 10_000])
+@pytest.mark.parametrize("step", [1, 299, 300, 10_000, 600_000, 600_001, 10**9])
 def test_context_step_range_is_the_cores(step):
     core = accepts(lambda: WindowGrid.for_step(step))
     assert accepts(lambda: ClassifyConfig(context_step_samples=step)) == core
@@ -140,6 +142,40 @@ def test_median_filter_range_is_the_cores(kernel):
 def test_nan_and_inf_are_rejected(value):
     assert not accepts(lambda: RawAudioConfig(margin_s=value))
     assert not accepts(lambda: SiftConfig(start_db=value))
+
+
+def test_every_bad_value_of_a_run_config_is_named_at_once(world: World, instance):
+    build_song_day(world)
+    result = run_pipeline(
+        world,
+        instance,
+        encounters={"radius_km": float("nan")},
+        raw_audio={"margin_s": 1e9},
+        sifted_audio={"lowcut_hz": -5.0, "start_db": 3.0, "end_db": 7.0},
+        classifications={"context_step_samples": 10**9},
+    )
+    [failure] = events(result, "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    for named in ["encounters.radius_km", "raw_audio.margin_s", "sifted_audio.lowcut_hz",
+                  "end_db=7.0 must not exceed start_db=3.0", "classifications.context_step_samples"]:
+        assert named in message
+    assert failure.step_key == "encounters" and not events(result, "STEP_UP_FOR_RETRY")
+
+
+@pytest.mark.parametrize(
+    ("config", "values"),
+    [
+        (SiftConfig, {"start_db": 1e9}),
+        (SiftConfig, {"merge_gap_s": 1e9}),
+        (SiftConfig, {"frame_samples": 10**9}),
+        (ResultsConfig, {"median_filter_windows": 10**9 + 1}),
+        (DailyScoresConfig, {"context_step_samples": 10**9}),
+        (EncountersConfig, {"radius_km": 1e9}),
+    ],
+)
+def test_absurdly_large_settings_are_refused_naming_the_key(config, values):
+    with pytest.raises(InvalidRunConfig, match=f"{config.ASSET}.{next(iter(values))}: Input should be less than"):
+        config(**values)
 
 
 def test_the_energy_classifier_warns_that_it_ignores_a_requested_step(world: World, instance):

@@ -59,3 +59,18 @@ def test_daily_scores_fails_without_retry_on_a_16_bit_day_file(world, instance):
         raise_on_error=False,
     )
     assert_failed_once_naming(result, "daily_scores", file_name, "16-bit")
+
+
+def test_a_day_file_that_never_delivers_bytes_fails_raw_audio_at_once_naming_it(world, instance):
+    """A FIFO stands for a hung mount (issue 23, finding 14): opening it would block for ever."""
+    import os
+    import time
+
+    world.encounters(export_row("a", f"{DAY} 00:04:00"))
+    path = archive_path(world.archive_dir, pd.Timestamp(DAY).date())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    began = time.monotonic()
+    result = run_day_result(world.settings(), instance)
+    print(f"FIFO day file: raw_audio failed in {time.monotonic() - began:.1f} s (run)")
+    assert_failed_once_naming(result, "raw_audio", path.name, "not a regular file")

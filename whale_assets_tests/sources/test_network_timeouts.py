@@ -31,7 +31,7 @@ def short_timeouts(monkeypatch):
 def test_the_defaults_and_the_variables():
     assert network_timeouts_from_env({}) == NetworkTimeouts(connect_s=10.0, read_s=60.0, attempts=3)
     assert network_timeouts_from_env(SHORT) == NetworkTimeouts(connect_s=1.0, read_s=1.0, attempts=2)
-    with pytest.raises(ValueError, match="WHALE_READ_TIMEOUT_S='soon'.*positive number of seconds"):
+    with pytest.raises(ValueError, match="WHALE_READ_TIMEOUT_S='soon'.*seconds above 0"):
         network_timeouts_from_env({"WHALE_READ_TIMEOUT_S": "soon"})
     with pytest.raises(ValueError, match="WHALE_NETWORK_ATTEMPTS='0'"):
         network_timeouts_from_env({"WHALE_NETWORK_ATTEMPTS": "0"})

@@ -27,7 +27,7 @@ from whale_assets.storage.window_arrays import (
 
 pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
-PLAIN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+PLAIN = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 HOSTILE = [
     "..",
     ".",
@@ -57,10 +57,38 @@ def test_a_name_that_is_already_safe_is_kept_as_it_is(text):
 
 
 def test_changed_names_stay_readable_and_differ_when_the_originals_differ():
-    assert safe_file_name("../../../../escape").rstrip("0123456789abcdef").endswith("escape-")
+    assert safe_file_name("../../../../escape") == "~2e.~2f..~2f..~2f..~2fescape"  # one segment: inner dots are harmless
     assert safe_file_name("a/b") != safe_file_name("a\\b") != safe_file_name("a b")
     assert safe_file_name("x" * 5000) != safe_file_name("x" * 5001)
     assert len(safe_file_name("x" * 5000, max_len=40)) == 40
+
+
+def _collision_candidates() -> list[str]:
+    """Ids built to hit each other's names: the old cleaned-plus-hash shape, escapes, cuts, case."""
+    old_shape = "a_b-c14cddc033"  # what the old scheme made of "a/b"
+    texts = ["a/b", old_shape, "a_b", "a~2fb", "a~7e2fb", "~", "~7e", "", ".", "..", "~2e", "~2e.", ".a", "_a"]
+    texts += [safe_file_name(text) for text in list(texts)]  # every name, also as an id of its own
+    long = "x" * 200
+    texts += [long, long + "/", long + "~", long[:-1] + "/", long + "x", safe_file_name(long)]
+    texts += ["é", "e\u0301", "\udcc3\udca9", "%2F", "a" * 120, "a" * 121, "a" * 119 + "/"]
+    texts += [f"{stem}{tail}" for stem in ("a", "a/", "a~") for tail in ("", "b", "/b", "~2fb", "-0123456789")]
+    return list(dict.fromkeys(texts))
+
+
+def test_no_two_ids_share_a_file_name_even_when_built_to_collide():
+    texts = _collision_candidates()
+    names = [safe_file_name(text) for text in texts]
+
+    assert len(set(names)) == len(texts), [t for t, n in zip(texts, names, strict=True) if names.count(n) > 1]
+    assert safe_file_name("a/b") != safe_file_name("a_b-c14cddc033")  # issue 23, finding 4
+    assert all(PLAIN.match(name) and len(name) <= 120 for name in names)
+
+
+@pytest.mark.parametrize("max_len", [34 + 1, 40, 120])
+def test_long_ids_differing_only_after_the_cut_get_different_names(max_len):
+    stem = "enc/" * 100
+    names = {safe_file_name(stem + tail, max_len=max_len) for tail in ["a", "b", "a/", "~", ""]}
+    assert len(names) == 5 and all(len(name) <= max_len for name in names)
 
 
 def test_window_ids_are_already_safe_file_names():

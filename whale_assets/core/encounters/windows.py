@@ -22,6 +22,11 @@ class EncounterWindow:
         return (self.end_utc - self.start_utc).total_seconds()
 
 
+# An encounter lasts at most 6 h; a wider margin only reads audio of other days (1e9 s read
+# nothing at all and gave a green day of no_audio rows).
+MAX_MARGIN_S = 6 * 3600.0
+
+
 def group_encounters(
     encounter_ids: Sequence[str],
     starts_utc: Sequence[pd.Timestamp],
@@ -33,8 +38,8 @@ def group_encounters(
     Each span is compared with the window grown so far (not with its first encounter), so a
     chain of overlapping encounters becomes one window however long it gets.
     """
-    if margin_s < 0:
-        raise ValueError(f"margin_s={margin_s} must be >= 0")
+    if not 0 <= margin_s <= MAX_MARGIN_S:
+        raise ValueError(f"margin_s={margin_s} must be between 0 and {MAX_MARGIN_S:g} s (6 h)")
     margin = pd.Timedelta(seconds=margin_s)
     spans = sorted(
         (as_utc(start) - margin, max(as_utc(end), as_utc(start)) + margin, str(encounter_id))

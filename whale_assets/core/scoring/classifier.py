@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+MAX_STEP_SAMPLES = 600_000  # one model window a minute (at 10 kHz): sparser scores miss whole songs
 
 @dataclass(frozen=True)
 class WindowGrid:
@@ -28,6 +29,8 @@ class WindowGrid:
         step_frames = context_step_samples // hop
         if step_frames < 1:
             raise ValueError(f"context_step_samples={context_step_samples} is below one hop ({hop} samples)")
+        if context_step_samples > MAX_STEP_SAMPLES:
+            raise ValueError(f"context_step_samples={context_step_samples} is above {MAX_STEP_SAMPLES} (a minute)")
         return cls(step_frames=step_frames, **kwargs)
 
     @property
