@@ -1,7 +1,8 @@
 """MARS-like scenes voiced with REAL song units (../shared/data/mbari-song-units), split by recording.
 
-A minimal loader for the benchmarks (not the demo's): the units of the chosen recordings are
-joined into one `SongRecording` (16 kHz, each unit's mean removed, 0.25 s of silence between
+A loader for training (unlike `whale_assets.demo.real_song`, which replays units at their recorded
+offsets, it packs them back to back, so a few minutes of scene hold many units): the units of the
+chosen recordings are joined into one `SongRecording` (16 kHz, each unit's mean removed, 0.25 s of silence between
 units), which `MarsScene` then places in phrases at the SNR asked. Training uses
 `TRAIN_RECORDINGS`; every quality figure is reported on `HELD_OUT_RECORDINGS` with other seeds.
 """
@@ -24,10 +25,12 @@ from whale_assets.demo.mars_scene import (
     song_units,
 )
 from whale_assets.demo.mars_song import SongRecording
+from whale_assets.demo.real_song import DEFAULT_UNITS_DIR, TUNING_RECORDINGS, units_dir
+from whale_assets.demo.real_song import HELD_OUT_RECORDINGS as HELD_OUT_RECORDINGS
 
-SONG_UNITS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mbari-song-units"
-TRAIN_RECORDINGS = ("HBSe_20151022T015622", "HBSe_20151121T040102", "HBSe_20151228T103639", "HBSe_20161101T153358")
-HELD_OUT_RECORDINGS = ("HBSe_20151207T070326", "HBSe_20170116T054541", "HBSe_20170424T102157")
+# The split by recording is the detector's (one definition): train on its tuning recordings.
+SONG_UNITS_DIR = units_dir() or DEFAULT_UNITS_DIR
+TRAIN_RECORDINGS = TUNING_RECORDINGS
 SCENE_RATE = 16_000
 MODEL_RATE = 10_000
 SONG_LABEL_S = 0.5
