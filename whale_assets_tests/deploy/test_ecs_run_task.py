@@ -25,7 +25,7 @@ from moto import mock_aws
 from whale_assets.deploy_tags import RunLauncherKind
 from whale_assets.jobs import build_jobs
 
-_, full_day_scoring_job, deliverables_job = build_jobs(RunLauncherKind.ECS)
+_, full_day_scoring_job, deliverables_job, _reviews_job = build_jobs(RunLauncherKind.ECS)
 from whale_assets_tests.support import helm_chart
 from whale_assets_tests.support.instance_yaml import env_references
 

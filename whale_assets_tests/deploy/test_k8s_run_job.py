@@ -27,7 +27,7 @@ from kubernetes.utils import parse_quantity
 from whale_assets.deploy_tags import RunLauncherKind
 from whale_assets.jobs import build_jobs
 
-whale_pipeline_job, full_day_scoring_job, deliverables_job = build_jobs(RunLauncherKind.K8S)
+whale_pipeline_job, full_day_scoring_job, deliverables_job, _reviews_job = build_jobs(RunLauncherKind.K8S)
 from whale_assets_tests.support import helm_chart
 
 KUBERNETES_VERSION = "1.37"  # the newest schemas kubernetes-validate bundles

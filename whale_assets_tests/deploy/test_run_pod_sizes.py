@@ -19,9 +19,9 @@ from whale_assets.deploy_tags import (
 )
 from whale_assets.jobs import build_jobs
 
-whale_pipeline_job, full_day_scoring_job, deliverables_job = build_jobs(RunLauncherKind.K8S)
+whale_pipeline_job, full_day_scoring_job, deliverables_job, _reviews_job = build_jobs(RunLauncherKind.K8S)
 REPO = Path(__file__).resolve().parents[2]
-ECS_JOBS = dict(zip(("whale_pipeline", "full_day_scoring", "deliverables"), build_jobs(RunLauncherKind.ECS), strict=True))
+ECS_JOBS = {job.name: job for job in build_jobs(RunLauncherKind.ECS)}
 
 
 def _requests_and_limits(tags: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
