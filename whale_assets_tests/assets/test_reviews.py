@@ -82,7 +82,9 @@ def test_a_malformed_review_fails_naming_file_and_line_and_keeps_the_stored_verd
     settings, table = reviewed_day
     save_review(settings, table.assign(Verdict="yes"))
     assert _materialize(settings, instance, "reviewed_detections").success
+    assert _materialize(settings, instance, "detector_performance", partition=False).success
     before = query(settings, "select * from reviewed_detections")
+    performance_before = query(settings, "select * from detector_performance")
 
     bad = table.assign(Verdict=["yes"] * (len(table) - 1) + ["perhaps"])
     save_review(settings, bad, "second.txt")
@@ -93,6 +95,7 @@ def test_a_malformed_review_fails_naming_file_and_line_and_keeps_the_stored_verd
     message = failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data)
     assert f"{DAY}/second.txt line {len(table) + 1}: unknown verdict 'perhaps'" in message
     pd.testing.assert_frame_equal(query(settings, "select * from reviewed_detections"), before)
+    pd.testing.assert_frame_equal(query(settings, "select * from detector_performance"), performance_before)
 
 
 def test_the_sensor_requests_a_day_whose_review_files_are_new_or_changed(reviewed_day):

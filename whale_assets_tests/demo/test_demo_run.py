@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
@@ -51,6 +52,7 @@ def test_the_demo_runs_whale_pipeline_on_the_project_instance_settings(tmp_path)
     assert "sifted_s" in demo.stdout and "no_signal" in demo.stdout
     _assert_the_deliverables_exist_where_printed(tmp_path / "data", demo.stdout)
     _assert_hw_2003_keeps_the_audio_of_its_day(tmp_path / "data")
+    _assert_reviews_of_the_demo_days_give_the_precision_computed_here(tmp_path / "data", demo.stdout)
 
     # Launched from the code location, as the UI launches: the UI can re-execute them, and a
     # re-execution (the run's own job, config and tags) reuses every stored asset of the day.
@@ -116,3 +118,60 @@ def _demo_env(stdout: str) -> list[str]:
     """The WHALE_* settings the demo printed in its `dagster dev` line."""
     line = next(line for line in stdout.splitlines() if line.startswith("Browse and re-execute"))
     return [word for word in line.split() if word.startswith("WHALE_")]
+
+
+def _assert_reviews_of_the_demo_days_give_the_precision_computed_here(data: Path, stdout: str) -> None:
+    """An analyst reviews both demo days' tables (yes on the world's song, no elsewhere, some unsure);
+    reviewed_detections and detector_performance give what is counted and fitted here."""
+    from dagster import instance_for_test, materialize
+
+    from whale_assets.assets import ALL_ASSETS
+    from whale_assets.definitions import build_resources
+    from whale_assets.demo.world import ENCOUNTERS
+    from whale_assets.settings import Settings
+    from whale_assets_tests.support.review_checks import (
+        fitted_threshold,
+        newton_fit,
+        verdicts_from_known_song,
+        write_review,
+    )
+
+    song = [(pd.Timestamp(e.song_utc[0]), pd.Timestamp(e.song_utc[1])) for e in ENCOUNTERS if e.song_utc]
+    reviewed = []
+    for day in DEMO_DAYS:
+        for path in sorted((data / "raven" / day.isoformat()).glob("*.selections.txt")):
+            table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+            table["Verdict"] = verdicts_from_known_song(table, song)
+            write_review(data / "reviews" / day.isoformat(), path.name, table)
+            reviewed.append(table)
+    every = pd.concat(reviewed, ignore_index=True)
+    assert (every["Verdict"] == "yes").any() and (every["Verdict"] == "unsure").any()
+
+    settings = Settings.from_env(dict(word.split("=", 1) for word in _demo_env(stdout)))
+    with instance_for_test() as instance:
+        for day in DEMO_DAYS:
+            assert materialize(ALL_ASSETS, selection=["reviewed_detections"], partition_key=day.isoformat(),
+                               resources=build_resources(settings), instance=instance).success
+        assert materialize(ALL_ASSETS, selection=["detector_performance"], resources=build_resources(settings),
+                           instance=instance).success
+    performance = run_sql(data, "select * from detector_performance")
+    confidence = every["Confidence"].astype(float).to_numpy()
+    verdict = every["Verdict"].to_numpy()
+    at = performance[(performance["kind"] == "threshold") & np.isclose(performance["score_low"], 0.5)]
+    true, false = int(((confidence >= 0.5) & (verdict == "yes")).sum()), int(((confidence >= 0.5) & (verdict == "no")).sum())
+    assert at[["true", "false", "unsure"]].sum().tolist() == [
+        true, false, int(((confidence >= 0.5) & (verdict == "unsure")).sum())
+    ]
+    if true + false:
+        assert float(at["precision"].iloc[0]) == pytest.approx(true / (true + false))
+    fits = performance[performance["kind"] == "fit"].set_index("target_precision")
+    decided = verdict != "unsure"
+    if (verdict == "yes").any() and (verdict == "no").any():
+        intercept, slope = newton_fit(confidence[decided], (verdict[decided] == "yes").astype(float))
+        assert float(fits.loc[0.9, "fit_slope"]) == pytest.approx(slope, abs=1e-3)
+        for target in (0.9, 0.95):
+            expected = fitted_threshold(intercept, slope, target)
+            if 0 < expected < 1:
+                assert float(fits.loc[target, "score_low"]) == pytest.approx(expected, abs=1e-3)
+    else:  # all verdicts one way: no fit, said as NaN thresholds
+        assert fits["score_low"].isna().all()
