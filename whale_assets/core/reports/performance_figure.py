@@ -28,14 +28,19 @@ def performance_figure(table: pd.DataFrame, classifier: str):  # -> matplotlib.f
     centres = (bins["score_low"] + bins["score_high"]) / 2
     axes.errorbar(
         centres, bins["precision"],
-        yerr=[bins["precision"] - bins["precision_low"], bins["precision_high"] - bins["precision"]],
+        # Clipped at 0: at precision 1 the interval's top is 1 up to rounding, never below the point.
+        yerr=np.clip([bins["precision"] - bins["precision_low"], bins["precision_high"] - bins["precision"]], 0, None),
         fmt="o", color="tab:blue", capsize=3, label="reviewed, per score bin (95 % interval)",
     )
     for x, y, true, false in zip(centres, bins["precision"], bins["true"], bins["false"], strict=True):
         axes.annotate(f"{true}/{true + false}", (x, y), textcoords="offset points", xytext=(6, -12), fontsize=8)
     axes.step(thresholds["score_low"], thresholds["precision"], where="post", color="tab:gray",
               label="reviewed, at or above threshold")
-    if len(fits) and np.isfinite(fits["fit_slope"].iloc[0]):
+    fitted = bool(len(fits)) and bool(np.isfinite(fits["fit_slope"].iloc[0]))
+    if not fitted:
+        axes.text(0.02, 0.04, "no logistic fit: it needs both true and false verdicts", transform=axes.transAxes,
+                  fontsize=9, color="tab:orange")
+    if fitted:
         fit = LogisticFit(float(fits["fit_intercept"].iloc[0]), float(fits["fit_slope"].iloc[0]),
                           int(fits["reviewed"].iloc[0]))
         grid = np.linspace(0.01, 0.999, 300)
@@ -51,7 +56,7 @@ def performance_figure(table: pd.DataFrame, classifier: str):  # -> matplotlib.f
     axes.set_ylabel("precision; fit: P(song | score)")
     axes.set_title(f"Detector performance from analysts' verdicts: {classifier}")
     axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8)
+    figure.legend(loc="outside lower center", ncols=3, fontsize=8)
     return figure
 
 

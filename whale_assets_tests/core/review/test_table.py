@@ -54,3 +54,11 @@ def test_the_figure_draws_points_curve_and_threshold_lines_inside_the_canvas(tmp
     for text in [axes.title, axes.xaxis.label, axes.yaxis.label]:
         box = text.get_window_extent(renderer)
         assert canvas.x0 <= box.x0 and box.x1 <= canvas.x1 and canvas.y0 <= box.y0 and box.y1 <= canvas.y1
+
+
+def test_the_figure_draws_bins_whose_every_verdict_is_true():
+    from whale_assets.core.reports.performance_figure import performance_png
+
+    scores = np.array([0.91, 0.95, 0.97, 0.99])
+    table = performance_table([ReviewedScores("energy", scores, [T, T, T, T], scores)])
+    assert performance_png(table, "energy").startswith(b"\x89PNG")
