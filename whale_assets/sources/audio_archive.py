@@ -360,6 +360,8 @@ def _bounded_local_read(path: str, read: Callable[[], T]) -> T:
     def run() -> None:
         try:
             mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
+                raise UnsupportedAudioFormat(path, "it is a directory, not the day's WAV file", "Replace it with the day's WAV file.")
             if not stat.S_ISREG(mode):
                 raise UnsupportedAudioFormat(
                     path, "it is not a regular file (a FIFO, socket or device): reading it may never end",

@@ -35,7 +35,7 @@ def reviewed_day(world, instance):
     run_day(settings, instance)
     assert _materialize(settings, instance, "raven_selections").success
     table = pd.read_csv(settings.data_dir / "raven" / DAY / RAVEN_FILE, sep="\t", dtype=str, keep_default_na=False)
-    assert len(table) >= 2, "the song day should give several selections to review"
+    assert len(table) >= 1, "the song day should give a selection to review"
     return settings, table
 
 

@@ -38,7 +38,7 @@ def test_the_automation_and_freshness_sensors_run_by_default_and_the_schedule_ta
         repository = server.graphql(INSTIGATORS, {"location": LOCATION})["repositoryOrError"]
         sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
         assert sensors == {"daily_audio_sensor": "RUNNING", AUTOMATION_SENSOR_NAME: "RUNNING",
-                           "freshness_checks_sensor": "RUNNING"}
+                           "freshness_checks_sensor": "RUNNING", "review_files_sensor": "RUNNING"}
         [schedule] = repository["schedules"]
         assert (schedule["name"], schedule["pipelineName"], schedule["cronSchedule"]) == (
             SCHEDULE_NAME, "whale_pipeline", "0 2 * * *")

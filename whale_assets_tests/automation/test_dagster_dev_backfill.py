@@ -148,7 +148,8 @@ def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagste
     [location] = server.locations()
     [repository] = location["locationOrLoadError"]["repositories"]
     assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == {
-        "daily_audio_sensor": "RUNNING", "automation_condition_sensor": "RUNNING", "freshness_checks_sensor": "RUNNING"}
+        "daily_audio_sensor": "RUNNING", "automation_condition_sensor": "RUNNING", "freshness_checks_sensor": "RUNNING",
+        "review_files_sensor": "RUNNING"}
     assert {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]} == {"whale_pipeline_schedule": "STOPPED"}
 
     with Readers(database, server.env) as readers:

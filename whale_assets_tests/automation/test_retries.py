@@ -223,7 +223,7 @@ def test_a_directory_where_the_day_file_should_be_fails_raw_audio_at_once(settin
     day_file.mkdir()
     fast = with_fast_retry(raw_audio, "array_io_manager")
     result = run([encounters, fast], settings, instance)
-    assert_failed_without_retry(result, "raw_audio", str(day_file), "Is a directory")
+    assert_failed_without_retry(result, "raw_audio", str(day_file), "is a directory")
 
 
 def test_memory_running_out_while_reading_fails_raw_audio_at_once(settings, instance, tmp_path):

