@@ -26,8 +26,11 @@ test-fast: $(INSTALLED) system-packages
 test-faults: $(INSTALLED)
 	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
 
+# The same checks as .pre-commit-config.yaml: lint rules, formatting, types ([tool.mypy] in pyproject.toml).
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 demo: $(INSTALLED)
 	$(BIN)/whale-assets demo

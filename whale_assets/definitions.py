@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from dagster import (
     AssetsDefinition,
@@ -116,7 +117,9 @@ def described_assets(settings: Settings, assets: Sequence[AssetsDefinition] = AL
 
     with warnings.catch_warnings():  # code references are beta in Dagster 1.13: used knowingly
         warnings.simplefilter("ignore", BetaWarning)
-        return list(with_source_code_references(map_asset_specs(configured_kinds, assets)))
+        described = with_source_code_references(map_asset_specs(configured_kinds, assets))
+    # Typed for any asset-like input; each AssetsDefinition passed in comes back as one.
+    return cast("list[AssetsDefinition]", list(described))
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -86,14 +86,15 @@ def logged_worker(instance, run_id: str) -> RunWorker | None:
 
     The event's time pins the process: one with that pid started later is another process.
     """
-    pid, logged_at = None, None
+    started: tuple[int, float] | None = None
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
         data = entry.dagster_event.engine_event_data if entry.dagster_event else None
         value = data.metadata.get("pid") if data is not None and data.metadata else None
         if value is not None:
-            pid, logged_at = int(value.value), entry.timestamp
-    if pid is None:
+            started = int(value.value), entry.timestamp
+    if started is None:
         return None
+    pid, logged_at = started
     try:
         started_at = psutil.Process(pid).create_time()
     except psutil.NoSuchProcess:

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from whale_assets.core.hydrophone import PUBLIC_ARCHIVE
@@ -176,7 +177,20 @@ def _one_of(name: str, value: str, valid: tuple[str, ...]) -> str:
     return value
 
 
-def _storage(env: Mapping[str, str]) -> dict[str, str | bool | None]:
+class _StorageFields(TypedDict):
+    storage: str
+    s3_bucket: str | None
+    s3_prefix: str
+    shared_local_storage: bool
+
+
+class _ServedModelFields(TypedDict, total=False):
+    model_server: str
+    model_name: str
+    model_version: int | None
+
+
+def _storage(env: Mapping[str, str]) -> _StorageFields:
     storage = _one_of("WHALE_STORAGE", env.get("WHALE_STORAGE", "local"), STORAGE_MODES)
     bucket = env.get("WHALE_S3_BUCKET") or None
     if storage == "s3" and not bucket:
@@ -186,7 +200,7 @@ def _storage(env: Mapping[str, str]) -> dict[str, str | bool | None]:
     return {"storage": storage, "s3_bucket": bucket, "s3_prefix": prefix, "shared_local_storage": shared}
 
 
-def _served_model(env: Mapping[str, str]) -> dict[str, object]:
+def _served_model(env: Mapping[str, str]) -> _ServedModelFields:
     """`WHALE_MODEL_SERVER`/`_NAME`/`_VERSION`: required and checked with WHALE_CLASSIFIER=served."""
     if env.get("WHALE_CLASSIFIER") != "served":
         return {}

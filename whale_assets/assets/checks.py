@@ -9,6 +9,7 @@ knowingly (a check per day is what these are), so `daily_check` silences its Pre
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -61,7 +62,7 @@ def _stored(stored_tables: StoredTables, table: str, context: AssetCheckExecutio
     return rows if rows is not None else pd.DataFrame()
 
 
-def _computed_encounters_metadata(context: AssetCheckExecutionContext) -> dict[str, object] | None:
+def _computed_encounters_metadata(context: AssetCheckExecutionContext) -> dict[str, Any] | None:
     """The metadata of the newest `encounters` materialization that computed the day (has row counts)."""
     records = context.instance.fetch_materializations(
         AssetRecordsFilter(asset_key=AssetKey("encounters"), asset_partitions=[context.partition_key]),

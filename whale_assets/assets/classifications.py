@@ -103,7 +103,7 @@ def _classify_window(
     record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
     if not window.ok or model is None:
         return WindowArray(record)
-    track = score_segments(model, sifted.load(window.window_id), int(window.sample_rate), stored_segments(window))
+    track = score_segments(model, sifted.load_present(window.window_id), window.required_sample_rate, stored_segments(window))
     scores = track["score"]
     context.log.debug(f"window {window.window_id}: {scores.size} scores")
     scored = replace(

@@ -138,7 +138,7 @@ def _window_clips(
     store: FileStore,
     source_key: str,
 ) -> list[EncounterClip]:
-    rate = int(window.sample_rate)
+    rate = window.required_sample_rate
     peak_utc, pooled = None, float("nan")
     if track is not None and track.size:
         detection = detect(track["score"], config.threshold, config.median_filter_windows, track["start_utc"])

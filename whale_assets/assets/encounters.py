@@ -70,8 +70,8 @@ def encounters(
     selection = select_encounters(
         fetched.table, day, radius_km=config.radius_km, max_duration_s=config.max_duration_h * 3600
     )
-    for error in fetched.row_errors:
-        context.log.warning(f"Happywhale dropped a row: {error}")
+    for row_error in fetched.row_errors:
+        context.log.warning(f"Happywhale dropped a row: {row_error}")
     for problem in fetched.export_problems:
         context.log.warning(f"Happywhale export {problem} in {fetched.origin}: its encounters, if any, are missing")
     dropped = {k: v for k, v in selection.counts.items() if k.startswith("dropped_") and v}

@@ -1,6 +1,7 @@
 """One partition per UTC day, from the start of the MARS 16 kHz archive."""
 
 import datetime as dt
+from typing import TypedDict
 
 import pandas as pd
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
@@ -25,8 +26,18 @@ def day_start_utc(day: dt.date) -> pd.Timestamp:
 ARRAY_IO_MANAGER = "array_io_manager"
 TABLE_IO_MANAGER = "table_io_manager"
 
+class DailyAssetOptions(TypedDict, total=False):
+    """The `@asset` arguments every daily asset shares (typed, so the checker sees `**` use)."""
+
+    partitions_def: DailyPartitionsDefinition
+    io_manager_key: str
+    metadata: dict[str, str]
+    owners: list[str]
+    tags: dict[str, str]
+
+
 # How every daily table asset is stored: DuckDB locally or Parquet in S3, partitioned by `date`.
-DAILY_TABLE = {
+DAILY_TABLE: DailyAssetOptions = {
     "partitions_def": daily_partitions,
     "io_manager_key": TABLE_IO_MANAGER,
     "metadata": {"partition_expr": "date"},
@@ -34,4 +45,4 @@ DAILY_TABLE = {
     "tags": TAGS,
 }
 # How every daily array asset is stored: one npy directory per day.
-DAILY_ARRAYS = {"partitions_def": daily_partitions, "io_manager_key": ARRAY_IO_MANAGER, "owners": OWNERS, "tags": TAGS}
+DAILY_ARRAYS: DailyAssetOptions = {"partitions_def": daily_partitions, "io_manager_key": ARRAY_IO_MANAGER, "owners": OWNERS, "tags": TAGS}

@@ -6,6 +6,7 @@ import functools
 import inspect
 from contextlib import ContextDecorator
 from types import TracebackType
+from typing import Literal
 
 from dagster import Backoff, DagsterExecutionInterruptedError, Failure, Jitter, RetryPolicy
 
@@ -42,7 +43,7 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:
         if isinstance(error, (DagsterExecutionInterruptedError, KeyboardInterrupt)):
             # Dagster turns an interrupt inside a step with a retry policy into a retry, so a
             # terminated run (SIGTERM) would wait out the backoff and start the step again.
@@ -75,7 +76,7 @@ S3_WHAT_TO_DO = (
 )
 
 
-def _s3_location(error: BaseException) -> str | None:
+def _s3_location(error: BaseException | None) -> str | None:
     """The `s3://bucket/key` an S3 request error came from (`sources.network.bounded_s3fs`), if any."""
     while error is not None:
         if location := getattr(error, "s3_location", None):

@@ -11,6 +11,7 @@ a review sample over several days as its own folder (any other name), its rows r
 import base64
 import hashlib
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ def detector_performance(
     detections = stored_tables.read_all("raven_selections")
     groups = performance_groups(verdicts, detections)
     table = performance_table(groups, thresholds=sorted({*DEFAULT_THRESHOLDS, config.threshold}))
-    metadata: dict[str, object] = {"classifiers": MetadataValue.json([g.classifier for g in groups])}
+    metadata: dict[str, Any] = {"classifiers": MetadataValue.json([g.classifier for g in groups])}
     for group in groups:
         png = performance_png(table, group.classifier)
         path = reports.write(f"detector_performance/{safe_name(group.classifier)}.png", png)

@@ -128,8 +128,8 @@ def asset_configs() -> dict[str, type[CheckedConfig]]:
     from whale_assets.assets.sifted_audio import SiftConfig
     from whale_assets.assets.whale_results import ResultsConfig
 
-    classes = [EncountersConfig, RawAudioConfig, SiftConfig, ClassifyConfig, ResultsConfig, DailyScoresConfig,
-               HourlyPresenceConfig, RavenConfig, ClipConfig]
+    classes: list[type[CheckedConfig]] = [EncountersConfig, RawAudioConfig, SiftConfig, ClassifyConfig, ResultsConfig, DailyScoresConfig,
+                                          HourlyPresenceConfig, RavenConfig, ClipConfig]
     return {cls.ASSET: cls for cls in classes}
 
 

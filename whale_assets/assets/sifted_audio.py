@@ -89,8 +89,8 @@ def _sift_window(
     )
     if not window.ok:
         return WindowArray(carried)
-    audio = raw_audio.load(window.window_id)
-    rate = int(window.sample_rate)
+    audio = raw_audio.load_present(window.window_id)
+    rate = window.required_sample_rate
     # One model context each side, so every window of the model that overlaps a region is scored.
     regions, segments = sift_recorded(audio, rate, parameters, math.ceil(MODEL_CONTEXT_S * rate))
     if not regions:

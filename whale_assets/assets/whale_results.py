@@ -140,7 +140,7 @@ def _figure_metadata(results: pd.DataFrame, images: FileStore, day: str) -> dict
     paths = dict(zip(with_figures["encounter_id"].astype(str), with_figures["img_path"].astype(str), strict=True))
     scores = with_figures["pooled_score"].astype("float64").fillna(-1.0)
     best = with_figures.loc[scores.idxmax()]
-    listed = {FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))), FIGURES_KEY: MetadataValue.json(paths)}
+    listed: dict[str, MetadataValue] = {FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))), FIGURES_KEY: MetadataValue.json(paths)}
     try:
         png = preview_png(UPath(str(best["img_path"])).read_bytes())
     except FileNotFoundError:
@@ -220,7 +220,7 @@ def _render_figures(
             continue
         # Read in pieces: a 6-hour window is 1.3 GB of samples, its figure 800 columns.
         read = partial(raw.read_range, window.window_id)
-        spectrogram = streamed_spectrogram(read, n_samples, int(window.sample_rate), window.start_utc)
+        spectrogram = streamed_spectrogram(read, n_samples, window.required_sample_rate, window.start_utc)
         track = scored.load(window.window_id)
         for encounter_id in window.encounter_ids:
             row = by_id.loc[str(encounter_id)]

@@ -7,7 +7,8 @@ decision and its reason is logged on the tick, so the UI shows why a day was or 
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from dagster import (
     AssetKey,
@@ -178,7 +179,7 @@ def _has_audio(archive, day: dt.date) -> tuple[bool | None, str | None]:
 
 
 def _state(status) -> PartitionState:
-    return _STATES.get(getattr(status, "value", None), PartitionState.MISSING)
+    return _STATES.get(getattr(status, "value", ""), PartitionState.MISSING)
 
 
 def _default_radius_km() -> float:
@@ -198,10 +199,14 @@ def _materialized_encounters(instance: DagsterInstance, partition: str) -> tuple
         materialization = record.asset_materialization
         if materialization is None or ROWS_KEPT_KEY not in materialization.metadata:
             continue
+        rows_kept = materialization.metadata[ROWS_KEPT_KEY].value
+        if not isinstance(rows_kept, int):  # written as an int; anything else is no count
+            continue
         run = instance.get_run_by_id(record.run_id)
-        config = ((run.run_config if run else {}) or {}).get("ops", {}).get("encounters", {}).get("config", {})
+        run_config: Mapping[str, Any] = (run.run_config if run else None) or {}
+        config = run_config.get("ops", {}).get("encounters", {}).get("config", {})
         radius = float(config.get("radius_km", _default_radius_km()))
-        return int(materialization.metadata[ROWS_KEPT_KEY].value), radius
+        return rows_kept, radius
     return None, _default_radius_km()
 
 

@@ -9,7 +9,7 @@ versions readable: a missing status means `ok`, and keys this record does not kn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
@@ -79,6 +79,13 @@ class WindowRecord:
     def ok(self) -> bool:
         return self.status is WindowStatus.OK
 
+    @property
+    def required_sample_rate(self) -> int:
+        """`sample_rate` of a window that holds audio (every ok audio window has one); an error otherwise."""
+        if self.sample_rate is None:
+            raise ValueError(f"window {self.window_id!r} ({self.status.value}) records no sample rate")
+        return int(self.sample_rate)
+
 
 # Written as JSON null when None (older stores did so); every other None field is left out.
 _ALWAYS_WRITTEN = frozenset({"max_score"})
@@ -87,7 +94,8 @@ _TIMES = ("start_utc", "end_utc")
 _INTS = ("sample_rate", "n_samples", "n_scores")
 _FLOATS = ("audio_coverage", "sifted_seconds", "kept_fraction", "step_s", "context_s", "max_score")
 _TEXTS = ("reason", "score_source", "model")
-_CONVERTERS = {
+# Each field's reader from JSON (and, times aside, its writer to JSON).
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(_TIMES, as_utc),
     **dict.fromkeys(_INTS, int),
     **dict.fromkeys(_FLOATS, float),

@@ -130,11 +130,14 @@ def ship_noise(seed: int, index: int, ship: ShipPassage, block: int, t: np.ndarr
     return np.sqrt(0.7) * broadband + np.sqrt(0.3) * tonal
 
 
+BaleenKind = Literal["blue", "fin"]
+
+
 @dataclass(frozen=True)
 class BaleenCalls:
     """A bout of blue-whale A/B calls (~20 s, every 1-2 min) or fin-whale 20 Hz pulses (every 10-30 s)."""
 
-    kind: Literal["blue", "fin"]
+    kind: BaleenKind
     start_s: float
     duration_s: float
     snr_db: float = 10.0  # in-band (blue 10-110 Hz, fin 12-35 Hz) call power over ambient, dB
@@ -142,7 +145,7 @@ class BaleenCalls:
 
 @dataclass(frozen=True)
 class BaleenCall:
-    kind: Literal["blue", "fin"]
+    kind: BaleenKind
     start_s: float
     duration_s: float
     snr_db: float

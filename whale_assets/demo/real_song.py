@@ -121,12 +121,12 @@ def song_intervals(scene: MarsScene) -> list[SongInterval]:
     out = []
     for unit in planned_units(scene):
         index = unit.recipe.recorded_index
-        labelled = recording is not None and index >= 0 and index < len(recording.unit_types)
+        labelled = recording is not None and 0 <= index < len(recording.unit_types)
         out.append(
             SongInterval(
                 unit.start_s,
                 unit.start_s + unit.duration_s,
-                recording.unit_types[index] if labelled else unit.recipe.kind,
+                recording.unit_types[index] if recording is not None and labelled else unit.recipe.kind,
                 owner.get(index, "synthetic"),
             )
         )

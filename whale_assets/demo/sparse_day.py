@@ -26,6 +26,7 @@ from whale_assets.demo.mars_scene import (
     render,
     song_units,
 )
+from whale_assets.demo.mars_sources import BaleenKind
 
 DAY_S = 86_400.0
 RECORDED_S = (1200.0, 1380.0)
@@ -131,9 +132,10 @@ def busy_day(
         for h in hours[:6]
     )
     long_ship = ShipPassage(at(int(hours[6]), recorded_s[1] + 300.0), 5400.0, float(rng.uniform(12, 20)))
+    kinds: tuple[BaleenKind, ...] = ("blue",) * 4 + ("fin",) * 4
     baleen = tuple(
         BaleenCalls(kind, at(int(h), 0.0), 3600.0, float(rng.uniform(12, 18)))
-        for kind, h in zip(["blue"] * 4 + ["fin"] * 4, rng.permutation(24)[:8], strict=True)
+        for kind, h in zip(kinds, rng.permutation(24)[:8], strict=True)
     )
     quakes = tuple(
         Earthquake(at(int(h), recorded_s[0] + rng.uniform(20, 150)), float(rng.uniform(20, 30))) for h in rng.permutation(24)[:3]

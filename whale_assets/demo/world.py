@@ -17,6 +17,7 @@ import pandas as pd
 from whale_assets.core.encounters.table import EXPORT_COLUMNS
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
 from whale_assets.demo.mars_scene import BaleenCalls, MarsScene, ShipPassage, SongSession
+from whale_assets.demo.mars_sources import BaleenKind
 from whale_assets.demo.sparse_archive import SparseArchive
 
 DEMO_DAYS = (dt.date(2023, 9, 14), dt.date(2023, 9, 15))
@@ -25,7 +26,7 @@ DEMO_SONG_SNR_DB = 10.0
 """In-band SNR of the demo's song units: a typical value for MARS (3-15 dB)."""
 # Sounds that are not humpback song, inside some encounter windows, to show they are not detected.
 SHIP_PASSAGES_UTC = ("2023-09-14 16:26:00",)
-BALEEN_UTC = (("blue", "2023-09-14 21:06:00"), ("fin", "2023-09-15 19:00:00"))
+BALEEN_UTC: tuple[tuple[BaleenKind, str], ...] = (("blue", "2023-09-14 21:06:00"), ("fin", "2023-09-15 19:00:00"))
 
 
 @dataclass(frozen=True)

@@ -294,7 +294,7 @@ class AudioArchive:
         def read_into() -> int:
             with open(path, "rb") as stream:
                 stream.seek(start)
-                return stream.readinto(memoryview(raw))
+                return stream.readinto(raw.data)
 
         got = _bounded_local_read(path, read_into)
         with self._lock:

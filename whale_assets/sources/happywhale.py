@@ -99,7 +99,8 @@ def default_request_timeout(timeouts: NetworkTimeouts) -> Iterator[None]:
                 kwargs["timeout"] = (timeouts.connect_s, timeouts.read_s)
             return original(self, method, url, **kwargs)
 
-        requests.Session.request = request  # type: ignore[method-assign]
+        # [assignment]: the wrapper takes everything after `url` by keyword, as happywhale passes it.
+        requests.Session.request = request  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
@@ -182,7 +183,7 @@ def _transcript() -> Iterator[_Transcript]:
     if not root.isEnabledFor(logging.ERROR):  # the package's errors must reach our handler
         root.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(transcript):  # type: ignore[type-var]
+        with contextlib.redirect_stdout(transcript):
             yield transcript
     finally:
         root.removeHandler(transcript)

@@ -71,7 +71,8 @@ def _naming_the_object(call_s3):
             bucket, key = kwargs.get("Bucket"), kwargs.get("Key") or kwargs.get("Prefix") or ""
             if bucket and not hasattr(error, "s3_location"):
                 location = f"s3://{bucket}/{key}"
-                error.s3_location = location
+                # s3fs's own exception, tagged in place so callers still catch it as what it is
+                error.s3_location = location  # type: ignore[attr-defined]
                 if len(error.args) == 1 and isinstance(error.args[0], str) and location not in error.args[0]:
                     error.args = (f"{error.args[0]} ({method} {location})",)
             raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from dagster import InputContext, IOManager, OutputContext
 from upath import UPath
@@ -75,7 +76,7 @@ class FingerprintedIOManager(IOManager):
         self.registry = registry
 
     def handle_output(self, context: OutputContext, obj) -> None:
-        metadata = {k: getattr(v, "value", v) for k, v in context.output_metadata.items()}
+        metadata: dict[str, Any] = {k: getattr(v, "value", v) for k, v in context.output_metadata.items()}
         if metadata.get(REUSED_KEY):
             return
         if not context.has_asset_partitions or FINGERPRINT_KEY not in metadata:

@@ -68,7 +68,7 @@ def _save(stream, array: np.ndarray | StreamedArray) -> None:
         written += piece.size
         if written > array.length:
             break
-        stream.write(memoryview(piece).cast("B"))
+        stream.write(piece.data.cast("B"))  # .data: numpy types memoryview(ndarray) only for Python >= 3.12
     if written != array.length:
         # Raised inside the write, so a remote upload is aborted and the caller removes the file.
         raise ValueError(f"{_stream_name(stream)}: pieces hold {written} values, the header promised {array.length}")

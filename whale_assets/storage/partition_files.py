@@ -24,7 +24,7 @@ from whale_assets.storage.names import UnsafePathError
 try:
     import fcntl
 except ImportError:  # not on Windows: writes there rely on (a) to (c) without a lock
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: the lock is skipped without it
 
 LOCK_NAME = ".write.lock"
 # Longer than any single partition write takes, so only a dead writer's files are this old.

@@ -129,6 +129,13 @@ class StoredWindows:
             "this run read it; several runs are rewriting this partition at once: re-run when they are done"
         )
 
+    def load_present(self, window_id: str) -> np.ndarray:
+        """`load` for a window whose array must exist (every ok window has one): an error if there is none."""
+        array = self.load(window_id)
+        if array is None:
+            raise FileNotFoundError(f"window {window_id!r} of {self.directory} has no stored array")
+        return array
+
     def _newer_record(self, window_id: str, gone: str) -> WindowRecord:
         current = read_partition(self.directory)
         try:
@@ -145,11 +152,11 @@ class StoredWindows:
             )
         return record
 
-    def read_range(self, window_id: str, start: int, stop: int) -> np.ndarray | None:
+    def read_range(self, window_id: str, start: int, stop: int) -> np.ndarray:
         """Elements [start, stop) of the window's 1-D array, read by offset (a piece of a long window)."""
         stored = self.record(window_id).array
         if stored is None:
-            return None
+            raise FileNotFoundError(f"window {window_id!r} of {self.directory} has no stored array")
         with _named_if_unreadable(path := self.directory / stored.file):
             return read_npy_range(path, start, stop)
 

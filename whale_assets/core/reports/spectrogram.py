@@ -54,5 +54,5 @@ def window_spectrogram(audio: np.ndarray, sample_rate: int, start_utc: pd.Timest
         usable = times.size // group * group
         times = times[:usable].reshape(-1, group).mean(axis=1)
         power = power[:, :usable].reshape(power.shape[0], -1, group).mean(axis=2)
-        silent = silent[:usable].reshape(-1, group).any(axis=1)
+        silent = np.any(silent[:usable].reshape(-1, group), axis=1)
     return Spectrogram(pd.Timestamp(start_utc), times, freqs, 10 * np.log10(power + 1e-20), silent)

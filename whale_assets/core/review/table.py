@@ -87,15 +87,15 @@ def performance_table(
                  "detections": int(detections)}
             )
         reviewed_at = performance_by_threshold(group.scores, group.verdicts, group.all_scores, thresholds)
-        for row in reviewed_at:
-            low, high = wilson_interval(row.true, row.true + row.false)
+        for at in reviewed_at:
+            low, high = wilson_interval(at.true, at.true + at.false)
             unsure = sum(1 for s, v in zip(group.scores, group.verdicts, strict=True)
-                         if v is Verdict.UNSURE and s >= row.threshold)
+                         if v is Verdict.UNSURE and s >= at.threshold)
             rows.append(
-                {"classifier": group.classifier, "kind": "threshold", "score_low": row.threshold,
-                 "reviewed": row.true + row.false + unsure, "true": row.true, "false": row.false, "unsure": unsure,
-                 "precision": row.precision, "precision_low": low, "precision_high": high,
-                 "detections": row.detections_kept}
+                {"classifier": group.classifier, "kind": "threshold", "score_low": at.threshold,
+                 "reviewed": at.true + at.false + unsure, "true": at.true, "false": at.false, "unsure": unsure,
+                 "precision": at.precision, "precision_low": low, "precision_high": high,
+                 "detections": at.detections_kept}
             )
         fit = fit_logistic(group.scores, group.verdicts)
         for target in targets:

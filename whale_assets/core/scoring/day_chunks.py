@@ -101,7 +101,7 @@ class DayChunkPlan:
 
     def window_times(self, day_start: np.datetime64, first: int = 0, stop: int | None = None) -> np.ndarray:
         """UTC start of windows [first, stop) as naive datetime64[ns]: day start + i * step."""
-        return np.datetime64(day_start, "ns") + self.window_offsets_ns(first, stop).astype("timedelta64[ns]")
+        return day_start.astype("datetime64[ns]") + self.window_offsets_ns(first, stop).astype("timedelta64[ns]")
 
 
 def plan_day_chunks(

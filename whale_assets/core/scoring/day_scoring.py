@@ -187,6 +187,7 @@ def score_day(
         if error is not None:
             _report(day, ChunkOutcome(chunk, "unavailable", str(error)), on_chunk)
             continue
+        assert audio is not None  # _read_ahead gives a chunk's audio or its error
         scores = score_chunk(classifier, plan, chunk, audio)
         del audio
         if checkpoints is not None:
@@ -222,7 +223,8 @@ def _read_ahead(
         pending = pool.submit(read, chunks[0])
         for i, chunk in enumerate(chunks):
             audio, error = pending.result()
-            pending = pool.submit(read, chunks[i + 1]) if i + 1 < len(chunks) else None
+            if i + 1 < len(chunks):
+                pending = pool.submit(read, chunks[i + 1])
             yield chunk, audio, error
             del audio
         # A consumer that stops early (an exception while scoring) leaves at most one read running;

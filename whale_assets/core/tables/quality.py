@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,15 @@ from whale_assets.core.windows import WindowStatus
 
 DROPPED_PREFIX = "dropped_"
 SCORE_COLUMNS = ("pooled_score", "max_score")
+# A verdict's evidence: plain JSON values, which every metadata store (Dagster's included) takes as is.
+Evidence = int | float | str | list[Any] | dict[str, Any] | None
 
 
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
     description: str
-    metadata: dict[str, object] = field(default_factory=dict)
+    metadata: dict[str, Evidence] = field(default_factory=dict)
 
 
 def dropped_rows(row_counts: Mapping[str, int], limit: float) -> Verdict:
