@@ -223,7 +223,7 @@ def _encounter_source(value: str) -> str:
 def _check_network_limits(env: Mapping[str, str]) -> None:
     """The WHALE_*_TIMEOUT_S / WHALE_NETWORK_ATTEMPTS bounds, checked when the code location loads
     (each client reads them again when it is made)."""
-    from whale_assets.sources.network import network_timeouts_from_env
+    from whale_assets.io_rules.network import network_timeouts_from_env
 
     try:
         network_timeouts_from_env(env)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from dagster import Backoff, DagsterExecutionInterruptedError, Failure, Jitter, RetryPolicy
 
-from whale_assets.sources.errors import is_transient
+from whale_assets.io_rules.errors import is_transient
 
 # DuckDB allows one writer process: table assets queue on this pool (limit set in dagster.yaml).
 DUCKDB_WRITERS = "duckdb_writers"
@@ -27,7 +27,7 @@ def permanent_failure(error: Exception, what_to_do: str) -> Failure:
 
 
 class failures_classified(ContextDecorator):  # noqa: N801 - used like contextlib's lower-case helpers
-    """Let only transient errors (`sources.errors.is_transient`) reach the retry policy.
+    """Let only transient errors (`io_rules.errors.is_transient`) reach the retry policy.
 
     Anything else leaves as `permanent_failure(error, what_to_do)`, failing the step at once (an
     error with its own `what_to_do` attribute keeps its message, which ends with it);
@@ -77,7 +77,7 @@ S3_WHAT_TO_DO = (
 
 
 def _s3_location(error: BaseException | None) -> str | None:
-    """The `s3://bucket/key` an S3 request error came from (`sources.network.bounded_s3fs`), if any."""
+    """The `s3://bucket/key` an S3 request error came from (`io_rules.network.bounded_s3fs`), if any."""
     while error is not None:
         if location := getattr(error, "s3_location", None):
             return location

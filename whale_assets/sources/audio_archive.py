@@ -39,7 +39,7 @@ from whale_assets.core.hydrophone import (
 )
 from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silent_blocks
 from whale_assets.core.utc import NS_PER_S
-from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
+from whale_assets.io_rules.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
 __all__ = ["AudioArchive", "AudioPieces", "AvailableAudio", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
 

@@ -28,7 +28,7 @@ from whale_assets.core.encounters.geo import circle_polygon
 from whale_assets.core.encounters.local_time import local_dates_to_search
 from whale_assets.core.encounters.table import read_export_csv
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
-from whale_assets.sources.network import NetworkTimeouts, network_timeouts_from_env
+from whale_assets.io_rules.network import NetworkTimeouts, network_timeouts_from_env
 
 SPECIES = "humpback_whale"
 _log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from pydantic import Field
 from upath import UPath
 
 from whale_assets.core.windows import WindowStatus
-from whale_assets.sources.errors import is_duckdb_lock, is_transient
+from whale_assets.io_rules.errors import is_duckdb_lock, is_transient
 from whale_assets.storage.files import confined
 from whale_assets.storage.fingerprints import (
     FingerprintedIOManager,
@@ -227,7 +227,7 @@ def with_fingerprints(io_manager: IOManager, fingerprint_root: str | None) -> IO
 
 
 class FailuresClassifiedIOManager(IOManager):
-    """Lets only transient store errors (`sources.errors.is_transient`) reach a retry policy.
+    """Lets only transient store errors (`io_rules.errors.is_transient`) reach a retry policy.
 
     A directory where the DuckDB file should be, a read-only or full data directory, a missing
     bucket or denied access: the step fails at once, without the retries' minutes of backoff.

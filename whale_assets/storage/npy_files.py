@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from upath import UPath
 
-from whale_assets.sources.errors import is_short_write
+from whale_assets.io_rules.errors import is_short_write
 from whale_assets.storage.files import is_local, streamed_object
 
 READ_CHUNK_BYTES = 16 * 2**20  # ranged reads of remote arrays: one chunk in flight besides the array

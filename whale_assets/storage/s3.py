@@ -14,7 +14,7 @@ from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from upath import UPath
 
-from whale_assets.sources.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
+from whale_assets.io_rules.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
 
 def fsspec_options(s3: S3Resource | None) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def filesystem(url: str, s3: S3Resource | None = None) -> tuple[AbstractFileSyst
 
 
 def bounded_options(options: dict[str, Any]) -> dict[str, Any]:
-    """`options` plus connect/read timeouts (`sources/network.py`), keeping a resource's retry config."""
+    """`options` plus connect/read timeouts (`io_rules/network.py`), keeping a resource's retry config."""
     config = dict(options.get("config_kwargs", {}))
     bounded = s3fs_options(network_timeouts_from_env(), retries=config.pop("retries", None))["config_kwargs"]
     return {**options, "config_kwargs": {**bounded, **config}}

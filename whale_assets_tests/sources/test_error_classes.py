@@ -11,8 +11,8 @@ import requests
 from s3fs.errors import translate_boto_error
 
 from whale_assets.core.audio.wav_header import CorruptWavHeader
+from whale_assets.io_rules.errors import is_transient
 from whale_assets.sources.audio_archive import UnsupportedAudioFormat
-from whale_assets.sources.errors import is_transient
 from whale_assets.sources.happywhale import HappywhaleError
 
 pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)

@@ -14,7 +14,7 @@ import pytest
 from dagster import Failure
 
 from whale_assets.assets.policies import failures_classified
-from whale_assets.sources.errors import is_transient
+from whale_assets.io_rules.errors import is_transient
 
 pytestmark = [
     pytest.mark.faults,

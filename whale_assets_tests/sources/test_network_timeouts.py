@@ -8,10 +8,10 @@ import time
 import pytest
 import requests
 
+from whale_assets.io_rules.errors import is_transient
+from whale_assets.io_rules.network import NetworkTimeouts, network_timeouts_from_env
 from whale_assets.sources.audio_archive import AudioArchive
-from whale_assets.sources.errors import is_transient
 from whale_assets.sources.happywhale import default_request_timeout
-from whale_assets.sources.network import NetworkTimeouts, network_timeouts_from_env
 from whale_assets_tests.support.blackhole import blackhole_endpoint
 from whale_assets_tests.support.s3_server import FAKE_CREDENTIALS
 

@@ -138,9 +138,9 @@ def load_served_model(
     and finds the context width from `score` itself; class names are then the model's `("Mn",)`.
 
     Timeouts and attempts default to `WHALE_CONNECT_TIMEOUT_S`/`WHALE_READ_TIMEOUT_S`/
-    `WHALE_NETWORK_ATTEMPTS` (`sources/network.py`). `options` go to `ServedModel`.
+    `WHALE_NETWORK_ATTEMPTS` (`io_rules/network.py`). `options` go to `ServedModel`.
     """
-    from whale_assets.sources.network import network_timeouts_from_env
+    from whale_assets.io_rules.network import network_timeouts_from_env
 
     timeouts = network_timeouts_from_env()
     backoff = backoff or Backoff(attempts=timeouts.attempts)

@@ -12,7 +12,7 @@ SIGNATURES_HELP = (
 
 
 class ModelServerError(RuntimeError):
-    """A request to the model server failed. `transient`: retrying may help (`sources.errors` reads it).
+    """A request to the model server failed. `transient`: retrying may help (`io_rules.errors` reads it).
 
     A permanent error's message ends with `what_to_do`, so it reads on its own in the run log.
     """

@@ -21,7 +21,7 @@ from whale_assets.sources.model_server.transport import Prediction
 # TF Serving's REST layer maps its status codes onto HTTP (http_rest_api_handler / util/net_http).
 _HTTP_TO_CODE = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 408: "DEADLINE_EXCEEDED", 429: "RESOURCE_EXHAUSTED",
                  500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-_TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}  # as sources.errors.TRANSIENT_STATUS
+_TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}  # as io_rules.errors.TRANSIENT_STATUS
 
 
 class RestTransport:

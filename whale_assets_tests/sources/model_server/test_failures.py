@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from whale_assets.sources.errors import is_transient
+from whale_assets.io_rules.errors import is_transient
 from whale_assets.sources.model_server import (
     Backoff,
     ModelServerError,
