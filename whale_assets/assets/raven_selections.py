@@ -3,15 +3,15 @@
 import datetime as dt
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue
 from pydantic import Field, field_validator
 
 from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.partitions import DAILY_TABLE, partition_day
+from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.reports.raven import (
@@ -39,7 +39,6 @@ TABLE_LAYOUT = 2
 
 
 class RavenConfig(ReusableConfig):
-    ASSET = "raven_selections"
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this is a selection")
     median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
 
@@ -55,8 +54,15 @@ class RavenConfig(ReusableConfig):
     )
 
 
-@asset(
-    **DAILY_TABLE,
+def _layout_and_daily_scores(config: RavenConfig, fingerprints: FingerprintStore, day: dt.date) -> dict[str, object]:
+    """The table layout (tables written in an older one are rewritten) and the day's daily_scores read."""
+    day_print = fingerprints.get_output("daily_scores", day.isoformat()) if config.include_daily_scores else None
+    return {"daily_scores": day_print, "layout": TABLE_LAYOUT}
+
+
+@daily_asset(
+    DAILY_TABLE,
+    fingerprint_extra=_layout_and_daily_scores,
     kinds={"duckdb", "pandas"},
     group_name="deliverables",
     pool=DUCKDB_WRITERS,
@@ -65,9 +71,9 @@ class RavenConfig(ReusableConfig):
 def raven_selections(
     context: AssetExecutionContext,
     config: RavenConfig,
+    day: dt.date,
     classifications: StoredWindows,
     raven: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Detected runs of each encounter window (and of the full-day scores) as a Raven selection table.
@@ -78,13 +84,6 @@ def raven_selections(
     The day's `daily_scores` are read through `stored_tables`, not as an input (an input would pull
     full-day scoring into this job); their fingerprint is part of this partition's fingerprint.
     """
-    reject_invalid_run_config(context)
-    day = partition_day(context)
-    day_print = fingerprints.get_output("daily_scores", context.partition_key) if config.include_daily_scores else None
-    # The table layout is part of the fingerprint: tables written in an older layout are rewritten.
-    extra = {"daily_scores": day_print, "layout": TABLE_LAYOUT}
-    if (reuse := check_reuse(context, fingerprints, config, ["classifications"], extra=extra)).reused:
-        return reuse.placeholder
     selections: list[Selection] = []
     for window in classifications:
         track = classifications.load(window.window_id)

@@ -1,6 +1,7 @@
 """`whale_results`: one labelled row per encounter, with a figure of its window."""
 
 import base64
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -9,15 +10,15 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, MetadataValue, Output
 from pydantic import Field, field_validator
 from upath import UPath
 
-from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO, failures_classified
+from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc
+from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO
 from whale_assets.assets.provenance import settings_metadata
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
@@ -25,7 +26,7 @@ from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.provenance import upstream_provenance
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord, WindowStatus
-from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
 from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.partition_files import present_files
@@ -44,7 +45,6 @@ RESULTS_LAYOUT = 2
 
 
 class ResultsConfig(ReusableConfig):
-    ASSET = "whale_results"
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
     threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
     median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
@@ -57,22 +57,37 @@ class ResultsConfig(ReusableConfig):
         return windows
 
 
-@asset(
-    **DAILY_TABLE,
+def _remove_stored_orphans(
+    context: AssetExecutionContext, images: FileStore, stored_tables: StoredTables, day: dt.date
+) -> None:
+    """Before the reuse decision: the figures a replaced or killed run left go, reused partition or not."""
+    _remove_orphan_figures(context, images, _stored_results(context, stored_tables, day))
+
+
+def _stored_files_missing(context: AssetExecutionContext, stored_tables: StoredTables, day: dt.date) -> list[str]:
+    """The files the stored rows name that are gone (listed only when the stored rows could be reused)."""
+    return _missing_files(_stored_results(context, stored_tables, day))
+
+
+@daily_asset(
+    DAILY_TABLE,
+    prepare=_remove_stored_orphans,
+    fingerprint_extra=lambda: {"layout": RESULTS_LAYOUT},
+    missing_files=_stored_files_missing,
+    what_to_do=STORAGE_WHAT_TO_DO,  # e.g. a figure path a symlink leads out: named, not a bare traceback
     kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
     pool=DUCKDB_WRITERS,
 )
-@failures_classified(STORAGE_WHAT_TO_DO)  # e.g. a figure path a symlink leads out: named, not a bare traceback
 def whale_results(
     context: AssetExecutionContext,
     config: ResultsConfig,
+    day: dt.date,
     encounters: pd.DataFrame,
     raw_audio: StoredWindows,
     sifted_audio: StoredWindows,
     classifications: StoredWindows,
     images: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> Iterator[Output[pd.DataFrame]]:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`.
@@ -80,16 +95,6 @@ def whale_results(
     A generator so that the figures the new rows replace are removed right after the table is
     committed (Dagster stores a yielded Output before the body resumes), by the run that replaced them.
     """
-    reject_invalid_run_config(context)
-    stored = _stored_results(context, stored_tables)
-    _remove_orphan_figures(context, images, stored)
-    upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
-    rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
-    extra = {"layout": RESULTS_LAYOUT}
-    if (reuse := check_reuse(context, fingerprints, config, upstream, extra, rows_files_missing)).reused:
-        yield Output(reuse.placeholder)
-        return
-    day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
     labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
     provenance = upstream_provenance(
@@ -240,9 +245,8 @@ def _render_figures(
     return paths
 
 
-def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables) -> pd.DataFrame | None:
+def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables, day: dt.date) -> pd.DataFrame | None:
     """The day's stored rows (empty when none are), or None when they cannot be read now."""
-    day = partition_day(context)
     try:
         stored = stored_tables.read_day("whale_results", day)
     except Exception as unreadable:  # the next run tries again
