@@ -7,15 +7,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext
-from pydantic import Field, field_validator
+from pydantic import Field
 from upath import UPath
 
 from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.detection import DetectionConfig
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
-from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.clips import (
     LISTENING_PEAK_DBFS,
@@ -29,7 +29,7 @@ from whale_assets.core.audio.clips import (
 )
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.reports.raven import WINDOW_S
-from whale_assets.core.scoring.pooling import check_kernel, detect, pool_scores
+from whale_assets.core.scoring.pooling import detect, pool_scores
 from whale_assets.core.tables.clips import EncounterClip, clip_table
 from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.core.windows import WindowRecord
@@ -38,16 +38,8 @@ from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.window_arrays import StoredWindows
 
 
-class ClipConfig(ReusableConfig):
+class ClipConfig(DetectionConfig):
     clip_s: float = Field(30.0, gt=0, le=3600, description="Clip length in seconds (cut to the window's audio)")
-    threshold: float = Field(0.5, ge=0, le=1, description="As whale_results: median-filtered detection threshold")
-    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
-
-    @field_validator("median_filter_windows")
-    @classmethod
-    def _odd(cls, windows: int) -> int:
-        check_kernel(windows)
-        return windows
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="The pooled score in the tags")
     listening_peak_dbfs: float = Field(
         LISTENING_PEAK_DBFS, ge=-60, le=0, description="Peak of the listening copy (DC removed, faded), dBFS"
@@ -96,7 +88,7 @@ def encounter_clips(
         written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
     kept = {clip.clip_path for clip in written} | {clip.listening_path for clip in written}
     removed = _remove_other_clips(clips, context.partition_key, kept)
-    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    provenance = partition_provenance(context, classifications, config.rule)
     table = with_provenance(clip_table(day, written), provenance)
     context.add_output_metadata(
         {
@@ -137,7 +129,7 @@ def _window_clips(
     rate = int(window.sample_rate)
     peak_utc, pooled = None, float("nan")
     if track is not None and track.size:
-        detection = detect(track["score"], config.threshold, config.median_filter_windows, track["start_utc"])
+        detection = detect(track["score"], config.rule, track["start_utc"])
         peak_utc = pd.Timestamp(track["start_utc"][detection.peak_index])
         pooled = pool_scores(track["score"], config.pooling)
     centre = (

@@ -4,14 +4,14 @@ import datetime as dt
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
 from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.detection import DetectionConfig
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
-from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.reports.raven import (
@@ -28,7 +28,6 @@ from whale_assets.core.reports.raven import (
     selection_table,
     tables_by_file,
 )
-from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.provenance import with_provenance
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
@@ -38,15 +37,7 @@ from whale_assets.storage.window_arrays import StoredWindows
 TABLE_LAYOUT = 2
 
 
-class RavenConfig(ReusableConfig):
-    threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this is a selection")
-    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
-
-    @field_validator("median_filter_windows")
-    @classmethod
-    def _odd(cls, windows: int) -> int:
-        check_kernel(windows)
-        return windows
+class RavenConfig(DetectionConfig):
     low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box bottom (default: the sift band)")
     high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box top (default: the sift band)")
     include_daily_scores: bool = Field(
@@ -93,8 +84,7 @@ def raven_selections(
         selections += detected_runs(
             track["start_utc"],
             track["score"],
-            config.threshold,
-            config.median_filter_windows,
+            config.rule,
             window.context_s or WINDOW_S,
             window.encounter_ids,
             SOURCE_ENCOUNTER,
@@ -104,13 +94,12 @@ def raven_selections(
         selections += detected_runs(
             day_rows["time_utc"].to_numpy("datetime64[ns]"),
             day_rows["score"].to_numpy("float64"),
-            config.threshold,
-            config.median_filter_windows,
+            config.rule,
             source=SOURCE_DAILY_SCORES,
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
     paths = _write_tables(raven, context.partition_key, tables_by_file(day, table))
-    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    provenance = partition_provenance(context, classifications, config.rule)
     stored = with_provenance(as_stored_table(day, table), provenance)
     context.add_output_metadata(
         {

@@ -11,18 +11,17 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output
-from pydantic import Field, field_validator
+from pydantic import Field
 from upath import UPath
 
 from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.detection import DetectionConfig
 from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc
 from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO
 from whale_assets.assets.provenance import settings_metadata
-from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
-from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.provenance import upstream_provenance
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
 from whale_assets.core.windows import WindowRecord, WindowStatus
@@ -44,17 +43,9 @@ PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
 RESULTS_LAYOUT = 2
 
 
-class ResultsConfig(ReusableConfig):
+class ResultsConfig(DetectionConfig):
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
-    threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
-    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
     images: bool = Field(True, description="Write a spectrogram PNG per encounter")
-
-    @field_validator("median_filter_windows")
-    @classmethod
-    def _odd(cls, windows: int) -> int:
-        check_kernel(windows)
-        return windows
 
 
 def _remove_stored_orphans(
@@ -96,14 +87,13 @@ def whale_results(
     committed (Dagster stores a yielded Output before the body resumes), by the run that replaced them.
     """
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
-    labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
+    labelling = Labelling(config.pooling, config.rule)
     provenance = upstream_provenance(
         context.run_id,
         raw_audio.attributes,
         sifted_audio.attributes,
         classifications.attributes,
-        config.threshold,
-        config.median_filter_windows,
+        config.rule,
     )
     results = build_results(day_start_utc(day), encounters, outcomes, labelling, provenance=provenance)
     if config.images:  # drawn from the rows: their titles give the pooled score and detection
@@ -236,8 +226,7 @@ def _render_figures(
                 EncounterSummary(
                     str(encounter_id), window.window_id, float(row["pooled_score"]), bool(row["detected"])
                 ),
-                threshold=config.threshold,
-                median_filter_windows=config.median_filter_windows,
+                config.rule,
             )
             relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"
             written.append(relative_path)

@@ -20,6 +20,7 @@ from whale_assets.assets.checks import (
 )
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.tables.daily_scores import daily_score_table
 from whale_assets.core.tables.hourly_presence import hourly_presence
 from whale_assets.definitions import build_definitions, build_resources
@@ -144,7 +145,7 @@ def test_hourly_presence_needs_all_24_hours_and_blocks_otherwise(world: World, i
     scores = full_day_scores()
     table = hourly_presence(
         pd.Timestamp(DAY).date(), scores["time_utc"].to_numpy("datetime64[ns]"), scores["score"].to_numpy("float64"),
-        threshold=0.5, min_seconds=10.0, median_filter_windows=5,
+        DetectionRule(0.5, 5), min_seconds=10.0,
     ).head(hours_kept)
     result = materialize_with(world.settings(), instance, stand_in("hourly_presence", table),
                               hourly_presence_has_24_hours)

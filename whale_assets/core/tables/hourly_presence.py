@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets.core.scoring.pooling import DEFAULT_RULE, DetectionRule, filtered_by_stretch
 from whale_assets.core.scoring.track import infer_step_ns
 
 PRESENCE_COLUMNS = {
@@ -43,9 +43,8 @@ def hourly_presence(
     day: dt.date,
     times_utc: np.ndarray,
     scores: np.ndarray,
-    threshold: float = 0.5,
+    rule: DetectionRule = DEFAULT_RULE,
     min_seconds: float = 10.0,
-    median_filter_windows: int = 5,
     step_s: float | None = None,
 ) -> pd.DataFrame:
     """24 rows, one per UTC hour of `day`, from window start times (naive UTC) and their scores.
@@ -61,7 +60,7 @@ def hourly_presence(
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
     step_ns = round(step_s * 1e9) if step_s is not None else infer_step_ns(times)
-    filtered = filtered_by_stretch(times, values, step_ns, median_filter_windows)
+    filtered = filtered_by_stretch(times, values, step_ns, rule.median_filter_windows)
     step_seconds = (step_ns or 0) / 1e9
 
     day_start = np.datetime64(pd.Timestamp(day).to_datetime64(), "ns")
@@ -69,7 +68,7 @@ def hourly_presence(
     in_day = (hour >= 0) & (hour < 24)
     hour, values, filtered = hour[in_day], values[in_day], filtered[in_day]
     n_scores = np.bincount(hour, minlength=24)
-    above = np.bincount(hour, weights=filtered >= threshold, minlength=24).astype(np.int64)
+    above = np.bincount(hour, weights=filtered >= rule.threshold, minlength=24).astype(np.int64)
     max_score = np.full(24, np.nan)
     np.fmax.at(max_score, hour, values)
     frame = pd.DataFrame(
