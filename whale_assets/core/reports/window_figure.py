@@ -15,7 +15,7 @@ import pandas as pd
 
 from whale_assets.core.reports.spectrogram import Spectrogram
 from whale_assets.core.scoring.day_scoring import runs
-from whale_assets.core.scoring.pooling import DetectionRule, filtered_by_stretch
+from whale_assets.core.scoring.pooling import DetectionRule, filtered_by_stretch, stretch_starts
 from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.core.utc import naive_utc
 
@@ -228,11 +228,11 @@ def _draw_scores(axes: Axes, track: np.ndarray | None, rule: DetectionRule | Non
 
 
 def _broken(times: np.ndarray, values: np.ndarray, step_ns: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """`times`, `values` with a NaN after each gap longer than 1.5 steps, so a line is not drawn across it."""
+    """`times`, `values` with a NaN where a new stretch starts (`stretch_starts`), so no line is drawn across a gap."""
     values = np.asarray(values, dtype=np.float64)
     if step_ns is None or times.size < 2:
         return times, values
-    gaps = np.flatnonzero(np.diff(times.astype("datetime64[ns]").astype(np.int64)) > step_ns * 3 // 2) + 1
+    gaps = np.flatnonzero(stretch_starts(times, step_ns)[1:]) + 1
     return np.insert(times, gaps, times[gaps - 1]), np.insert(values, gaps, np.nan)
 
 

@@ -96,7 +96,8 @@ def detect(scores: np.ndarray, rule: DetectionRule = DEFAULT_RULE, times: np.nda
 def stretch_starts(times: np.ndarray, step_ns: int | None) -> np.ndarray:
     """True where a window starts a new stretch: more than one step (plus rounding) after the previous one.
 
-    The one rule for "consecutive windows": the median filter and the Raven selections both use it.
+    The one rule for "consecutive windows": the median filter, the Raven selections and the score
+    panel's broken lines all use it.
     """
     t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
     starts = np.zeros(t.size, dtype=bool)
