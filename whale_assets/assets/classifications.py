@@ -1,6 +1,5 @@
 """`classifications`: model scores over each sifted stretch, every score stamped with its UTC time."""
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from whale_assets.assets.reuse import ReusableConfig, Upstream
 from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step
 from whale_assets.core.scoring.classifier import MAX_STEP_SAMPLES, Classifier, WindowGrid
 from whale_assets.core.scoring.track import score_segments
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import ClassifierResource, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
@@ -62,7 +62,7 @@ def _classifier_identity(config: ClassifyConfig, classifier: ClassifierResource)
     return {"classifier": label}
 
 
-def _days_of_scores_read(config: ClassifyConfig, sifted_audio: StoredWindows, day: dt.date) -> list[Upstream]:
+def _days_of_scores_read(config: ClassifyConfig, sifted_audio: StoredWindows, day: Day) -> list[Upstream]:
     return daily_scores_upstream(sifted_audio, day) if config.score_source == "daily_scores" else []
 
 
@@ -78,7 +78,7 @@ def _days_of_scores_read(config: ClassifyConfig, sifted_audio: StoredWindows, da
 def classifications(
     context: AssetExecutionContext,
     config: ClassifyConfig,
-    day: dt.date,
+    day: Day,
     sifted_audio: StoredWindows,
     classifier: ClassifierResource,
     stored_tables: StoredTables,

@@ -1,7 +1,7 @@
 """One way to write a daily asset: `@daily_asset`, the asset's preamble written once.
 
-    @daily_asset(DAILY_TABLE, kinds={"duckdb", "pandas"}, group_name="full_day")
-    def hourly_presence(context: AssetExecutionContext, config: HourlyPresenceConfig, day: dt.date,
+    @daily_asset(DERIVED_TABLE, group_name="full_day")
+    def hourly_presence(context: AssetExecutionContext, config: HourlyPresenceConfig, day: Day,
                         daily_scores: pd.DataFrame) -> pd.DataFrame:
         return presence_by_hour(day, ...)
 
@@ -13,7 +13,7 @@ Before the body runs, the decorator
   `deps` (`check_reuse`), and returns the stored partition's placeholder when it is reused: the
   body then never runs.
 
-The body may take `day` (the partition's UTC day), and need not take the `fingerprints` resource.
+The body may take `day` (the partition's UTC `core.utc.Day`, built once here), and need not take the `fingerprints` resource.
 What an asset adds to its fingerprint or checks before reusing comes from hooks, called with the
 asset's arguments they name (`context`, `config`, `day`, inputs, resources):
 - `fingerprint_extra`: settings outside the config (the model, the archive, a table layout);
@@ -31,13 +31,18 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetsDefinition, Output, asset
 
-from whale_assets.assets.partitions import partition_day
-from whale_assets.assets.policies import failures_classified
+from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
+from whale_assets.assets.partitions import DAILY_TABLE, partition_day
+from whale_assets.assets.policies import DUCKDB_WRITERS, failures_classified
 from whale_assets.assets.reuse import ReusableConfig, Reuse, check_reuse
 from whale_assets.assets.run_config import register_asset_config, reject_invalid_run_config
 from whale_assets.resources import FingerprintStore
 
 Hook = Callable[..., Any]
+# A daily table of pandas rows written through DuckDB's one writer (the `duckdb_writers` pool).
+DUCKDB_TABLE = {**DAILY_TABLE, "kinds": {"duckdb", "pandas"}, "pool": DUCKDB_WRITERS}
+# Such a table derived from stored days, brought up to date when an upstream day is re-materialized.
+DERIVED_TABLE = {**DUCKDB_TABLE, "automation_condition": FOLLOWS_UPSTREAM_DAYS}
 # The arguments the decorator gives the body and the hooks beyond the asset's own.
 DAY_ARGUMENT = "day"
 FINGERPRINTS_ARGUMENT = "fingerprints"
@@ -55,7 +60,7 @@ def daily_asset(
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]:
     """`@asset(**storage, **asset_arguments)` with the config pre-check and the reuse decision.
 
-    `storage` is `partitions.DAILY_TABLE` or `DAILY_ARRAYS`; `what_to_do` makes every error but a
+    `storage` is `partitions.DAILY_TABLE` or `DAILY_ARRAYS`, or `DUCKDB_TABLE` or `DERIVED_TABLE`; `what_to_do` makes every error but a
     transient one fail at once saying it (`policies.failures_classified`), the preamble's included.
     """
 

@@ -20,6 +20,7 @@ from whale_assets.assets.policies import permanent_failure
 from whale_assets.assets.reuse import ReusableConfig, Upstream
 from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.scoring.track import days_touched, infer_step_ns, span_track
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord, stored_segments
 from whale_assets.resources import StoredTables
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
@@ -34,7 +35,7 @@ def days_read(sifted: StoredWindows) -> list[dt.date]:
     return sorted({d for start, end in spans for d in days_touched(start, end, CONTEXT_S)})
 
 
-def daily_scores_upstream(sifted: StoredWindows, day: dt.date) -> list[Upstream]:
+def daily_scores_upstream(sifted: StoredWindows, day: Day) -> list[Upstream]:
     """Every day read is an upstream: re-materialized daily_scores recompute this partition, and a
     day without a fingerprint (incomplete or not yet written) makes it incomplete too."""
     return [DAILY_SCORES if d == day else (DAILY_SCORES, d.isoformat()) for d in days_read(sifted)]
@@ -43,7 +44,7 @@ def daily_scores_upstream(sifted: StoredWindows, day: dt.date) -> list[Upstream]
 def tracks_from_daily_scores(
     context: AssetExecutionContext,
     config: ReusableConfig,
-    day: dt.date,
+    day: Day,
     sifted: StoredWindows,
     classifier_label: str,
     tables: StoredTables,

@@ -1,6 +1,5 @@
 """`daily_scores`: the classifier over the whole UTC day file, one row per model window."""
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +9,7 @@ from dagster import AssetExecutionContext, MetadataValue, Output
 from pydantic import Field, field_validator
 
 from whale_assets.assets.daily import daily_asset
-from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc
+from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import (
     MODEL_SCORING,
     TRANSIENT_RETRY,
@@ -35,6 +34,7 @@ from whale_assets.core.scoring.day_scoring import (
     score_day,
 )
 from whale_assets.core.tables.daily_scores import daily_score_table
+from whale_assets.core.utc import Day
 from whale_assets.resources import (
     AudioArchiveResource,
     ClassifierResource,
@@ -88,7 +88,7 @@ class DayAudio:
 def daily_scores(
     context: AssetExecutionContext,
     config: DailyScoresConfig,
-    day: dt.date,
+    day: Day,
     audio_archive: AudioArchiveResource,
     classifier: ClassifierResource,
     checkpoints: FileStore,
@@ -109,8 +109,7 @@ def daily_scores(
     )
     store = ScoreCheckpoints(checkpoints, day, classifier.fingerprint_label, plan)
     day_scores = _score_day(context, config, archive, day, model, plan, store, audio.problems)
-    start = day_start_utc(day).tz_localize(None)
-    table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)
+    table = daily_score_table(day, plan.window_times(day.start_ns), day_scores.scores, classifier.label)
     metadata = _describe(table, day_scores, classifier.label, model, audio.problems)
     if ignored := ignored_step(config.context_step_samples, model):
         context.log.warning(f"run config ignored: {ignored}")
@@ -121,7 +120,7 @@ def daily_scores(
         store.remove_day()
 
 
-def _probe_day(archive: AudioArchive, day: dt.date) -> DayAudio:
+def _probe_day(archive: AudioArchive, day: Day) -> DayAudio:
     """What audio the archive has for the day: none, all of it, or a truncated file's whole samples."""
     try:
         n_samples, truncated = archive.available_samples(day)
@@ -136,7 +135,7 @@ def _score_day(
     context: AssetExecutionContext,
     config: DailyScoresConfig,
     archive: AudioArchive,
-    day: dt.date,
+    day: Day,
     model: Classifier,
     plan: DayChunkPlan,
     store: ScoreCheckpoints,

@@ -5,10 +5,7 @@ import base64
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.daily import daily_asset
-from whale_assets.assets.partitions import DAILY_TABLE
-from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
 from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.diel import diel_grid, render_diel_png, song_minutes
@@ -24,13 +21,7 @@ class DielPresenceConfig(ReusableConfig):
     """No settings of its own: only `force`."""
 
 
-@daily_asset(
-    DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
-    group_name="deliverables",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+@daily_asset(DERIVED_TABLE, group_name="deliverables")
 def diel_presence(
     context: AssetExecutionContext,
     config: DielPresenceConfig,

@@ -1,6 +1,5 @@
 """`encounter_clips`: per audio window, an archival and a listening FLAC around its detected peak; a row per encounter."""
 
-import datetime as dt
 from dataclasses import replace
 from typing import Literal
 
@@ -10,11 +9,8 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 from upath import UPath
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
 from whale_assets.assets.detection import DetectionConfig
-from whale_assets.assets.partitions import DAILY_TABLE
-from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.clips import (
@@ -32,6 +28,7 @@ from whale_assets.core.reports.raven import WINDOW_S
 from whale_assets.core.scoring.pooling import detect, pool_scores
 from whale_assets.core.tables.clips import EncounterClip, clip_table
 from whale_assets.core.tables.provenance import with_provenance
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord
 from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.names import safe_file_name
@@ -46,7 +43,7 @@ class ClipConfig(DetectionConfig):
     )
 
 
-def _stored_clips_missing(stored_tables: StoredTables, day: dt.date) -> list[str]:
+def _stored_clips_missing(stored_tables: StoredTables, day: Day) -> list[str]:
     """The clips (archival and listening copies) the day's stored rows name that are gone.
 
     A run killed after replacing the clips but before committing the table leaves rows naming
@@ -59,18 +56,11 @@ def _stored_clips_missing(stored_tables: StoredTables, day: dt.date) -> list[str
     return [path for path in named if not UPath(path).exists()]
 
 
-@daily_asset(
-    DAILY_TABLE,
-    missing_files=_stored_clips_missing,
-    kinds={"duckdb", "pandas"},
-    group_name="deliverables",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+@daily_asset(DERIVED_TABLE, missing_files=_stored_clips_missing, group_name="deliverables")
 def encounter_clips(
     context: AssetExecutionContext,
     config: ClipConfig,
-    day: dt.date,
+    day: Day,
     raw_audio: StoredWindows,
     classifications: StoredWindows,
     clips: FileStore,
@@ -85,9 +75,9 @@ def encounter_clips(
         if audio is None or audio.size == 0 or window.start_utc is None:
             continue
         track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
-        written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
+        written += _window_clips(day.key, config, window, audio, track, clips, day_file_key(day))
     kept = {clip.clip_path for clip in written} | {clip.listening_path for clip in written}
-    removed = _remove_other_clips(clips, context.partition_key, kept)
+    removed = _remove_other_clips(clips, day.key, kept)
     provenance = partition_provenance(context, classifications, config.rule)
     table = with_provenance(clip_table(day, written), provenance)
     context.add_output_metadata(

@@ -1,15 +1,11 @@
 """`encounters`: humpback encounters near MARS that start within the UTC day."""
 
-import datetime as dt
-
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 from pydantic import Field
 
-from whale_assets.assets.daily import daily_asset
-from whale_assets.assets.partitions import DAILY_TABLE
+from whale_assets.assets.daily import DUCKDB_TABLE, daily_asset
 from whale_assets.assets.policies import (
-    DUCKDB_WRITERS,
     TRANSIENT_RETRY,
     permanent_failure,
 )
@@ -17,6 +13,7 @@ from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.encounters.table import DEFAULT_MAX_DURATION_S, select_encounters
 from whale_assets.core.fingerprint import frame_digest
+from whale_assets.core.utc import Day
 from whale_assets.resources import EncounterSource
 from whale_assets.sources.happywhale import HappywhaleError
 from whale_assets.storage.metadata_keys import (
@@ -40,18 +37,16 @@ class EncountersConfig(ReusableConfig):
 
 
 @daily_asset(
-    DAILY_TABLE,
+    DUCKDB_TABLE,
     fingerprint_extra=lambda encounter_source: {"source": encounter_source.identity()},
     what_to_do="check the encounter source (WHALE_ENCOUNTERS, or the Happywhale request); retrying will not help",
-    kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
-    pool=DUCKDB_WRITERS,
     retry_policy=TRANSIENT_RETRY,
 )
 def encounters(
     context: AssetExecutionContext,
     config: EncountersConfig,
-    day: dt.date,
+    day: Day,
     encounter_source: EncounterSource,
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""

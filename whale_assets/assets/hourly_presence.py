@@ -1,35 +1,25 @@
 """`hourly_presence`: 24 rows per UTC day, whether humpback song was present in each hour."""
 
-import datetime as dt
-
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 from pydantic import Field
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
 from whale_assets.assets.detection import DetectionConfig
-from whale_assets.assets.partitions import DAILY_TABLE
-from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.tables.hourly_presence import hourly_presence as presence_by_hour
+from whale_assets.core.utc import Day
 
 
 class HourlyPresenceConfig(DetectionConfig):
     min_seconds: float = Field(10.0, ge=0, le=3600, description="An hour is present with at least this many seconds of song")
 
 
-@daily_asset(
-    DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
-    group_name="full_day",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+@daily_asset(DERIVED_TABLE, group_name="full_day")
 def hourly_presence(
     context: AssetExecutionContext,
     config: HourlyPresenceConfig,
-    day: dt.date,
+    day: Day,
     daily_scores: pd.DataFrame,
 ) -> pd.DataFrame:
     """Per hour: scores, max score, windows above threshold (median-filtered), and presence."""

@@ -6,11 +6,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 from pydantic import Field
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
 from whale_assets.assets.detection import DetectionConfig
-from whale_assets.assets.partitions import DAILY_TABLE
-from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
@@ -29,6 +26,7 @@ from whale_assets.core.reports.raven import (
     tables_by_file,
 )
 from whale_assets.core.tables.provenance import with_provenance
+from whale_assets.core.utc import Day
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
 
@@ -45,24 +43,17 @@ class RavenConfig(DetectionConfig):
     )
 
 
-def _layout_and_daily_scores(config: RavenConfig, fingerprints: FingerprintStore, day: dt.date) -> dict[str, object]:
+def _layout_and_daily_scores(config: RavenConfig, fingerprints: FingerprintStore, day: Day) -> dict[str, object]:
     """The table layout (tables written in an older one are rewritten) and the day's daily_scores read."""
     day_print = fingerprints.get_output("daily_scores", day.isoformat()) if config.include_daily_scores else None
     return {"daily_scores": day_print, "layout": TABLE_LAYOUT}
 
 
-@daily_asset(
-    DAILY_TABLE,
-    fingerprint_extra=_layout_and_daily_scores,
-    kinds={"duckdb", "pandas"},
-    group_name="deliverables",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+@daily_asset(DERIVED_TABLE, fingerprint_extra=_layout_and_daily_scores, group_name="deliverables")
 def raven_selections(
     context: AssetExecutionContext,
     config: RavenConfig,
-    day: dt.date,
+    day: Day,
     classifications: StoredWindows,
     raven: FileStore,
     stored_tables: StoredTables,
@@ -98,7 +89,7 @@ def raven_selections(
             source=SOURCE_DAILY_SCORES,
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
-    paths = _write_tables(raven, context.partition_key, tables_by_file(day, table))
+    paths = _write_tables(raven, day.key, tables_by_file(day, table))
     provenance = partition_provenance(context, classifications, config.rule)
     stored = with_provenance(as_stored_table(day, table), provenance)
     context.add_output_metadata(

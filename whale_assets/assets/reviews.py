@@ -9,7 +9,6 @@ a review sample over several days as its own folder (any other name), its rows r
 
 
 import base64
-import datetime as dt
 import hashlib
 import re
 
@@ -28,7 +27,7 @@ from dagster import (
 from pydantic import Field
 
 from whale_assets.assets.automation import FOLLOWS_REVIEWED_DAYS
-from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.daily import DUCKDB_TABLE, daily_asset
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
 from whale_assets.assets.reuse import ReusableConfig
@@ -38,6 +37,7 @@ from whale_assets.core.reports.performance_figure import performance_png
 from whale_assets.core.review.reviews import join_verdicts, read_review, rows_of_day
 from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table, reviewed_table
 from whale_assets.core.review.verdicts import ReviewError, Verdict
+from whale_assets.core.utc import Day
 from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.partition_files import present_files
 from whale_assets.storage.s3 import storage_path
@@ -84,9 +84,9 @@ def stored_selections(raven_rows: pd.DataFrame) -> pd.DataFrame:
     return raven_rows.assign(begin_utc=begin, end_utc=begin + length)
 
 
-def review_contents(context: AssetExecutionContext, reviews: FileStore) -> dict[str, dict[str, str]]:
+def review_contents(day: Day, reviews: FileStore) -> dict[str, dict[str, str]]:
     """The digests of the review files the day's partition reads: its fingerprint changes with them."""
-    files = review_files(reviews, context.partition_key)
+    files = review_files(reviews, day.key)
     multi_day = multi_day_review_files(reviews)
     return {
         "reviews": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
@@ -94,14 +94,11 @@ def review_contents(context: AssetExecutionContext, reviews: FileStore) -> dict[
     }
 
 
-@daily_asset(
-    DAILY_TABLE, fingerprint_extra=review_contents,
-    kinds={"duckdb", "pandas"}, group_name="reviews", pool=DUCKDB_WRITERS, deps=["raven_selections"],
-)
+@daily_asset(DUCKDB_TABLE, fingerprint_extra=review_contents, group_name="reviews", deps=["raven_selections"])
 def reviewed_detections(
     context: AssetExecutionContext,
     config: ReviewConfig,
-    day: dt.date,
+    day: Day,
     reviews: FileStore,
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
@@ -110,7 +107,7 @@ def reviewed_detections(
     file and line, and the stored partition stays as it was."""
     # Files under the day's folder judge that day's table; files at the root (a review sample over
     # several days) contribute their rows of this day.
-    files = review_files(reviews, context.partition_key)
+    files = review_files(reviews, day.key)
     multi_day = multi_day_review_files(reviews)
     selections = stored_tables.read_day("raven_selections", day)
     joined = []

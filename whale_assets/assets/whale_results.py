@@ -1,7 +1,6 @@
 """`whale_results`: one labelled row per encounter, with a figure of its window."""
 
 import base64
-import datetime as dt
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -14,16 +13,17 @@ from dagster import AssetExecutionContext, MetadataValue, Output
 from pydantic import Field
 from upath import UPath
 
-from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.daily import DUCKDB_TABLE, daily_asset
 from whale_assets.assets.detection import DetectionConfig
-from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc
-from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO
+from whale_assets.assets.policies import STORAGE_WHAT_TO_DO
 from whale_assets.assets.provenance import settings_metadata
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.tables.provenance import upstream_provenance
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord, WindowStatus
 from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
@@ -49,31 +49,29 @@ class ResultsConfig(DetectionConfig):
 
 
 def _remove_stored_orphans(
-    context: AssetExecutionContext, images: FileStore, stored_tables: StoredTables, day: dt.date
+    context: AssetExecutionContext, images: FileStore, stored_tables: StoredTables, day: Day
 ) -> None:
     """Before the reuse decision: the figures a replaced or killed run left go, reused partition or not."""
     _remove_orphan_figures(context, images, _stored_results(context, stored_tables, day))
 
 
-def _stored_files_missing(context: AssetExecutionContext, stored_tables: StoredTables, day: dt.date) -> list[str]:
+def _stored_files_missing(context: AssetExecutionContext, stored_tables: StoredTables, day: Day) -> list[str]:
     """The files the stored rows name that are gone (listed only when the stored rows could be reused)."""
     return _missing_files(_stored_results(context, stored_tables, day))
 
 
 @daily_asset(
-    DAILY_TABLE,
+    DUCKDB_TABLE,
     prepare=_remove_stored_orphans,
     fingerprint_extra=lambda: {"layout": RESULTS_LAYOUT},
     missing_files=_stored_files_missing,
     what_to_do=STORAGE_WHAT_TO_DO,  # e.g. a figure path a symlink leads out: named, not a bare traceback
-    kinds={"duckdb", "pandas"},
     group_name="whale_pipeline",
-    pool=DUCKDB_WRITERS,
 )
 def whale_results(
     context: AssetExecutionContext,
     config: ResultsConfig,
-    day: dt.date,
+    day: Day,
     encounters: pd.DataFrame,
     raw_audio: StoredWindows,
     sifted_audio: StoredWindows,
@@ -95,9 +93,9 @@ def whale_results(
         classifications.attributes,
         config.rule,
     )
-    results = build_results(day_start_utc(day), encounters, outcomes, labelling, provenance=provenance)
+    results = build_results(day, encounters, outcomes, labelling, provenance=provenance)
     if config.images:  # drawn from the rows: their titles give the pooled score and detection
-        img_paths = _write_figures(context, results, raw_audio, classifications, config, images)
+        img_paths = _write_figures(day, results, raw_audio, classifications, config.rule, images)
         results["img_path"] = results["encounter_id"].map(img_paths).astype(results["img_path"].dtype)
     context.add_output_metadata(
         {
@@ -174,12 +172,7 @@ def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, sc
 
 
 def _write_figures(
-    context: AssetExecutionContext,
-    results: pd.DataFrame,
-    raw: StoredWindows,
-    scored: StoredWindows,
-    config: ResultsConfig,
-    images: FileStore,
+    day: Day, results: pd.DataFrame, raw: StoredWindows, scored: StoredWindows, rule: DetectionRule, images: FileStore
 ) -> dict[str, str]:
     """One PNG per encounter, named per write (`<day>/<encounter>.<token>.png`).
 
@@ -189,26 +182,24 @@ def _write_figures(
     """
     token = uuid.uuid4().hex[:10]
     written: list[str] = []
+    paths: dict[str, str] = {}
     try:
-        return _render_figures(context, results, raw, scored, config, images, token, written)
+        for encounter_id, png in _encounter_pngs(results, raw, scored, rule):
+            relative_path = f"{day.key}/{safe_file_name(encounter_id)}.{token}.png"
+            written.append(relative_path)
+            paths[encounter_id] = images.write(relative_path, png)
     except BaseException:
         for relative_path in written:
             images.remove(relative_path)
         raise
+    return paths
 
 
-def _render_figures(
-    context: AssetExecutionContext,
-    results: pd.DataFrame,
-    raw: StoredWindows,
-    scored: StoredWindows,
-    config: ResultsConfig,
-    images: FileStore,
-    token: str,
-    written: list[str],
-) -> dict[str, str]:
+def _encounter_pngs(
+    results: pd.DataFrame, raw: StoredWindows, scored: StoredWindows, rule: DetectionRule
+) -> Iterator[tuple[str, bytes]]:
+    """(encounter id, its figure) for every encounter of a window with audio, drawn from its row."""
     by_id = results.set_index("encounter_id")
-    paths: dict[str, str] = {}
     for window in raw:
         n_samples = window.array.shape[0] if window.array is not None else 0
         if n_samples == 0:
@@ -217,24 +208,13 @@ def _render_figures(
         read = partial(raw.read_range, window.window_id)
         spectrogram = streamed_spectrogram(read, n_samples, int(window.sample_rate), window.start_utc)
         track = scored.load(window.window_id)
-        for encounter_id in window.encounter_ids:
-            row = by_id.loc[str(encounter_id)]
-            png = render_encounter_png(
-                spectrogram,
-                track,
-                (row["start_utc"], row["end_utc"]),
-                EncounterSummary(
-                    str(encounter_id), window.window_id, float(row["pooled_score"]), bool(row["detected"])
-                ),
-                config.rule,
-            )
-            relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"
-            written.append(relative_path)
-            paths[str(encounter_id)] = images.write(relative_path, png)
-    return paths
+        for encounter_id in map(str, window.encounter_ids):
+            row = by_id.loc[encounter_id]
+            summary = EncounterSummary(encounter_id, window.window_id, float(row["pooled_score"]), bool(row["detected"]))
+            yield encounter_id, render_encounter_png(spectrogram, track, (row["start_utc"], row["end_utc"]), summary, rule)
 
 
-def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables, day: dt.date) -> pd.DataFrame | None:
+def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables, day: Day) -> pd.DataFrame | None:
     """The day's stored rows (empty when none are), or None when they cannot be read now."""
     try:
         stored = stored_tables.read_day("whale_results", day)

@@ -13,13 +13,12 @@ a gap in the track, so scores on either side of missing audio do not mix.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
 from whale_assets.core.scoring.pooling import DEFAULT_RULE, DetectionRule, filtered_by_stretch
 from whale_assets.core.scoring.track import infer_step_ns
+from whale_assets.core.utc import Day
 
 PRESENCE_COLUMNS = {
     "date": "datetime64[us]",
@@ -40,7 +39,7 @@ PRESENCE_DESCRIPTIONS: dict[str, str] = {
 
 
 def hourly_presence(
-    day: dt.date,
+    day: Day,
     times_utc: np.ndarray,
     scores: np.ndarray,
     rule: DetectionRule = DEFAULT_RULE,
@@ -63,8 +62,7 @@ def hourly_presence(
     filtered = filtered_by_stretch(times, values, step_ns, rule.median_filter_windows)
     step_seconds = (step_ns or 0) / 1e9
 
-    day_start = np.datetime64(pd.Timestamp(day).to_datetime64(), "ns")
-    hour = (times - day_start).astype("timedelta64[h]").astype(np.int64)
+    hour = (times - day.start_ns).astype("timedelta64[h]").astype(np.int64)
     in_day = (hour >= 0) & (hour < 24)
     hour, values, filtered = hour[in_day], values[in_day], filtered[in_day]
     n_scores = np.bincount(hour, minlength=24)
@@ -73,8 +71,8 @@ def hourly_presence(
     np.fmax.at(max_score, hour, values)
     frame = pd.DataFrame(
         {
-            "date": pd.Timestamp(day),
-            "hour_utc": pd.Timestamp(day) + pd.to_timedelta(np.arange(24), unit="h"),
+            "date": day.start,
+            "hour_utc": day.start + pd.to_timedelta(np.arange(24), unit="h"),
             "n_scores": n_scores.astype(np.int64),
             "max_score": max_score,
             "n_above_threshold": above,

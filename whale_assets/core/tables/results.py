@@ -10,7 +10,7 @@ import pandas as pd
 
 from whale_assets.core.scoring.pooling import DEFAULT_RULE, DetectionRule, detect, pool_scores
 from whale_assets.core.tables.provenance import PROVENANCE_DESCRIPTIONS, PROVENANCE_DTYPES, Provenance, with_provenance
-from whale_assets.core.utc import naive_utc
+from whale_assets.core.utc import Day, naive_utc
 from whale_assets.core.windows import WindowStatus
 
 RESULT_DTYPES: dict[str, str] = {
@@ -92,7 +92,7 @@ class Labelling:
 
 
 def build_results(
-    day: pd.Timestamp,
+    day: Day,
     encounters: pd.DataFrame,
     outcomes: Sequence[WindowOutcome],
     labelling: Labelling,
@@ -119,9 +119,9 @@ def build_results(
     return with_provenance(frame, labelled_with).astype(RESULT_DTYPES)
 
 
-def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, img_paths) -> dict:
+def _row(day: Day, encounter, outcome: WindowOutcome | None, labelling: Labelling, img_paths) -> dict:
     row = {
-        "date": _naive(day),
+        "date": day.start,
         "encounter_id": str(encounter.encounter_id),
         "latitude": encounter.latitude,
         "longitude": encounter.longitude,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +9,9 @@ import pytest
 from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.core.tables.hourly_presence import PRESENCE_COLUMNS, hourly_presence
+from whale_assets.core.utc import Day
 
-DAY = dt.date(2023, 9, 14)
+DAY = Day(2023, 9, 14)
 STEP_NS = 990_000_000
 
 

@@ -10,9 +10,10 @@ from whale_assets.core.tables.results import (
     WindowOutcome,
     build_results,
 )
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowStatus
 
-DAY = pd.Timestamp("2023-09-14", tz="UTC")
+DAY = Day(2023, 9, 14)
 
 
 def encounters(*ids):
