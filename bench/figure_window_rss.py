@@ -32,6 +32,7 @@ from upath import UPath
 from whale_assets.core.reports.spectrogram import window_spectrogram
 from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, render_encounter_png
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.storage.npy_files import read_npy_range
 
 path, mode, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -44,7 +45,7 @@ else:
     n = np.load(path, mmap_mode="r").shape[0]
     spectrogram = streamed_spectrogram(lambda a, b: read_npy_range(UPath(path), a, b), n, 16000, start)
 end = start + pd.Timedelta(seconds=float(spectrogram.times_s[-1]))
-png = render_encounter_png(spectrogram, None, (start, end), EncounterSummary("e", "w", 0.5, True), threshold=0.5)
+png = render_encounter_png(spectrogram, None, (start, end), EncounterSummary("e", "w", 0.5, True), DetectionRule(0.5, 1))
 np.save(out, spectrogram.power_db)
 print(time.perf_counter() - began, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(png))
 """

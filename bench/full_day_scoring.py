@@ -24,7 +24,6 @@ project path over a whole day, for its whole-day peak RSS (~20 min).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import subprocess
@@ -35,8 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from whale_assets.core.utc import Day
+
 HERE = Path(__file__).resolve().parent
-DAY = dt.date(2023, 9, 14)
+DAY = Day(2023, 9, 14)
 RATE = 16_000
 
 

@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from whale_assets.core.review.table import ReviewedScores, performance_table
     from whale_assets.core.review.verdicts import Verdict
     from whale_assets.core.scoring.energy import EnergyClassifier
+    from whale_assets.core.scoring.pooling import DetectionRule
     from whale_assets.demo.mars_scene import MarsScene, render
     from whale_assets.demo.mars_song import SongSession
     from whale_assets.demo.mars_sources import BaleenCalls, ShipPassage
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         origin = np.datetime64("2023-11-01") + np.timedelta64(index, "D")
         step_ns = round(classifier.grid.step_s * 1e9)
         times = origin + np.arange(track.size) * np.timedelta64(step_ns, "ns")
-        runs = detected_runs(times, track, args.min_score, 5, classifier.grid.context_s)
+        runs = detected_runs(times, track, DetectionRule(args.min_score, 5), classifier.grid.context_s)
         song = [(origin + np.timedelta64(round(u.start_s * 1e9), "ns"), origin + np.timedelta64(round(u.end_s * 1e9), "ns"))
                 for u in song_intervals(scene)] if sings else []
         for run in runs:

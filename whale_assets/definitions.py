@@ -33,7 +33,7 @@ from whale_assets.resources import (
 )
 from whale_assets.settings import Settings, prepare_data_dir
 from whale_assets.storage.io_managers import WhaleDuckDBIOManager, WindowArrayStorage
-from whale_assets.storage.layout import DUCKDB_SCHEMA, tables_url
+from whale_assets.storage.layout import DUCKDB_SCHEMA, FILE_STORES, REVIEWS_DIR, tables_url, under_root
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -75,16 +75,12 @@ def storage_resources(settings: Settings) -> dict[str, object]:
             base_path=root, fingerprint_root=root, shared_local_storage=settings.shared_local_storage
         ),
         "table_io_manager": tables,
-        "images": FileStore(base_path=f"{root}/images", data_root=root),
-        "checkpoints": FileStore(base_path=f"{root}/checkpoints", data_root=root),
-        # Deliverables: Raven selection tables per day, playable clips per encounter.
-        "raven": FileStore(base_path=f"{root}/raven", data_root=root),
-        "clips": FileStore(base_path=f"{root}/clips", data_root=root),
-        "reports": FileStore(base_path=f"{root}/reports", data_root=root),
+        # Figures, checkpoints and the deliverables (Raven tables, clips, reports): a folder each.
+        **{name: FileStore(base_path=under_root(root, folder), data_root=root) for name, folder in FILE_STORES.items()},
         # Analysts' reviewed selection tables, one folder per UTC day (WHALE_REVIEWS_DIR to put them
         # elsewhere: then that folder is the root its reads are confined to).
         "reviews": FileStore(
-            base_path=settings.reviews_dir or f"{root}/reviews", data_root=settings.reviews_dir or root
+            base_path=settings.reviews_dir or under_root(root, REVIEWS_DIR), data_root=settings.reviews_dir or root
         ),
         "fingerprints": FingerprintStore(root=root),
         # The same tables read back outside the IO manager (classifications' daily_scores source).

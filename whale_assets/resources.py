@@ -68,6 +68,10 @@ class AudioArchiveResource(ConfigurableResource):
             )
         return AudioArchive(self.source, endpoint_url=self.endpoint_url)
 
+    def identity(self) -> dict[str, str | None]:
+        """What the fingerprints of the partitions read from the archive know of it."""
+        return {"archive": self.source, "endpoint": self.endpoint_url}
+
 
 class ClassifierResource(ConfigurableResource):
     """`humpback` (Google's model through tensorflow_hub), `energy` (band-energy detector), or

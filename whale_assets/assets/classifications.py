@@ -5,25 +5,26 @@ from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue
 from pydantic import Field
 
-from whale_assets.assets.daily_score_tracks import tracks_from_daily_scores
+from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.daily_score_tracks import daily_scores_upstream, tracks_from_daily_scores
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import MODEL_SCORING, model_load_failure
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig, Upstream
+from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step
 from whale_assets.core.scoring.classifier import MAX_STEP_SAMPLES, Classifier, WindowGrid
 from whale_assets.core.scoring.track import score_segments
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord, stored_segments
-from whale_assets.resources import ClassifierResource, FingerprintStore, StoredTables
+from whale_assets.resources import ClassifierResource, StoredTables
 from whale_assets.sources.humpback_model import ModelLoadError
 from whale_assets.storage.metadata_keys import CLASSIFIER_KEY
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 
 class ClassifyConfig(ReusableConfig):
-    ASSET = "classifications"
     context_step_samples: int = Field(
         10_000,
         ge=WindowGrid.hop_samples,
@@ -45,8 +46,31 @@ class ClassifyConfig(ReusableConfig):
         return parameters
 
 
-@asset(
-    **DAILY_ARRAYS,
+def _announce_classifier(context: AssetExecutionContext, config: ClassifyConfig, classifier: ClassifierResource) -> None:
+    """The classifier in the metadata, and a step the stored full-day scores cannot honour, reused or not."""
+    context.add_output_metadata({CLASSIFIER_KEY: classifier.label})
+    if config.score_source == "daily_scores":
+        if config.context_step_samples != ClassifyConfig.model_fields["context_step_samples"].default:
+            ignored = {"context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "
+                       "keep the step daily_scores was computed with"}
+            context.log.warning(f"run config ignored: {ignored}")
+            context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
+
+
+def _classifier_identity(config: ClassifyConfig, classifier: ClassifierResource) -> dict[str, str]:
+    label = classifier.fingerprint_label if config.score_source == "model" else classifier.label
+    return {"classifier": label}
+
+
+def _days_of_scores_read(config: ClassifyConfig, sifted_audio: StoredWindows, day: Day) -> list[Upstream]:
+    return daily_scores_upstream(sifted_audio, day) if config.score_source == "daily_scores" else []
+
+
+@daily_asset(
+    DAILY_ARRAYS,
+    prepare=_announce_classifier,
+    fingerprint_extra=_classifier_identity,
+    more_upstream=_days_of_scores_read,
     kinds={"numpy", "tensorflow"},
     group_name="whale_pipeline",
     pool=MODEL_SCORING,
@@ -54,9 +78,9 @@ class ClassifyConfig(ReusableConfig):
 def classifications(
     context: AssetExecutionContext,
     config: ClassifyConfig,
+    day: Day,
     sifted_audio: StoredWindows,
     classifier: ClassifierResource,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> WindowArrays:
     """Per-window score tracks: structured arrays of (start_utc, score) on the model's true step.
@@ -66,18 +90,8 @@ def classifications(
     not declared as an input: an input would pull full-day scoring into the whale_pipeline job.
     The lineage is kept in the fingerprint (each day read) and in the `daily_scores_days` metadata.
     """
-    reject_invalid_run_config(context)
-    context.add_output_metadata({CLASSIFIER_KEY: classifier.label})
     if config.score_source == "daily_scores":
-        if config.context_step_samples != ClassifyConfig.model_fields["context_step_samples"].default:
-            ignored = {"context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "
-                       "keep the step daily_scores was computed with"}
-            context.log.warning(f"run config ignored: {ignored}")
-            context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
-        return tracks_from_daily_scores(context, config, sifted_audio, classifier.label, fingerprints, stored_tables)
-    extra = {"classifier": classifier.fingerprint_label}
-    if (reuse := check_reuse(context, fingerprints, config, ["sifted_audio"], extra=extra)).reused:
-        return reuse.placeholder  # no model load either
+        return tracks_from_daily_scores(context, config, day, sifted_audio, classifier.label, stored_tables)
     needs_model = any(window.ok for window in sifted_audio)
     try:
         model = classifier.load(config.context_step_samples) if needs_model else None

@@ -16,37 +16,41 @@ import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 
-from whale_assets.assets.partitions import partition_day
 from whale_assets.assets.policies import permanent_failure
-from whale_assets.assets.reuse import ReusableConfig, Upstream, check_reuse
+from whale_assets.assets.reuse import ReusableConfig, Upstream
 from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.scoring.track import days_touched, infer_step_ns, span_track
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord, stored_segments
-from whale_assets.resources import FingerprintStore, StoredTables
+from whale_assets.resources import StoredTables
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 DAILY_SCORES = "daily_scores"
 CONTEXT_S = MODEL_CONTEXT_S
 
 
+def days_read(sifted: StoredWindows) -> list[dt.date]:
+    """The days of daily_scores the stored stretches of `sifted` need, each model context whole."""
+    spans = [segment for window in sifted if window.ok for segment in stored_segments(window)]
+    return sorted({d for start, end in spans for d in days_touched(start, end, CONTEXT_S)})
+
+
+def daily_scores_upstream(sifted: StoredWindows, day: Day) -> list[Upstream]:
+    """Every day read is an upstream: re-materialized daily_scores recompute this partition, and a
+    day without a fingerprint (incomplete or not yet written) makes it incomplete too."""
+    return [DAILY_SCORES if d == day else (DAILY_SCORES, d.isoformat()) for d in days_read(sifted)]
+
+
 def tracks_from_daily_scores(
     context: AssetExecutionContext,
     config: ReusableConfig,
+    day: Day,
     sifted: StoredWindows,
     classifier_label: str,
-    fingerprints: FingerprintStore,
     tables: StoredTables,
 ) -> WindowArrays:
     """The classifications partition built from `daily_scores` instead of the classifier."""
-    day = partition_day(context)
-    spans = [segment for window in sifted if window.ok for segment in stored_segments(window)]
-    days = sorted({d for start, end in spans for d in days_touched(start, end, CONTEXT_S)})
-    # Every day read is an upstream: re-materialized daily_scores recompute this partition, and a
-    # day without a fingerprint (incomplete or not yet written) makes it incomplete too.
-    upstream: list[Upstream] = ["sifted_audio"]
-    upstream += [DAILY_SCORES if d == day else (DAILY_SCORES, d.isoformat()) for d in days]
-    if (reuse := check_reuse(context, fingerprints, config, upstream, extra={"classifier": classifier_label})).reused:
-        return reuse.placeholder
+    days = days_read(sifted)
     rows, missing = _read_days(context, tables, days, day, classifier_label)
     times = rows["time_utc"].to_numpy("datetime64[ns]")
     scores = rows["score"].to_numpy(np.float32)

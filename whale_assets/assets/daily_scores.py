@@ -1,24 +1,23 @@
 """`daily_scores`: the classifier over the whole UTC day file, one row per model window."""
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, MetadataValue, Output
 from pydantic import Field, field_validator
 
-from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
+from whale_assets.assets.daily import daily_asset
+from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import (
     MODEL_SCORING,
     TRANSIENT_RETRY,
     corrupt_archive_failure,
-    failures_classified,
     model_load_failure,
 )
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step, reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig
+from whale_assets.assets.run_config import IGNORED_SETTINGS_KEY, ignored_step
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.hydrophone import DAY_SECONDS
@@ -35,11 +34,11 @@ from whale_assets.core.scoring.day_scoring import (
     score_day,
 )
 from whale_assets.core.tables.daily_scores import daily_score_table
+from whale_assets.core.utc import Day
 from whale_assets.resources import (
     AudioArchiveResource,
     ClassifierResource,
     FileStore,
-    FingerprintStore,
 )
 from whale_assets.sources.audio_archive import AudioArchive, AudioUnavailable
 from whale_assets.sources.humpback_model import ModelLoadError
@@ -48,7 +47,6 @@ from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 
 
 class DailyScoresConfig(ReusableConfig):
-    ASSET = "daily_scores"
     context_step_samples: int = Field(
         10_000, ge=WindowGrid.hop_samples, le=MAX_STEP_SAMPLES, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
     )
@@ -75,33 +73,31 @@ class DayAudio:
     problems: list[str] = field(default_factory=list)
 
 
-@asset(
-    **DAILY_TABLE,
+@daily_asset(
+    DAILY_TABLE,
+    fingerprint_extra=lambda audio_archive, classifier: {
+        **audio_archive.identity(),
+        "classifier": classifier.fingerprint_label,
+    },
+    what_to_do="fix the archive day file or its access (WHALE_AUDIO_SOURCE); retrying will not help",
     kinds={"duckdb", "pandas", "tensorflow"},
     group_name="full_day",
     pool=MODEL_SCORING,
     retry_policy=TRANSIENT_RETRY,
 )
-@failures_classified("fix the archive day file or its access (WHALE_AUDIO_SOURCE); retrying will not help")
 def daily_scores(
     context: AssetExecutionContext,
     config: DailyScoresConfig,
+    day: Day,
     audio_archive: AudioArchiveResource,
     classifier: ClassifierResource,
     checkpoints: FileStore,
-    fingerprints: FingerprintStore,
 ) -> Iterator[Output[pd.DataFrame]]:
     """A score for every model window of the UTC day file (window start on the model's true step).
 
     Read and scored one chunk (ten minutes) at a time; finished chunks are checkpointed, so a killed
     run resumes with the chunks not yet done. Gaps and missing audio give no rows and are listed.
     """
-    reject_invalid_run_config(context)
-    sources = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url, "classifier": classifier.fingerprint_label}
-    if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=sources)).reused:
-        yield Output(reuse.placeholder)
-        return
-    day = partition_day(context)
     archive = audio_archive.open()
     try:
         model = classifier.load(config.context_step_samples)
@@ -113,8 +109,7 @@ def daily_scores(
     )
     store = ScoreCheckpoints(checkpoints, day, classifier.fingerprint_label, plan)
     day_scores = _score_day(context, config, archive, day, model, plan, store, audio.problems)
-    start = day_start_utc(day).tz_localize(None)
-    table = daily_score_table(start, plan.window_times(start.to_datetime64()), day_scores.scores, classifier.label)
+    table = daily_score_table(day, plan.window_times(day.start_ns), day_scores.scores, classifier.label)
     metadata = _describe(table, day_scores, classifier.label, model, audio.problems)
     if ignored := ignored_step(config.context_step_samples, model):
         context.log.warning(f"run config ignored: {ignored}")
@@ -125,7 +120,7 @@ def daily_scores(
         store.remove_day()
 
 
-def _probe_day(archive: AudioArchive, day: dt.date) -> DayAudio:
+def _probe_day(archive: AudioArchive, day: Day) -> DayAudio:
     """What audio the archive has for the day: none, all of it, or a truncated file's whole samples."""
     try:
         n_samples, truncated = archive.available_samples(day)
@@ -140,7 +135,7 @@ def _score_day(
     context: AssetExecutionContext,
     config: DailyScoresConfig,
     archive: AudioArchive,
-    day: dt.date,
+    day: Day,
     model: Classifier,
     plan: DayChunkPlan,
     store: ScoreCheckpoints,

@@ -3,35 +3,30 @@
 import base64
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.partitions import DAILY_TABLE
-from whale_assets.assets.policies import DUCKDB_WRITERS
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
+from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.diel import diel_grid, render_diel_png, song_minutes
 from whale_assets.core.reports.window_figure import preview_png
-from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.resources import FileStore, StoredTables
 
 DIEL_PNG = "diel_presence.png"
 FIGURE_KEY = "figure"
 FIGURE_PREVIEW_KEY = "figure_preview"  # the heatmap inline, as whale_results shows its best spectrogram
 
 
-@asset(
-    **DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
-    group_name="deliverables",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+class DielPresenceConfig(ReusableConfig):
+    """No settings of its own: only `force`."""
+
+
+@daily_asset(DERIVED_TABLE, group_name="deliverables")
 def diel_presence(
     context: AssetExecutionContext,
-    config: ReusableConfig,
+    config: DielPresenceConfig,
     hourly_presence: pd.DataFrame,
     reports: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """The day's 24 rows of song minutes; and `<root>/reports/diel_presence.png` redrawn from every
@@ -40,8 +35,6 @@ def diel_presence(
     Daily-partitioned rather than one unpartitioned asset: it runs in the same run as each day's
     `hourly_presence` (full_day_scoring job), and no automation sensor has to be switched on.
     """
-    if (reuse := check_reuse(context, fingerprints, config, ["hourly_presence"])).reused:
-        return reuse.placeholder
     day_table = song_minutes(hourly_presence)
     stored = stored_tables.read_all("hourly_presence")
     every_day = song_minutes(stored) if stored is not None else day_table

@@ -1,21 +1,17 @@
 """`encounter_clips`: per audio window, an archival and a listening FLAC around its detected peak; a row per encounter."""
 
 from dataclasses import replace
-from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, asset
-from pydantic import Field, field_validator
+from dagster import AssetExecutionContext
+from pydantic import Field
 from upath import UPath
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.partitions import DAILY_TABLE, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
+from whale_assets.assets.detection import DetectionConfig
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.audio.clips import (
     LISTENING_PEAK_DBFS,
@@ -29,69 +25,60 @@ from whale_assets.core.audio.clips import (
 )
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.reports.raven import WINDOW_S
-from whale_assets.core.scoring.pooling import check_kernel, detect, pool_scores
+from whale_assets.core.scoring.pooling import detect, pool_scores
 from whale_assets.core.tables.clips import EncounterClip, clip_table
 from whale_assets.core.tables.provenance import with_provenance
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord
-from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.window_arrays import StoredWindows
 
 
-class ClipConfig(ReusableConfig):
-    ASSET = "encounter_clips"
+class ClipConfig(DetectionConfig):
     clip_s: float = Field(30.0, gt=0, le=3600, description="Clip length in seconds (cut to the window's audio)")
-    threshold: float = Field(0.5, ge=0, le=1, description="As whale_results: median-filtered detection threshold")
-    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
-
-    @field_validator("median_filter_windows")
-    @classmethod
-    def _odd(cls, windows: int) -> int:
-        check_kernel(windows)
-        return windows
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="The pooled score in the tags")
     listening_peak_dbfs: float = Field(
         LISTENING_PEAK_DBFS, ge=-60, le=0, description="Peak of the listening copy (DC removed, faded), dBFS"
     )
 
 
-@asset(
-    **DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
-    group_name="deliverables",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+def _stored_clips_missing(stored_tables: StoredTables, day: Day) -> list[str]:
+    """The clips (archival and listening copies) the day's stored rows name that are gone.
+
+    A run killed after replacing the clips but before committing the table leaves rows naming
+    removed clips under an unchanged fingerprint: such rows are not reused.
+    """
+    stored = stored_tables.read_day("encounter_clips", day)
+    if stored is None:
+        return []
+    named = [path for column in ("clip_path", "listening_path") if column in stored for path in stored[column].dropna()]
+    return [path for path in named if not UPath(path).exists()]
+
+
+@daily_asset(DERIVED_TABLE, missing_files=_stored_clips_missing, group_name="deliverables")
 def encounter_clips(
     context: AssetExecutionContext,
     config: ClipConfig,
+    day: Day,
     raw_audio: StoredWindows,
     classifications: StoredWindows,
     clips: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Per window, 16 kHz FLAC clips centred on its median-filtered peak (the window's middle without
     scores): the archive's 24-bit samples, and a listening copy (DC removed, peak-normalised, faded).
     One row per encounter, sharing its window's files: join `whale_results` on (date, encounter_id)."""
-    reject_invalid_run_config(context)
-    day = partition_day(context)
-    # A run killed after replacing the clips but before committing the table leaves rows naming
-    # removed clips under an unchanged fingerprint: such rows are not reused.
-    clips_missing = partial(_stored_clips_missing, stored_tables, day)
-    upstream = ["raw_audio", "classifications"]
-    if (reuse := check_reuse(context, fingerprints, config, upstream, missing_files=clips_missing)).reused:
-        return reuse.placeholder
     written: list[EncounterClip] = []
     for window in raw_audio:
         audio = raw_audio.load(window.window_id)
         if audio is None or audio.size == 0 or window.start_utc is None:
             continue
         track = classifications.load(window.window_id) if _has(classifications, window.window_id) else None
-        written += _window_clips(context.partition_key, config, window, audio, track, clips, day_file_key(day))
+        written += _window_clips(day.key, config, window, audio, track, clips, day_file_key(day))
     kept = {clip.clip_path for clip in written} | {clip.listening_path for clip in written}
-    removed = _remove_other_clips(clips, context.partition_key, kept)
-    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    removed = _remove_other_clips(clips, day.key, kept)
+    provenance = partition_provenance(context, classifications, config.rule)
     table = with_provenance(clip_table(day, written), provenance)
     context.add_output_metadata(
         {
@@ -116,15 +103,6 @@ def _remove_other_clips(store: FileStore, partition: str, keep: set[str]) -> int
     return len(stale)
 
 
-def _stored_clips_missing(stored_tables: StoredTables, day) -> list[str]:
-    """The clips (archival and listening copies) the day's stored rows name that are gone."""
-    stored = stored_tables.read_day("encounter_clips", day)
-    if stored is None:
-        return []
-    named = [path for column in ("clip_path", "listening_path") if column in stored for path in stored[column].dropna()]
-    return [path for path in named if not UPath(path).exists()]
-
-
 def _has(stored: StoredWindows, window_id: str) -> bool:
     return any(record.window_id == window_id for record in stored)
 
@@ -141,7 +119,7 @@ def _window_clips(
     rate = window.required_sample_rate
     peak_utc, pooled = None, float("nan")
     if track is not None and track.size:
-        detection = detect(track["score"], config.threshold, config.median_filter_windows, track["start_utc"])
+        detection = detect(track["score"], config.rule, track["start_utc"])
         peak_utc = pd.Timestamp(track["start_utc"][detection.peak_index])
         pooled = pool_scores(track["score"], config.pooling)
     centre = (

@@ -1,22 +1,20 @@
 """`encounters`: humpback encounters near MARS that start within the UTC day."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue
 from pydantic import Field
 
-from whale_assets.assets.partitions import DAILY_TABLE, partition_day
+from whale_assets.assets.daily import DUCKDB_TABLE, daily_asset
 from whale_assets.assets.policies import (
-    DUCKDB_WRITERS,
     TRANSIENT_RETRY,
-    failures_classified,
     permanent_failure,
 )
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.encounters.table import DEFAULT_MAX_DURATION_S, select_encounters
 from whale_assets.core.fingerprint import frame_digest
-from whale_assets.resources import EncounterSource, FingerprintStore
+from whale_assets.core.utc import Day
+from whale_assets.resources import EncounterSource
 from whale_assets.sources.happywhale import HappywhaleError
 from whale_assets.storage.metadata_keys import (
     CONTENT_KEY,
@@ -28,7 +26,6 @@ from whale_assets.storage.metadata_keys import (
 
 
 class EncountersConfig(ReusableConfig):
-    ASSET = "encounters"
     # At most half the Earth round: any farther is nowhere.
     radius_km: float = Field(
         20.0, gt=0, le=20_038, description="Keep encounters within this great-circle distance of MARS"
@@ -39,26 +36,20 @@ class EncountersConfig(ReusableConfig):
     )
 
 
-@asset(
-    **DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
+@daily_asset(
+    DUCKDB_TABLE,
+    fingerprint_extra=lambda encounter_source: {"source": encounter_source.identity()},
+    what_to_do="check the encounter source (WHALE_ENCOUNTERS, or the Happywhale request); retrying will not help",
     group_name="whale_pipeline",
-    pool=DUCKDB_WRITERS,
     retry_policy=TRANSIENT_RETRY,
 )
-@failures_classified("check the encounter source (WHALE_ENCOUNTERS, or the Happywhale request); retrying will not help")
 def encounters(
     context: AssetExecutionContext,
     config: EncountersConfig,
+    day: Day,
     encounter_source: EncounterSource,
-    fingerprints: FingerprintStore,
 ) -> pd.DataFrame:
     """Happywhale humpback encounters within `radius_km` of the hydrophone, times in UTC."""
-    reject_invalid_run_config(context)
-    source = {"source": encounter_source.identity()}
-    if (reuse := check_reuse(context, fingerprints, config, upstream=[], extra=source)).reused:
-        return reuse.placeholder
-    day = partition_day(context)
     try:
         fetched = encounter_source.fetch(day, config.radius_km)
     except HappywhaleError as error:

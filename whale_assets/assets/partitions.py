@@ -1,12 +1,11 @@
 """One partition per UTC day, from the start of the MARS 16 kHz archive."""
 
-import datetime as dt
 from typing import TypedDict
 
-import pandas as pd
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
 from whale_assets.assets.table_metadata import OWNERS, TAGS
+from whale_assets.core.utc import Day
 
 # Before FIRST_RECORDING_DAY (core/hydrophone.py): Happywhale encounters of July 2015 predate the
 # recording; their days give `no_audio` rows, and existing partition keys stay valid.
@@ -15,16 +14,14 @@ ARCHIVE_START = "2015-07-01"
 daily_partitions = DailyPartitionsDefinition(start_date=ARCHIVE_START, timezone="UTC")
 
 
-def partition_day(context: AssetExecutionContext) -> dt.date:
-    return dt.date.fromisoformat(context.partition_key)
-
-
-def day_start_utc(day: dt.date) -> pd.Timestamp:
-    return pd.Timestamp(day, tz="UTC")
+def partition_day(context: AssetExecutionContext) -> Day:
+    """The partition's UTC day, built once per step (`daily.daily_asset` passes it to the body as `day`)."""
+    return Day.from_key(context.partition_key)
 
 
 ARRAY_IO_MANAGER = "array_io_manager"
 TABLE_IO_MANAGER = "table_io_manager"
+
 
 class DailyAssetOptions(TypedDict, total=False):
     """The `@asset` arguments every daily asset shares (typed, so the checker sees `**` use)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetRecordsFilter, MetadataValue
 
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.tables.provenance import Provenance, changed_settings, upstream_provenance
 from whale_assets.storage.window_arrays import StoredWindows, read_partition
 
@@ -19,7 +20,7 @@ NO_PREVIOUS_SETTINGS = {"unknown": "the previous materialization recorded no set
 
 
 def partition_provenance(
-    context: AssetExecutionContext, classifications: StoredWindows, threshold: float, median_filter_windows: int
+    context: AssetExecutionContext, classifications: StoredWindows, rule: DetectionRule
 ) -> Provenance:
     """This run's provenance, from the day's stored raw_audio, sifted_audio and classifications.
 
@@ -31,8 +32,7 @@ def partition_provenance(
         _sibling_attributes(classifications, "raw_audio"),
         _sibling_attributes(classifications, "sifted_audio"),
         classifications.attributes,
-        threshold,
-        median_filter_windows,
+        rule,
     )
 
 

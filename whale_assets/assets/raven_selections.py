@@ -3,15 +3,12 @@
 import datetime as dt
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, asset
-from pydantic import Field, field_validator
+from dagster import AssetExecutionContext, MetadataValue
+from pydantic import Field
 
-from whale_assets.assets.automation import FOLLOWS_UPSTREAM_DAYS
-from whale_assets.assets.partitions import DAILY_TABLE, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS
+from whale_assets.assets.daily import DERIVED_TABLE, daily_asset
+from whale_assets.assets.detection import DetectionConfig
 from whale_assets.assets.provenance import partition_provenance, settings_metadata
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.reports.raven import (
@@ -28,8 +25,8 @@ from whale_assets.core.reports.raven import (
     selection_table,
     tables_by_file,
 )
-from whale_assets.core.scoring.pooling import check_kernel
 from whale_assets.core.tables.provenance import with_provenance
+from whale_assets.core.utc import Day
 from whale_assets.resources import FileStore, FingerprintStore, StoredTables
 from whale_assets.storage.window_arrays import StoredWindows
 
@@ -38,16 +35,7 @@ from whale_assets.storage.window_arrays import StoredWindows
 TABLE_LAYOUT = 2
 
 
-class RavenConfig(ReusableConfig):
-    ASSET = "raven_selections"
-    threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this is a selection")
-    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
-
-    @field_validator("median_filter_windows")
-    @classmethod
-    def _odd(cls, windows: int) -> int:
-        check_kernel(windows)
-        return windows
+class RavenConfig(DetectionConfig):
     low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box bottom (default: the sift band)")
     high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box top (default: the sift band)")
     include_daily_scores: bool = Field(
@@ -55,19 +43,19 @@ class RavenConfig(ReusableConfig):
     )
 
 
-@asset(
-    **DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
-    group_name="deliverables",
-    pool=DUCKDB_WRITERS,
-    automation_condition=FOLLOWS_UPSTREAM_DAYS,
-)
+def _layout_and_daily_scores(config: RavenConfig, fingerprints: FingerprintStore, day: Day) -> dict[str, object]:
+    """The table layout (tables written in an older one are rewritten) and the day's daily_scores read."""
+    day_print = fingerprints.get_output("daily_scores", day.isoformat()) if config.include_daily_scores else None
+    return {"daily_scores": day_print, "layout": TABLE_LAYOUT}
+
+
+@daily_asset(DERIVED_TABLE, fingerprint_extra=_layout_and_daily_scores, group_name="deliverables")
 def raven_selections(
     context: AssetExecutionContext,
     config: RavenConfig,
+    day: Day,
     classifications: StoredWindows,
     raven: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Detected runs of each encounter window (and of the full-day scores) as a Raven selection table.
@@ -78,13 +66,6 @@ def raven_selections(
     The day's `daily_scores` are read through `stored_tables`, not as an input (an input would pull
     full-day scoring into this job); their fingerprint is part of this partition's fingerprint.
     """
-    reject_invalid_run_config(context)
-    day = partition_day(context)
-    day_print = fingerprints.get_output("daily_scores", context.partition_key) if config.include_daily_scores else None
-    # The table layout is part of the fingerprint: tables written in an older layout are rewritten.
-    extra = {"daily_scores": day_print, "layout": TABLE_LAYOUT}
-    if (reuse := check_reuse(context, fingerprints, config, ["classifications"], extra=extra)).reused:
-        return reuse.placeholder
     selections: list[Selection] = []
     for window in classifications:
         track = classifications.load(window.window_id)
@@ -94,8 +75,7 @@ def raven_selections(
         selections += detected_runs(
             track["start_utc"],
             track["score"],
-            config.threshold,
-            config.median_filter_windows,
+            config.rule,
             window.context_s or WINDOW_S,
             window.encounter_ids,
             SOURCE_ENCOUNTER,
@@ -105,13 +85,12 @@ def raven_selections(
         selections += detected_runs(
             day_rows["time_utc"].to_numpy("datetime64[ns]"),
             day_rows["score"].to_numpy("float64"),
-            config.threshold,
-            config.median_filter_windows,
+            config.rule,
             source=SOURCE_DAILY_SCORES,
         )
     table = selection_table(day, selections, config.low_freq_hz, config.high_freq_hz)
-    paths = _write_tables(raven, context.partition_key, tables_by_file(day, table))
-    provenance = partition_provenance(context, classifications, config.threshold, config.median_filter_windows)
+    paths = _write_tables(raven, day.key, tables_by_file(day, table))
+    provenance = partition_provenance(context, classifications, config.rule)
     stored = with_provenance(as_stored_table(day, table), provenance)
     context.add_output_metadata(
         {

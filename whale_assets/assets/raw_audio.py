@@ -5,19 +5,19 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, asset
+from dagster import AssetExecutionContext
 from pydantic import Field
 
+from whale_assets.assets.daily import daily_asset
 from whale_assets.assets.partitions import DAILY_ARRAYS
 from whale_assets.assets.policies import TRANSIENT_RETRY, corrupt_archive_failure, failures_classified
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.core.audio.coverage import SilenceTally, audio_coverage, silent_samples
 from whale_assets.core.audio.wav_header import CorruptWavHeader
 from whale_assets.core.encounters.windows import MAX_MARGIN_S, EncounterWindow, group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.windows import WindowRecord, WindowStatus
-from whale_assets.resources import AudioArchiveResource, FingerprintStore
+from whale_assets.resources import AudioArchiveResource
 from whale_assets.sources.audio_archive import PIECE_SAMPLES, AudioPieces, AudioUnavailable
 from whale_assets.storage.npy_files import StreamedArray
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays
@@ -26,29 +26,24 @@ NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will
 
 
 class RawAudioConfig(ReusableConfig):
-    ASSET = "raw_audio"
     margin_s: float = Field(1800.0, ge=0, le=MAX_MARGIN_S, description="Seconds of audio kept before and after each encounter")
 
 
-@asset(
-    **DAILY_ARRAYS,
+@daily_asset(
+    DAILY_ARRAYS,
+    fingerprint_extra=lambda audio_archive: audio_archive.identity(),
+    what_to_do=NOT_RETRIED,
     kinds={"numpy"},
     group_name="whale_pipeline",
     retry_policy=TRANSIENT_RETRY,
 )
-@failures_classified(NOT_RETRIED)
 def raw_audio(
     context: AssetExecutionContext,
     config: RawAudioConfig,
     encounters: pd.DataFrame,
     audio_archive: AudioArchiveResource,
-    fingerprints: FingerprintStore,
 ) -> WindowArrays:
     """16 kHz float32 audio of each encounter window, read by exact byte ranges (across midnight too)."""
-    reject_invalid_run_config(context)
-    archive_identity = {"archive": audio_archive.source, "endpoint": audio_archive.endpoint_url}
-    if (reuse := check_reuse(context, fingerprints, config, upstream=["encounters"], extra=archive_identity)).reused:
-        return reuse.placeholder
     windows = group_encounters(
         encounters["encounter_id"], encounters["start_utc"], encounters["end_utc"], config.margin_s
     )

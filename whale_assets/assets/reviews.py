@@ -28,15 +28,18 @@ from dagster import (
 from pydantic import Field
 
 from whale_assets.assets.automation import FOLLOWS_REVIEWED_DAYS
-from whale_assets.assets.partitions import DAILY_TABLE, partition_day
+from whale_assets.assets.daily import DUCKDB_TABLE, daily_asset
+from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.assets.policies import DUCKDB_WRITERS
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
+from whale_assets.assets.reuse import ReusableConfig
+from whale_assets.assets.run_config import register_asset_config
 from whale_assets.assets.table_metadata import table_metadata, unpartitioned_table_metadata
 from whale_assets.core.reports.performance_figure import performance_png
 from whale_assets.core.review.reviews import join_verdicts, read_review, rows_of_day
 from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table, reviewed_table
 from whale_assets.core.review.verdicts import ReviewError, Verdict
-from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.core.utc import Day
+from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.partition_files import present_files
 from whale_assets.storage.s3 import storage_path
 
@@ -46,7 +49,7 @@ PRECISION_TARGET = 0.9  # what the check holds the configured threshold's review
 
 
 class ReviewConfig(ReusableConfig):
-    ASSET = "reviewed_detections"
+    """No settings of its own: only `force`."""
 
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -82,25 +85,31 @@ def stored_selections(raven_rows: pd.DataFrame) -> pd.DataFrame:
     return raven_rows.assign(begin_utc=begin, end_utc=begin + length)
 
 
-@asset(**DAILY_TABLE, kinds={"duckdb", "pandas"}, group_name="reviews", pool=DUCKDB_WRITERS, deps=["raven_selections"])
+def review_contents(day: Day, reviews: FileStore) -> dict[str, dict[str, str]]:
+    """The digests of the review files the day's partition reads: its fingerprint changes with them."""
+    files = review_files(reviews, day.key)
+    multi_day = multi_day_review_files(reviews)
+    return {
+        "reviews": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        "multi_day_reviews": {n: hashlib.sha256(d).hexdigest() for n, d in multi_day.items()},
+    }
+
+
+@daily_asset(DUCKDB_TABLE, fingerprint_extra=review_contents, group_name="reviews", deps=["raven_selections"])
 def reviewed_detections(
     context: AssetExecutionContext,
     config: ReviewConfig,
+    day: Day,
     reviews: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> pd.DataFrame:
     """Each verdict of the day's review files joined to the `raven_selections` row it judges (`match`:
     current, or stale when the table changed since the review). A bad file fails the run naming the
     file and line, and the stored partition stays as it was."""
-    day = partition_day(context)
     # Files under the day's folder judge that day's table; files at the root (a review sample over
     # several days) contribute their rows of this day.
-    files = review_files(reviews, context.partition_key)
+    files = review_files(reviews, day.key)
     multi_day = multi_day_review_files(reviews)
-    contents = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    if (reuse := check_reuse(context, fingerprints, config, ["raven_selections"], extra={"reviews": contents, "multi_day_reviews": {n: hashlib.sha256(d).hexdigest() for n, d in multi_day.items()}})).reused:
-        return reuse.placeholder
     selections = stored_tables.read_day("raven_selections", day)
     joined = []
     try:
@@ -132,11 +141,11 @@ def reviewed_detections(
 
 
 class PerformanceConfig(ReusableConfig):
-    ASSET = "detector_performance"
     threshold: float = Field(0.5, ge=0, le=1, description="The detection threshold in use, checked against its reviewed precision")
 
 
 THRESHOLD_CHECK = "threshold_precision"
+register_asset_config("detector_performance", PerformanceConfig)  # not daily: checked with the others all the same
 
 
 @asset(

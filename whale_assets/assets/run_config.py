@@ -10,8 +10,9 @@ times over ~4 minutes. Hence:
 
 - `CheckedConfig` turns pydantic's ValidationError into `InvalidRunConfig`, a Failure that is
   never retried and names the asset, the key and the rule;
-- `reject_invalid_run_config(context)`, the first thing every asset does, checks the config of
-  every asset of the run, so its first step fails before anything is fetched, read or stored.
+- `reject_invalid_run_config(context)`, the first thing every asset does (`daily.daily_asset`),
+  checks the config of every asset of the run (`ASSET_CONFIGS`), so its first step fails before
+  anything is fetched, read or stored.
 - a step whose own config is bad fails while Dagster builds that config, before its body runs:
   the failure then lists the other assets' problems too, so every bad value is named at once
   (pydantic checks cross-field rules only when every field is valid: they are run again
@@ -57,7 +58,7 @@ class CheckedConfig(Config):
     """Asset run config whose bounds and cross-field rules fail the step at once, never retried."""
 
     model_config = ConfigDict(allow_inf_nan=False)
-    ASSET: ClassVar[str] = ""  # the asset this config belongs to (for messages), set by each subclass
+    ASSET: ClassVar[str] = ""  # the asset this config belongs to (for messages), set by `register_asset_config`
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -88,17 +89,6 @@ class CheckedConfig(Config):
                 if problem not in problems and not any(field in problem for field in bad_fields)
             ]
         return problems
-        try:
-            super().__init__(cls.model_construct(), **{k: v for k, v in values.items() if k not in bad_fields})
-        except ValidationError as rest:
-            problems += [
-                problem
-                for problem in config_problems(asset, rest)
-                if problem not in problems and not any(field in problem for field in bad_fields)
-            ]
-        except InvalidRunConfig:
-            pass
-        return problems
 
 
 _CHECKING_THE_RUN: ContextVar[bool] = ContextVar("checking_the_run", default=False)
@@ -116,27 +106,23 @@ def _with_the_runs_other_problems(problems: list[str]) -> list[str]:
     return list(dict.fromkeys([*problems, *run_config_problems(run_config)]))
 
 
-def asset_configs() -> dict[str, type[CheckedConfig]]:
-    """Each asset's config class by asset (op) name; imported here, as the asset modules import this one."""
-    from whale_assets.assets.classifications import ClassifyConfig
-    from whale_assets.assets.daily_scores import DailyScoresConfig
-    from whale_assets.assets.encounter_clips import ClipConfig
-    from whale_assets.assets.encounters import EncountersConfig
-    from whale_assets.assets.hourly_presence import HourlyPresenceConfig
-    from whale_assets.assets.raven_selections import RavenConfig
-    from whale_assets.assets.raw_audio import RawAudioConfig
-    from whale_assets.assets.sifted_audio import SiftConfig
-    from whale_assets.assets.whale_results import ResultsConfig
+# Each asset's config class by asset (op) name: filled as the assets are defined (`daily.daily_asset`),
+# so the run-wide check knows every asset's config without importing the asset modules.
+ASSET_CONFIGS: dict[str, type[CheckedConfig]] = {}
 
-    classes: list[type[CheckedConfig]] = [EncountersConfig, RawAudioConfig, SiftConfig, ClassifyConfig, ResultsConfig, DailyScoresConfig,
-                                          HourlyPresenceConfig, RavenConfig, ClipConfig]
-    return {cls.ASSET: cls for cls in classes}
+
+def register_asset_config(asset: str, config: type[CheckedConfig]) -> None:
+    """Check `asset`'s run config with `config` in every run, and name the class after the asset."""
+    if config.__dict__.get("ASSET", "") not in ("", asset) or ASSET_CONFIGS.get(asset, config) is not config:
+        raise ValueError(f"{asset}: config class {config.__name__} is another asset's; give each asset its own")
+    config.ASSET = asset
+    ASSET_CONFIGS[asset] = config
 
 
 def run_config_problems(run_config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the assets' config in `run_config` (`{"ops": {asset: {"config": {...}}}}`)."""
     problems: list[str] = []
-    classes = asset_configs()
+    classes = ASSET_CONFIGS
     checking = _CHECKING_THE_RUN.set(True)
     try:
         for asset, section in ((run_config or {}).get("ops") or {}).items():

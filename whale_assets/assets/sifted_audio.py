@@ -7,25 +7,23 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, asset
+from dagster import AssetExecutionContext
 from pydantic import Field, model_validator
 
+from whale_assets.assets.daily import daily_asset
 from whale_assets.assets.partitions import DAILY_ARRAYS
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
+from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.core.audio.coverage import sift_recorded
 from whale_assets.core.audio.sift import SiftParameters, bandpass_sos
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import MODEL_CONTEXT_S
 from whale_assets.core.windows import WindowRecord, WindowStatus
-from whale_assets.resources import FingerprintStore
 from whale_assets.storage.window_arrays import StoredWindows, WindowArray, WindowArrays
 
 DEFAULTS = SiftParameters()
 
 
 class SiftConfig(ReusableConfig):
-    ASSET = "sifted_audio"
     mode: Literal["noise_floor", "max_relative"] = Field(
         DEFAULTS.mode.value,
         description="`noise_floor`: band level against a running low percentile of itself (BLED-like). "
@@ -56,22 +54,17 @@ class SiftConfig(ReusableConfig):
         return self
 
 
-@asset(
-    **DAILY_ARRAYS,
+@daily_asset(
+    DAILY_ARRAYS,
     kinds={"numpy", "scipy"},
     group_name="whale_pipeline",
 )
-def sifted_audio(
-    context: AssetExecutionContext, config: SiftConfig, raw_audio: StoredWindows, fingerprints: FingerprintStore
-) -> WindowArrays:
+def sifted_audio(context: AssetExecutionContext, config: SiftConfig, raw_audio: StoredWindows) -> WindowArrays:
     """The regions of each window whose band energy stands out, each padded by one model context.
 
     The stored array is the padded regions one after another (overlaps merged, so no audio is
     kept twice); the band-pass only decides what to keep: classifiers get broadband audio.
     """
-    reject_invalid_run_config(context)
-    if (reuse := check_reuse(context, fingerprints, config, upstream=["raw_audio"])).reused:
-        return reuse.placeholder
     parameters = config.parameters()
 
     def sift_windows() -> Iterator[WindowArray]:

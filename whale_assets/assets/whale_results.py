@@ -9,23 +9,23 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
-from pydantic import Field, field_validator
+from dagster import AssetExecutionContext, MetadataValue, Output
+from pydantic import Field
 from upath import UPath
 
-from whale_assets.assets.partitions import DAILY_TABLE, day_start_utc, partition_day
-from whale_assets.assets.policies import DUCKDB_WRITERS, STORAGE_WHAT_TO_DO, failures_classified
+from whale_assets.assets.daily import DUCKDB_TABLE, daily_asset
+from whale_assets.assets.detection import DetectionConfig
+from whale_assets.assets.policies import STORAGE_WHAT_TO_DO
 from whale_assets.assets.provenance import settings_metadata
-from whale_assets.assets.reuse import ReusableConfig, check_reuse
-from whale_assets.assets.run_config import reject_invalid_run_config
 from whale_assets.assets.table_metadata import table_metadata
 from whale_assets.core.reports.streamed_spectrogram import streamed_spectrogram
 from whale_assets.core.reports.window_figure import EncounterSummary, preview_png, render_encounter_png
-from whale_assets.core.scoring.pooling import check_kernel
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.tables.provenance import upstream_provenance
 from whale_assets.core.tables.results import Labelling, WindowOutcome, build_results
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowRecord, WindowStatus
-from whale_assets.resources import FileStore, FingerprintStore, StoredTables
+from whale_assets.resources import FileStore, StoredTables
 from whale_assets.storage.metadata_keys import rows_with_status_key
 from whale_assets.storage.names import safe_file_name
 from whale_assets.storage.partition_files import present_files
@@ -43,36 +43,40 @@ PATH_COLUMNS = ("audio_path", "classification_path", "img_path")
 RESULTS_LAYOUT = 2
 
 
-class ResultsConfig(ReusableConfig):
-    ASSET = "whale_results"
+class ResultsConfig(DetectionConfig):
     pooling: Literal["mean", "max", "median", "p90"] = Field("mean", description="How a window's scores become one")
-    threshold: float = Field(0.5, ge=0, le=1, description="Median-filtered score at or above this means detected")
-    median_filter_windows: int = Field(5, ge=1, le=999, description="Median filter length in model windows (odd)")
     images: bool = Field(True, description="Write a spectrogram PNG per encounter")
 
-    @field_validator("median_filter_windows")
-    @classmethod
-    def _odd(cls, windows: int) -> int:
-        check_kernel(windows)
-        return windows
+
+def _remove_stored_orphans(
+    context: AssetExecutionContext, images: FileStore, stored_tables: StoredTables, day: Day
+) -> None:
+    """Before the reuse decision: the figures a replaced or killed run left go, reused partition or not."""
+    _remove_orphan_figures(context, images, _stored_results(context, stored_tables, day))
 
 
-@asset(
-    **DAILY_TABLE,
-    kinds={"duckdb", "pandas"},
+def _stored_files_missing(context: AssetExecutionContext, stored_tables: StoredTables, day: Day) -> list[str]:
+    """The files the stored rows name that are gone (listed only when the stored rows could be reused)."""
+    return _missing_files(_stored_results(context, stored_tables, day))
+
+
+@daily_asset(
+    DUCKDB_TABLE,
+    prepare=_remove_stored_orphans,
+    fingerprint_extra=lambda: {"layout": RESULTS_LAYOUT},
+    missing_files=_stored_files_missing,
+    what_to_do=STORAGE_WHAT_TO_DO,  # e.g. a figure path a symlink leads out: named, not a bare traceback
     group_name="whale_pipeline",
-    pool=DUCKDB_WRITERS,
 )
-@failures_classified(STORAGE_WHAT_TO_DO)  # e.g. a figure path a symlink leads out: named, not a bare traceback
 def whale_results(
     context: AssetExecutionContext,
     config: ResultsConfig,
+    day: Day,
     encounters: pd.DataFrame,
     raw_audio: StoredWindows,
     sifted_audio: StoredWindows,
     classifications: StoredWindows,
     images: FileStore,
-    fingerprints: FingerprintStore,
     stored_tables: StoredTables,
 ) -> Iterator[Output[pd.DataFrame]]:
     """Pooled score, detection and peak time per encounter; status `ok`, `no_audio` or `no_signal`.
@@ -80,29 +84,18 @@ def whale_results(
     A generator so that the figures the new rows replace are removed right after the table is
     committed (Dagster stores a yielded Output before the body resumes), by the run that replaced them.
     """
-    reject_invalid_run_config(context)
-    stored = _stored_results(context, stored_tables)
-    _remove_orphan_figures(context, images, stored)
-    upstream = ["encounters", "raw_audio", "sifted_audio", "classifications"]
-    rows_files_missing = partial(_missing_files, stored)  # listed only when the stored rows could be reused
-    extra = {"layout": RESULTS_LAYOUT}
-    if (reuse := check_reuse(context, fingerprints, config, upstream, extra, rows_files_missing)).reused:
-        yield Output(reuse.placeholder)
-        return
-    day = partition_day(context)
     outcomes = [_outcome(window, raw_audio, sifted_audio, classifications) for window in raw_audio]
-    labelling = Labelling(config.pooling, config.threshold, config.median_filter_windows)
+    labelling = Labelling(config.pooling, config.rule)
     provenance = upstream_provenance(
         context.run_id,
         raw_audio.attributes,
         sifted_audio.attributes,
         classifications.attributes,
-        config.threshold,
-        config.median_filter_windows,
+        config.rule,
     )
-    results = build_results(day_start_utc(day), encounters, outcomes, labelling, provenance=provenance)
+    results = build_results(day, encounters, outcomes, labelling, provenance=provenance)
     if config.images:  # drawn from the rows: their titles give the pooled score and detection
-        img_paths = _write_figures(context, results, raw_audio, classifications, config, images)
+        img_paths = _write_figures(day, results, raw_audio, classifications, config.rule, images)
         results["img_path"] = results["encounter_id"].map(img_paths).astype(results["img_path"].dtype)
     context.add_output_metadata(
         {
@@ -179,12 +172,7 @@ def _outcome(window: WindowRecord, raw: StoredWindows, sifted: StoredWindows, sc
 
 
 def _write_figures(
-    context: AssetExecutionContext,
-    results: pd.DataFrame,
-    raw: StoredWindows,
-    scored: StoredWindows,
-    config: ResultsConfig,
-    images: FileStore,
+    day: Day, results: pd.DataFrame, raw: StoredWindows, scored: StoredWindows, rule: DetectionRule, images: FileStore
 ) -> dict[str, str]:
     """One PNG per encounter, named per write (`<day>/<encounter>.<token>.png`).
 
@@ -194,26 +182,24 @@ def _write_figures(
     """
     token = uuid.uuid4().hex[:10]
     written: list[str] = []
+    paths: dict[str, str] = {}
     try:
-        return _render_figures(context, results, raw, scored, config, images, token, written)
+        for encounter_id, png in _encounter_pngs(results, raw, scored, rule):
+            relative_path = f"{day.key}/{safe_file_name(encounter_id)}.{token}.png"
+            written.append(relative_path)
+            paths[encounter_id] = images.write(relative_path, png)
     except BaseException:
         for relative_path in written:
             images.remove(relative_path)
         raise
+    return paths
 
 
-def _render_figures(
-    context: AssetExecutionContext,
-    results: pd.DataFrame,
-    raw: StoredWindows,
-    scored: StoredWindows,
-    config: ResultsConfig,
-    images: FileStore,
-    token: str,
-    written: list[str],
-) -> dict[str, str]:
+def _encounter_pngs(
+    results: pd.DataFrame, raw: StoredWindows, scored: StoredWindows, rule: DetectionRule
+) -> Iterator[tuple[str, bytes]]:
+    """(encounter id, its figure) for every encounter of a window with audio, drawn from its row."""
     by_id = results.set_index("encounter_id")
-    paths: dict[str, str] = {}
     for window in raw:
         n_samples = window.array.shape[0] if window.array is not None else 0
         if n_samples == 0:
@@ -222,27 +208,14 @@ def _render_figures(
         read = partial(raw.read_range, window.window_id)
         spectrogram = streamed_spectrogram(read, n_samples, window.required_sample_rate, window.start_utc)
         track = scored.load(window.window_id)
-        for encounter_id in window.encounter_ids:
-            row = by_id.loc[str(encounter_id)]
-            png = render_encounter_png(
-                spectrogram,
-                track,
-                (row["start_utc"], row["end_utc"]),
-                EncounterSummary(
-                    str(encounter_id), window.window_id, float(row["pooled_score"]), bool(row["detected"])
-                ),
-                threshold=config.threshold,
-                median_filter_windows=config.median_filter_windows,
-            )
-            relative_path = f"{context.partition_key}/{safe_file_name(str(encounter_id))}.{token}.png"
-            written.append(relative_path)
-            paths[str(encounter_id)] = images.write(relative_path, png)
-    return paths
+        for encounter_id in map(str, window.encounter_ids):
+            row = by_id.loc[encounter_id]
+            summary = EncounterSummary(encounter_id, window.window_id, float(row["pooled_score"]), bool(row["detected"]))
+            yield encounter_id, render_encounter_png(spectrogram, track, (row["start_utc"], row["end_utc"]), summary, rule)
 
 
-def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables) -> pd.DataFrame | None:
+def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables, day: Day) -> pd.DataFrame | None:
     """The day's stored rows (empty when none are), or None when they cannot be read now."""
-    day = partition_day(context)
     try:
         stored = stored_tables.read_day("whale_results", day)
     except Exception as unreadable:  # the next run tries again

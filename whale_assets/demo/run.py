@@ -14,6 +14,7 @@ from whale_assets.demo.launch import RunRequestSpec, failed_checks, launch_stage
 from whale_assets.demo.world import DEMO_DAYS, DEMO_MARGIN_S, build_world
 from whale_assets.results_sql import run_query
 from whale_assets.settings import Settings
+from whale_assets.storage.layout import CLIPS_DIR, IMAGES_DIR, RAVEN_DIR, REPORTS_DIR
 
 SUMMARY_SQL = """
 select date::date as date, encounter_id, status, window_id, round(pooled_score, 3) as pooled,
@@ -80,7 +81,7 @@ def run_demo(directory: str) -> int:
     print(run_query(SUMMARY_SQL, settings.database).to_string(index=False))
     encounters = run_query("select count(*) as n from encounters", settings.database)["n"][0]
     print(f"\n{encounters} encounters kept, results in {settings.database} ({time.perf_counter() - started:.0f} s)")
-    print("Figures:", settings.data_dir / "images")
+    print("Figures:", settings.data_dir / IMAGES_DIR)
     print_deliverables(settings.data_dir)
     settings_env = " ".join(f"{k}={v}" for k, v in env.items())
     print(f"Browse and re-execute the runs: {settings_env} DAGSTER_HOME={home} dagster dev -w {home / 'workspace.yaml'}")
@@ -95,10 +96,10 @@ def run_demo(directory: str) -> int:
 def print_deliverables(data_dir: Path) -> None:
     """Where the Raven tables, clips and diel figure the demo built are (README: Deliverables)."""
     print("Deliverables:")
-    for table in sorted(data_dir.glob("raven/*/*.selections.txt")):
+    for table in sorted(data_dir.glob(f"{RAVEN_DIR}/*/*.selections.txt")):
         print(f"  Raven selection table: {table}")
-    for day in sorted(path for path in (data_dir / "clips").glob("*") if path.is_dir()):
+    for day in sorted(path for path in (data_dir / CLIPS_DIR).glob("*") if path.is_dir()):
         listening = len(list(day.glob("*.listen.flac")))
         archival = len(list(day.glob("*.flac"))) - listening
         print(f"  Clips {day.name}: {archival} archival + {listening} listening (.listen.flac) in {day}")
-    print(f"  Diel presence figure: {data_dir / 'reports' / 'diel_presence.png'}")
+    print(f"  Diel presence figure: {data_dir / REPORTS_DIR / 'diel_presence.png'}")

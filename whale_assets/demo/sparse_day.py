@@ -16,6 +16,7 @@ from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.scoring.day_chunks import DayChunk, plan_day_chunks
 from whale_assets.core.scoring.day_scoring import neighbourhood_windows, score_day
 from whale_assets.core.tables.hourly_presence import hourly_presence
+from whale_assets.core.utc import Day
 from whale_assets.demo.mars_scene import (
     BaleenCalls,
     Earthquake,
@@ -109,7 +110,8 @@ def score_sparse_day(day: SparseDay, classifier: Classifier, date: dt.date = dt.
     rate = day.scene.sample_rate
     plan = plan_day_chunks(round(DAY_S * rate), classifier.grid, rate, margin_windows=neighbourhood_windows(classifier))
     scores = score_day(plan, classifier, day.read, prefetch=False).scores
-    return hourly_presence(date, plan.window_times(np.datetime64(date.isoformat())), scores)
+    day_of_scores = Day.of(date)
+    return hourly_presence(day_of_scores, plan.window_times(day_of_scores.start_ns), scores)
 
 
 def present_hours(presence) -> list[int]:

@@ -20,6 +20,7 @@ from upath import UPath
 
 from whale_assets.core.fingerprint import output_fingerprint
 from whale_assets.storage.files import path_under, replace_bytes
+from whale_assets.storage.layout import FINGERPRINTS_DIR
 from whale_assets.storage.metadata_keys import (
     CONTENT_KEY,
     FINGERPRINT_KEY,
@@ -33,7 +34,7 @@ from whale_assets.storage.s3 import storage_path
 class FingerprintRegistry:
     def __init__(self, root: str) -> None:
         self.data_root = storage_path(root)
-        self.root = self.data_root / "_fingerprints"
+        self.root = self.data_root / FINGERPRINTS_DIR
 
     def _path(self, asset: str, partition: str) -> UPath:
         return path_under(self.root, f"{asset}/{partition}.json", self.data_root)

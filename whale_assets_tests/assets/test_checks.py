@@ -20,8 +20,10 @@ from whale_assets.assets.checks import (
 )
 from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.core.scoring.classifier import WindowGrid
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.tables.daily_scores import daily_score_table
 from whale_assets.core.tables.hourly_presence import hourly_presence
+from whale_assets.core.utc import Day
 from whale_assets.definitions import build_definitions, build_resources
 from whale_assets.settings import Settings
 from whale_assets_tests.support.pipeline import DAY, TEST_MARGIN_S, build_song_day
@@ -124,7 +126,7 @@ def full_day_scores(skip_hours: tuple[int, ...] = ()) -> pd.DataFrame:
     times = start.to_datetime64() + (grid.window_offsets_s(n_windows) * 1e9).astype("timedelta64[ns]")
     scores = np.random.default_rng(3).uniform(0, 0.3, n_windows).astype(np.float32)
     scores[np.isin(pd.DatetimeIndex(times).hour, skip_hours)] = np.nan  # no audio there
-    return daily_score_table(start, times, scores, "energy")
+    return daily_score_table(Day.from_key(DAY), times, scores, "energy")
 
 
 @pytest.mark.parametrize(("skip_hours", "passed"), [((), True), ((3, 4, 5), False)])
@@ -143,8 +145,8 @@ def test_daily_scores_coverage_warns_and_lists_the_hours_without_scores(world: W
 def test_hourly_presence_needs_all_24_hours_and_blocks_otherwise(world: World, instance, hours_kept):
     scores = full_day_scores()
     table = hourly_presence(
-        pd.Timestamp(DAY).date(), scores["time_utc"].to_numpy("datetime64[ns]"), scores["score"].to_numpy("float64"),
-        threshold=0.5, min_seconds=10.0, median_filter_windows=5,
+        Day.from_key(DAY), scores["time_utc"].to_numpy("datetime64[ns]"), scores["score"].to_numpy("float64"),
+        DetectionRule(0.5, 5), min_seconds=10.0,
     ).head(hours_kept)
     result = materialize_with(world.settings(), instance, stand_in("hourly_presence", table),
                               hourly_presence_has_24_hours)

@@ -12,6 +12,7 @@ from whale_assets.assets.partitions import DAILY_TABLE
 from whale_assets.core.reports.raven import RAVEN_COLUMNS, WINDOW_S
 from whale_assets.core.scoring.pooling import filtered_by_stretch
 from whale_assets.core.scoring.track import infer_step_ns
+from whale_assets.core.utc import Day
 from whale_assets.definitions import build_resources
 from whale_assets.storage.window_arrays import read_partition
 from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day
@@ -83,7 +84,7 @@ def test_raven_selections_add_the_runs_of_the_days_stored_full_day_scores(world,
         times = day + pd.Timedelta(hours=3) + pd.to_timedelta(np.arange(606) * STEP_S, unit="s")
         offset_s = (times - day - pd.Timedelta(hours=3)).total_seconds()
         scores = np.where((offset_s >= 120) & (offset_s < 240), 0.9, 0.05)
-        return daily_score_table(day, times.to_numpy("datetime64[ns]"), scores, "energy")
+        return daily_score_table(Day.from_key(context.partition_key), times.to_numpy("datetime64[ns]"), scores, "energy")
 
     build_song_day(world)
     settings = world.settings()
@@ -167,7 +168,7 @@ def test_diel_presence_draws_every_stored_day_with_cells_equal_to_the_hourly_min
         day = pd.Timestamp(context.partition_key)
         times = day + pd.Timedelta(hours=5) + pd.to_timedelta(np.arange(7272) * STEP_S, unit="s")
         scores = np.where((times >= day + pd.Timedelta(hours=6)) & (times < day + pd.Timedelta(hours=6, minutes=20)), 0.9, 0.05)
-        return daily_score_table(day, times.to_numpy("datetime64[ns]"), scores + rng.normal(0, 0.01, scores.size), "energy")
+        return daily_score_table(Day.from_key(context.partition_key), times.to_numpy("datetime64[ns]"), scores + rng.normal(0, 0.01, scores.size), "energy")
 
     for day in ("2023-09-14", "2023-09-16"):
         result = materialize(

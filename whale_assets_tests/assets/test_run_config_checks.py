@@ -9,13 +9,18 @@ its config object, inside the step's retry boundary (see docs in `assets/run_con
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from dagster import DagsterInvalidConfigError, materialize
 
 from whale_assets.assets import PIPELINE_ASSETS, daily_scores, encounters
 from whale_assets.assets.classifications import ClassifyConfig
 from whale_assets.assets.daily_scores import DailyScoresConfig
+from whale_assets.assets.encounter_clips import ClipConfig
 from whale_assets.assets.encounters import EncountersConfig
+from whale_assets.assets.hourly_presence import HourlyPresenceConfig
+from whale_assets.assets.raven_selections import RavenConfig
 from whale_assets.assets.raw_audio import RawAudioConfig
 from whale_assets.assets.run_config import InvalidRunConfig
 from whale_assets.assets.sifted_audio import SiftConfig
@@ -25,7 +30,7 @@ from whale_assets.core.encounters.windows import group_encounters
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.day_chunks import plan_day_chunks
-from whale_assets.core.scoring.pooling import median_filtered
+from whale_assets.core.scoring.pooling import DetectionRule, median_filtered
 from whale_assets.definitions import build_resources
 from whale_assets_tests.support.pipeline import DAY, TEST_MARGIN_S, build_song_day
 from whale_assets_tests.support.world import World, export_row
@@ -132,10 +137,13 @@ def test_chunk_length_range_is_the_cores(chunk_s):
     assert accepts(lambda: DailyScoresConfig(chunk_s=chunk_s)) == core
 
 
-@pytest.mark.parametrize("kernel", [1, 4, 5])
-def test_median_filter_range_is_the_cores(kernel):
-    core = accepts(lambda: median_filtered([0.0], kernel))
-    assert accepts(lambda: ResultsConfig(median_filter_windows=kernel)) == core
+@pytest.mark.parametrize(("threshold", "kernel"), [(0.5, 1), (0.5, 4), (0.5, 5), (1.5, 5), (1.0, 3)])
+def test_every_detection_config_takes_the_cores_detection_rule(threshold, kernel):
+    core = accepts(lambda: median_filtered([0.0], kernel)) and accepts(lambda: DetectionRule(threshold, kernel))
+    for config in (ResultsConfig, HourlyPresenceConfig, RavenConfig, ClipConfig):
+        assert accepts(partial(config, threshold=threshold, median_filter_windows=kernel)) == core, config
+        if core:
+            assert config(threshold=threshold, median_filter_windows=kernel).rule == DetectionRule(threshold, kernel)
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.storage.partition_files import LOCK_NAME
 from whale_assets_tests.support.pipeline import DAY, SNRS_DB, SONG_UTC, build_song_day, query, run_day, run_day_result
 from whale_assets_tests.support.world import export_row
@@ -56,11 +57,11 @@ def test_each_figures_title_gives_its_rows_pooled_score_and_detection(world, ins
     titles: dict[str, str] = {}
     render = whale_results.render_encounter_png
 
-    def recording_render(spectrogram, track, span, summary, threshold=None, median_filter_windows=1):
+    def recording_render(spectrogram, track, span, summary, rule=None):
         titles[summary.encounter_id] = summary.title()
-        # The score panel draws the track the rows were labelled from: the configured threshold and filter.
-        assert (threshold, median_filter_windows) == (0.5, 5)
-        return render(spectrogram, track, span, summary, threshold, median_filter_windows)
+        # The score panel draws the track the rows were labelled from: the configured detection rule.
+        assert rule == DetectionRule(0.5, 5)
+        return render(spectrogram, track, span, summary, rule)
 
     monkeypatch.setattr(whale_results, "render_encounter_png", recording_render)
     build_song_day(world)

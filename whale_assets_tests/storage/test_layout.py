@@ -13,9 +13,15 @@ from upath import UPath
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.day_chunks import plan_day_chunks
 from whale_assets.core.windows import WindowRecord
+from whale_assets.definitions import storage_resources
 from whale_assets.resources import FileStore
+from whale_assets.settings import Settings
+from whale_assets.storage.fingerprints import FingerprintRegistry
 from whale_assets.storage.io_managers import WindowArrayStorage
 from whale_assets.storage.layout import (
+    FILE_STORES,
+    FINGERPRINTS_DIR,
+    REVIEWS_DIR,
     array_partition_path,
     parquet_day_path,
     tables_url,
@@ -73,3 +79,14 @@ def test_a_checkpoint_written_before_the_move_to_storage_is_still_found(tmp_path
 # plan_fingerprint("energy", the plan above), computed by whale_assets.sources.score_checkpoints
 # at commit dcd4b40: a different value would orphan every checkpoint of an interrupted run.
 EARLIER_FINGERPRINT = "dbb5fa19ea874c63"
+
+
+def test_every_folder_the_resources_write_under_is_named_in_the_layout(tmp_path):
+    settings = Settings.from_env({"WHALE_DATA_DIR": str(tmp_path / "data")})
+    root = UPath(settings.storage_root)
+    stores = {name: UPath(r.base_path) for name, r in storage_resources(settings).items() if isinstance(r, FileStore)}
+    assert {name: path.relative_to(root).as_posix() for name, path in stores.items()} == {
+        **FILE_STORES,
+        "reviews": REVIEWS_DIR,
+    }
+    assert FingerprintRegistry(settings.storage_root).root == root / FINGERPRINTS_DIR

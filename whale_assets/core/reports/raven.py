@@ -21,7 +21,7 @@ import pandas as pd
 from whale_assets.core.audio.sift import SiftParameters
 from whale_assets.core.hydrophone import day_file_key
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.core.scoring.pooling import filtered_by_stretch, stretch_starts
+from whale_assets.core.scoring.pooling import DetectionRule, filtered_by_stretch, stretch_starts
 from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.core.utc import NS_PER_S, naive_utc
 
@@ -108,13 +108,12 @@ class Selection:
 def detected_runs(
     times_utc: np.ndarray,
     scores: np.ndarray,
-    threshold: float,
-    kernel: int,
+    rule: DetectionRule,
     window_s: float = WINDOW_S,
     encounter_ids: Sequence[str] = (),
     source: str = SOURCE_ENCOUNTER,
 ) -> list[Selection]:
-    """The runs of consecutive windows whose median-filtered score is >= `threshold`.
+    """The runs of consecutive windows whose median-filtered score reaches `rule`'s threshold.
 
     The filter runs on each stretch of consecutive windows on its own (as `detect` does), and a run
     never bridges a gap in the windows.
@@ -125,8 +124,8 @@ def detected_runs(
     if times.size == 0:
         return []
     step_ns = infer_step_ns(times)
-    filtered = filtered_by_stretch(times, values, step_ns, kernel)
-    above = filtered >= threshold
+    filtered = filtered_by_stretch(times, values, step_ns, rule.median_filter_windows)
+    above = filtered >= rule.threshold
     starts = above & (~np.r_[False, above[:-1]] | stretch_starts(times, step_ns))
     run_ids = np.cumsum(starts)
     window = np.timedelta64(round(window_s * NS_PER_S), "ns")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from whale_assets.core.reports.spectrogram import Spectrogram
 from whale_assets.core.scoring.day_scoring import runs
-from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets.core.scoring.pooling import DetectionRule, filtered_by_stretch, stretch_starts
 from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.core.utc import naive_utc
 
@@ -64,8 +64,7 @@ def encounter_figure(
     track: np.ndarray | None,
     encounter_span_utc: tuple[pd.Timestamp, pd.Timestamp],
     summary: EncounterSummary,
-    threshold: float | None = None,
-    median_filter_windows: int = 1,
+    rule: DetectionRule | None = None,
 ) -> Figure:
     """The spectrogram (dB colour bar, digital silence hatched) over the score track in its own
     panel on the same UTC axis, with the threshold and the encounter span marked in both.
@@ -87,7 +86,7 @@ def encounter_figure(
     power_axes.set_ylim(*FREQ_LIMITS_HZ)
     power_axes.set_title(summary.title())
     power_axes.tick_params(labelbottom=False)
-    _draw_scores(score_axes, track, threshold, median_filter_windows)
+    _draw_scores(score_axes, track, rule)
     _clock_axis(score_axes, spectrogram)
     if mesh is not None:
         figure.colorbar(mesh, cax=figure.add_subplot(grid[0, 1], label="<colorbar>"), label=POWER_LABEL)
@@ -114,13 +113,10 @@ def render_encounter_png(
     track: np.ndarray | None,
     encounter_span_utc: tuple[pd.Timestamp, pd.Timestamp],
     summary: EncounterSummary,
-    threshold: float | None = None,
-    median_filter_windows: int = 1,
+    rule: DetectionRule | None = None,
 ) -> bytes:
     """`encounter_figure` as PNG bytes."""
-    return figure_png(
-        encounter_figure(spectrogram, track, encounter_span_utc, summary, threshold, median_filter_windows)
-    )
+    return figure_png(encounter_figure(spectrogram, track, encounter_span_utc, summary, rule))
 
 
 def colour_limits(spectrogram: Spectrogram) -> tuple[float, float] | None:
@@ -198,9 +194,11 @@ def _clock_axis(axes: Axes, spectrogram: Spectrogram) -> None:
         axes.set_xlim(times[0] - half, times[-1] + half)
 
 
-def _draw_scores(axes: Axes, track: np.ndarray | None, threshold: float | None, kernel: int) -> None:
+def _draw_scores(axes: Axes, track: np.ndarray | None, rule: DetectionRule | None) -> None:
     """Each model score (thin) and the median-filtered score the threshold applies to (bold),
-    lines broken where the track has no windows (sifted out or silent)."""
+    lines broken where the track has no windows (sifted out or silent); without a rule, the scores only."""
+    threshold = rule.threshold if rule is not None else None
+    kernel = rule.median_filter_windows if rule is not None else 1
     axes.set_ylim(0, 1)
     axes.set_yticks([0, 0.5, 1])
     axes.set_ylabel("score")
@@ -230,11 +228,11 @@ def _draw_scores(axes: Axes, track: np.ndarray | None, threshold: float | None, 
 
 
 def _broken(times: np.ndarray, values: np.ndarray, step_ns: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """`times`, `values` with a NaN after each gap longer than 1.5 steps, so a line is not drawn across it."""
+    """`times`, `values` with a NaN where a new stretch starts (`stretch_starts`), so no line is drawn across a gap."""
     values = np.asarray(values, dtype=np.float64)
     if step_ns is None or times.size < 2:
         return times, values
-    gaps = np.flatnonzero(np.diff(times.astype("datetime64[ns]").astype(np.int64)) > step_ns * 3 // 2) + 1
+    gaps = np.flatnonzero(stretch_starts(times, step_ns)[1:]) + 1
     return np.insert(times, gaps, times[gaps - 1]), np.insert(values, gaps, np.nan)
 
 

@@ -51,6 +51,23 @@ def median_filtered(scores: np.ndarray, kernel: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class DetectionRule:
+    """Song where the median of `median_filter_windows` consecutive scores reaches `threshold`: the one
+    rule whale_results, hourly_presence, raven_selections and encounter_clips detect with."""
+
+    threshold: float = 0.5
+    median_filter_windows: int = 5
+
+    def __post_init__(self) -> None:
+        check_kernel(self.median_filter_windows)
+        if not 0 <= self.threshold <= 1:
+            raise ValueError(f"threshold={self.threshold!r} must be between 0 and 1")
+
+
+DEFAULT_RULE = DetectionRule()  # every asset's default: threshold 0.5, median of 5 windows
+
+
+@dataclass(frozen=True)
 class Detection:
     detected: bool
     """Whether the median-filtered score reaches the threshold anywhere."""
@@ -60,28 +77,27 @@ class Detection:
     """Maximum of the filtered trace (NaN without windows)."""
 
 
-def detect(
-    scores: np.ndarray, threshold: float = 0.5, kernel: int = 5, times: np.ndarray | None = None
-) -> Detection:
-    """Median-filter `scores` over `kernel` windows and compare the result with `threshold`.
+def detect(scores: np.ndarray, rule: DetectionRule = DEFAULT_RULE, times: np.ndarray | None = None) -> Detection:
+    """Median-filter `scores` as `rule` says and compare the result with its threshold.
 
     With the windows' start `times`, the filter never bridges a gap between scored stretches.
     """
     if times is None:
-        filtered = median_filtered(scores, kernel)
+        filtered = median_filtered(scores, rule.median_filter_windows)
     else:
-        filtered = filtered_by_stretch(times, scores, infer_step_ns(times), kernel)
+        filtered = filtered_by_stretch(times, scores, infer_step_ns(times), rule.median_filter_windows)
     if filtered.size == 0:
         return Detection(detected=False, peak_index=None, max_score=float("nan"))
     peak = int(np.argmax(filtered))  # argmax returns the first of equal maxima
     best = float(filtered[peak])
-    return Detection(detected=bool(best >= threshold), peak_index=peak, max_score=best)
+    return Detection(detected=bool(best >= rule.threshold), peak_index=peak, max_score=best)
 
 
 def stretch_starts(times: np.ndarray, step_ns: int | None) -> np.ndarray:
     """True where a window starts a new stretch: more than one step (plus rounding) after the previous one.
 
-    The one rule for "consecutive windows": the median filter and the Raven selections both use it.
+    The one rule for "consecutive windows": the median filter, the Raven selections and the score
+    panel's broken lines all use it.
     """
     t = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
     starts = np.zeros(t.size, dtype=bool)

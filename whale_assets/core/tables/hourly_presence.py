@@ -13,13 +13,12 @@ a gap in the track, so scores on either side of missing audio do not mix.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets.core.scoring.pooling import DEFAULT_RULE, DetectionRule, filtered_by_stretch
 from whale_assets.core.scoring.track import infer_step_ns
+from whale_assets.core.utc import Day
 
 PRESENCE_COLUMNS = {
     "date": "datetime64[us]",
@@ -40,12 +39,11 @@ PRESENCE_DESCRIPTIONS: dict[str, str] = {
 
 
 def hourly_presence(
-    day: dt.date,
+    day: Day,
     times_utc: np.ndarray,
     scores: np.ndarray,
-    threshold: float = 0.5,
+    rule: DetectionRule = DEFAULT_RULE,
     min_seconds: float = 10.0,
-    median_filter_windows: int = 5,
     step_s: float | None = None,
 ) -> pd.DataFrame:
     """24 rows, one per UTC hour of `day`, from window start times (naive UTC) and their scores.
@@ -61,21 +59,20 @@ def hourly_presence(
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
     step_ns = round(step_s * 1e9) if step_s is not None else infer_step_ns(times)
-    filtered = filtered_by_stretch(times, values, step_ns, median_filter_windows)
+    filtered = filtered_by_stretch(times, values, step_ns, rule.median_filter_windows)
     step_seconds = (step_ns or 0) / 1e9
 
-    day_start = np.datetime64(pd.Timestamp(day).to_datetime64(), "ns")
-    hour = (times - day_start).astype("timedelta64[h]").astype(np.int64)
+    hour = (times - day.start_ns).astype("timedelta64[h]").astype(np.int64)
     in_day = (hour >= 0) & (hour < 24)
     hour, values, filtered = hour[in_day], values[in_day], filtered[in_day]
     n_scores = np.bincount(hour, minlength=24)
-    above = np.bincount(hour, weights=filtered >= threshold, minlength=24).astype(np.int64)
+    above = np.bincount(hour, weights=filtered >= rule.threshold, minlength=24).astype(np.int64)
     max_score = np.full(24, np.nan)
     np.fmax.at(max_score, hour, values)
     frame = pd.DataFrame(
         {
-            "date": pd.Timestamp(day),
-            "hour_utc": pd.Timestamp(day) + pd.to_timedelta(np.arange(24), unit="h"),
+            "date": day.start,
+            "hour_utc": day.start + pd.to_timedelta(np.arange(24), unit="h"),
             "n_scores": n_scores.astype(np.int64),
             "max_score": max_score,
             "n_above_threshold": above,

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from whale_assets.core.scoring.pooling import DetectionRule
+
 PROVENANCE_DTYPES: dict[str, str] = {
     "run_id": "string",
     "margin_s": "float64",
@@ -61,8 +63,7 @@ def upstream_provenance(
     raw_audio: Mapping[str, Any],
     sifted_audio: Mapping[str, Any],
     classifications: Mapping[str, Any],
-    threshold: float,
-    median_filter_windows: int,
+    rule: DetectionRule,
 ) -> Provenance:
     """The provenance from the upstream partitions' stored attributes and this asset's own settings.
 
@@ -77,8 +78,8 @@ def upstream_provenance(
         sift_highcut_hz=_float(sifted_audio.get("highcut_hz")),
         classifier=classifications.get("model"),
         score_source=classifications.get("score_source", "model" if classifications.get("model") else None),
-        threshold=float(threshold),
-        median_filter_windows=int(median_filter_windows),
+        threshold=float(rule.threshold),
+        median_filter_windows=int(rule.median_filter_windows),
     )
 
 

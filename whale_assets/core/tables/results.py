@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from whale_assets.core.scoring.pooling import detect, pool_scores
+from whale_assets.core.scoring.pooling import DEFAULT_RULE, DetectionRule, detect, pool_scores
 from whale_assets.core.tables.provenance import PROVENANCE_DESCRIPTIONS, PROVENANCE_DTYPES, Provenance, with_provenance
-from whale_assets.core.utc import naive_utc
+from whale_assets.core.utc import Day, naive_utc
 from whale_assets.core.windows import WindowStatus
 
 RESULT_DTYPES: dict[str, str] = {
@@ -88,12 +88,11 @@ class WindowOutcome:
 @dataclass(frozen=True)
 class Labelling:
     pooling: str = "mean"
-    threshold: float = 0.5
-    median_filter_windows: int = 5
+    rule: DetectionRule = DEFAULT_RULE
 
 
 def build_results(
-    day: pd.Timestamp,
+    day: Day,
     encounters: pd.DataFrame,
     outcomes: Sequence[WindowOutcome],
     labelling: Labelling,
@@ -111,16 +110,18 @@ def build_results(
         for encounter in encounters.itertuples(index=False)
     ]
     labelled_with = replace(
-        provenance or Provenance(), threshold=labelling.threshold, median_filter_windows=labelling.median_filter_windows
+        provenance or Provenance(),
+        threshold=labelling.rule.threshold,
+        median_filter_windows=labelling.rule.median_filter_windows,
     )
     frame = pd.DataFrame(rows, columns=[c for c in RESULT_DTYPES if c not in PROVENANCE_DTYPES])
     frame["pooling"] = labelling.pooling
     return with_provenance(frame, labelled_with).astype(RESULT_DTYPES)
 
 
-def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, img_paths) -> dict:
+def _row(day: Day, encounter, outcome: WindowOutcome | None, labelling: Labelling, img_paths) -> dict:
     row = {
-        "date": _naive(day),
+        "date": day.start,
         "encounter_id": str(encounter.encounter_id),
         "latitude": encounter.latitude,
         "longitude": encounter.longitude,
@@ -152,7 +153,7 @@ def _row(day, encounter, outcome: WindowOutcome | None, labelling: Labelling, im
         row["status"] = WindowStatus.NO_SIGNAL.value
     if row["status"] != WindowStatus.OK.value:
         return row
-    detection = detect(scores, labelling.threshold, labelling.median_filter_windows, outcome.score_times_utc)
+    detection = detect(scores, labelling.rule, outcome.score_times_utc)
     peak = int(np.argmax(scores))
     row.update(
         n_scores=int(scores.size),

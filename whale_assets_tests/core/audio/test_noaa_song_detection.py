@@ -13,7 +13,7 @@ from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.audio.sift import sift
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.core.scoring.pooling import detect
+from whale_assets.core.scoring.pooling import DetectionRule, detect
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
 
 pytestmark = requires_noaa
@@ -76,7 +76,7 @@ def test_energy_classifier_scores_high_during_the_song_and_low_away_from_it(
     assert np.median(scores[far]) < 0.05
     assert np.max(scores[far]) < 0.1
 
-    detection = detect(scores, threshold=0.5, kernel=5)
+    detection = detect(scores, DetectionRule(0.5, 5))
     assert detection.detected
     # The peak window overlaps the song (it may be the onset window, which starts just before it).
     assert start[detection.peak_index] < song_end_s and end[detection.peak_index] > SONG_START_S

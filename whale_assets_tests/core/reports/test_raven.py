@@ -19,7 +19,7 @@ from whale_assets.core.reports.raven import (
     selection_table,
     tables_by_file,
 )
-from whale_assets.core.scoring.pooling import filtered_by_stretch
+from whale_assets.core.scoring.pooling import DetectionRule, filtered_by_stretch
 from whale_assets_tests.support.raven_tables import assert_valid_raven_table
 
 DAY = dt.date(2023, 9, 14)
@@ -33,7 +33,7 @@ def _track(start: str, scores: list[float]) -> tuple[np.ndarray, np.ndarray]:
 
 def test_a_run_spans_its_first_window_start_to_its_last_window_end():
     times, scores = _track("2023-09-14T16:00:00", [0.1] * 5 + [0.9] * 6 + [0.1] * 5)
-    [run] = detected_runs(times, scores, threshold=0.5, kernel=3, encounter_ids=("sing",))
+    [run] = detected_runs(times, scores, DetectionRule(0.5, 3), encounter_ids=("sing",))
     assert run.begin_utc == pd.Timestamp(times[5])
     assert run.end_utc == pd.Timestamp(times[10]) + pd.Timedelta(seconds=WINDOW_S)
     assert run.score == np.float32(0.9) and run.encounter_ids == ("sing",) and run.sources == (SOURCE_ENCOUNTER,)
@@ -41,16 +41,16 @@ def test_a_run_spans_its_first_window_start_to_its_last_window_end():
 
 def test_a_single_loud_window_is_no_selection_and_a_gap_splits_runs():
     times, scores = _track("2023-09-14T16:00:00", [0.1, 0.1, 0.95, 0.1, 0.1])
-    assert detected_runs(times, scores, 0.5, 3) == []
+    assert detected_runs(times, scores, DetectionRule(0.5, 3)) == []
     first, _ = _track("2023-09-14T16:00:00", [0.8] * 4)
     second, _ = _track("2023-09-14T16:10:00", [0.8] * 4)
-    runs = detected_runs(np.r_[first, second], np.full(8, 0.8), 0.5, 3)
+    runs = detected_runs(np.r_[first, second], np.full(8, 0.8), DetectionRule(0.5, 3))
     assert [r.begin_utc for r in runs] == [pd.Timestamp(first[0]), pd.Timestamp(second[0])]
 
 
 def test_the_written_table_reads_back_with_raven_columns_and_day_file_times(tmp_path):
     times, scores = _track("2023-09-14T16:00:00", [0.2] * 4 + [0.7, 0.8, 0.75, 0.9] + [0.1] * 4)
-    runs = detected_runs(times, scores, 0.5, 3, encounter_ids=("sing",))
+    runs = detected_runs(times, scores, DetectionRule(0.5, 3), encounter_ids=("sing",))
     text = raven_text(selection_table(DAY, runs))
     (tmp_path / raven_file_name(DAY)).write_bytes(text)
     assert len(assert_valid_raven_table(tmp_path / raven_file_name(DAY))) == 1
@@ -116,7 +116,7 @@ def test_a_day_without_detections_still_has_its_own_files_table():
 
 def test_encounters_sharing_a_window_share_one_row_with_all_their_ids(tmp_path):
     times, scores = _track("2023-09-14T16:00:00", [0.1] * 3 + [0.9] * 6 + [0.1] * 3)
-    runs = [r for eid in ("b", "a") for r in detected_runs(times, scores, 0.5, 3, encounter_ids=(eid,))]
+    runs = [r for eid in ("b", "a") for r in detected_runs(times, scores, DetectionRule(0.5, 3), encounter_ids=(eid,))]
     rows = _write(tmp_path, DAY, runs)[DAY]
     assert rows["Encounter ID"].tolist() == ["a;b"] and rows["Source"].tolist() == ["encounter"]
 

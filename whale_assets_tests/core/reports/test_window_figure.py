@@ -21,7 +21,7 @@ from whale_assets.core.reports.window_figure import (
     render_encounter_png,
 )
 from whale_assets.core.scoring.day_scoring import gap_intervals, runs
-from whale_assets.core.scoring.pooling import median_filtered
+from whale_assets.core.scoring.pooling import DetectionRule, median_filtered
 from whale_assets.core.scoring.track import score_track
 from whale_assets.demo.mars_scene import MarsScene, SongSession, render, song_units
 from whale_assets_tests.support.figures import axes_labelled, texts_outside_canvas
@@ -51,7 +51,7 @@ def figure_of(audio: np.ndarray, summary: EncounterSummary = SUMMARY):
     spectrogram = window_spectrogram(audio, RATE, START)
     track = score_track(START, np.linspace(0, 1, int(audio.size / RATE / 0.99), dtype=np.float32), 0.99)
     span = (START + pd.Timedelta(seconds=60), START + pd.Timedelta(seconds=120))
-    figure = encounter_figure(spectrogram, track, span, summary, threshold=0.5, median_filter_windows=5)
+    figure = encounter_figure(spectrogram, track, span, summary, DetectionRule(0.5, 5))
     figure.draw_without_rendering()  # tick labels are made at draw time
     return spectrogram, figure
 
@@ -224,7 +224,7 @@ def test_every_label_lies_inside_the_canvas(window_with_dropout):
 
 def test_a_window_without_scores_says_so_in_the_score_panel():
     spectrogram = window_spectrogram(mars_audio(60.0), RATE, START)
-    figure = encounter_figure(spectrogram, None, (START, START + pd.Timedelta(seconds=10)), SUMMARY, threshold=0.5)
+    figure = encounter_figure(spectrogram, None, (START, START + pd.Timedelta(seconds=10)), SUMMARY, DetectionRule(0.5, 1))
     texts = [text.get_text() for text in score_axes(figure).texts]
     assert texts == ["no model scores for this window"]
     assert texts_outside_canvas(figure) == []

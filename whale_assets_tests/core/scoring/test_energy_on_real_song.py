@@ -6,7 +6,6 @@ The detector's parameters were chosen on `TUNING_RECORDINGS`; these tests replay
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.energy import EnergyClassifier
 from whale_assets.core.tables.hourly_presence import hourly_presence
+from whale_assets.core.utc import Day
 from whale_assets.demo.mars_scene import render
 from whale_assets.demo.real_song import HELD_OUT_RECORDINGS, real_song_scene, song_intervals, units_dir
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(
     units_dir() is None, reason="real song units absent: ../shared/data/mbari-song-units/ (or WHALE_REAL_SONG_UNITS) not found"
 )
 NOISE_S = 180.0  # noise only, then real song
-DAY = dt.date(2016, 12, 21)
+DAY = Day(2016, 12, 21)
 
 
 @lru_cache(maxsize=4)

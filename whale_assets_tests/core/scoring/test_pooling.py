@@ -10,6 +10,7 @@ import pytest
 from whale_assets.core.scoring.pooling import (
     POOLING_METHODS,
     Detection,
+    DetectionRule,
     detect,
     median_filtered,
     pool_scores,
@@ -81,7 +82,7 @@ def test_median_filter_refuses_even_or_non_integer_kernels(kernel: object) -> No
 def test_detect_finds_a_sustained_run_and_its_peak() -> None:
     scores = np.array([0.1] * 10 + [0.7, 0.8, 0.9, 0.8, 0.7] + [0.1] * 10)
 
-    detection = detect(scores, threshold=0.5, kernel=3)
+    detection = detect(scores, DetectionRule(0.5, 3))
 
     # The filtered run is [0.7, 0.8, 0.8, 0.8, 0.7] at windows 10..14: the first 0.8 is the peak.
     assert detection == Detection(detected=True, peak_index=11, max_score=pytest.approx(0.8))
@@ -91,7 +92,7 @@ def test_detect_ignores_an_isolated_spike() -> None:
     scores = np.full(30, 0.05)
     scores[15] = 0.99
 
-    detection = detect(scores, threshold=0.5, kernel=5)
+    detection = detect(scores, DetectionRule(0.5, 5))
 
     assert detection.detected is False
     assert detection.max_score == pytest.approx(0.05)
@@ -100,12 +101,12 @@ def test_detect_ignores_an_isolated_spike() -> None:
 def test_detect_takes_the_first_peak_on_ties() -> None:
     scores = np.array([0.0] * 5 + [0.9] * 5 + [0.0] * 5 + [0.9] * 5 + [0.0] * 5)
 
-    assert detect(scores, kernel=3).peak_index == 5
+    assert detect(scores, DetectionRule(median_filter_windows=3)).peak_index == 5
 
 
 def test_detect_threshold_is_inclusive() -> None:
-    assert detect(np.full(7, 0.5), threshold=0.5).detected is True
-    assert detect(np.full(7, 0.5), threshold=0.5000001).detected is False
+    assert detect(np.full(7, 0.5), DetectionRule(threshold=0.5)).detected is True
+    assert detect(np.full(7, 0.5), DetectionRule(threshold=0.5000001)).detected is False
 
 
 def test_detect_on_no_windows_reports_nothing() -> None:
@@ -121,3 +122,9 @@ def test_a_new_stretch_starts_only_where_the_next_window_is_more_than_one_and_a_
     assert stretch_starts(times, step_ns).tolist() == [True, False, False, False, True]
     assert stretch_starts(times, None).tolist() == [True, False, False, False, False]
     assert stretch_starts(times[:0], step_ns).tolist() == []
+
+
+@pytest.mark.parametrize(("threshold", "windows"), [(0.5, 4), (0.5, 0), (1.5, 5), (-0.1, 5), (float("nan"), 5)])
+def test_a_detection_rule_refuses_an_even_filter_or_a_threshold_outside_0_to_1(threshold, windows):
+    with pytest.raises(ValueError):
+        DetectionRule(threshold, windows)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.scoring.track import infer_step_ns
 from whale_assets.core.tables.hourly_presence import PRESENCE_COLUMNS, hourly_presence
+from whale_assets.core.utc import Day
 
-DAY = dt.date(2023, 9, 14)
+DAY = Day(2023, 9, 14)
 STEP_NS = 990_000_000
 
 
@@ -49,7 +49,7 @@ def test_an_hour_is_present_with_at_least_min_seconds_of_filtered_song():
     assert not by_hour.loc[9, "present"] and by_hour.loc[9, "max_score"] == pytest.approx(0.9)
     assert list(by_hour.index[by_hour["present"]]) == [5]
     assert hourly_presence(DAY, times, scores, min_seconds=9.0)["present"].sum() == 2
-    assert hourly_presence(DAY, times, scores, threshold=0.95)["present"].sum() == 0
+    assert hourly_presence(DAY, times, scores, DetectionRule(0.95))["present"].sum() == 0
 
 
 def test_missing_audio_gives_hours_without_scores_and_the_filter_never_bridges_a_gap():

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.tables.provenance import (
     PROVENANCE_DTYPES,
     Provenance,
@@ -17,17 +18,16 @@ def test_upstream_attributes_become_the_rows_settings():
         {"margin_s": 1800},
         {"mode": "max_relative", "lowcut_hz": 100, "highcut_hz": 3000, "order": 4},
         {"model": "energy", "score_source": "daily_scores"},
-        threshold=0.6,
-        median_filter_windows=5,
+        DetectionRule(0.6, 5),
     )
     assert made_by == Provenance("run-7", 1800.0, "max_relative", 100.0, 3000.0, "energy", "daily_scores", 0.6, 5)
     assert "run_id" not in made_by.settings() and made_by.settings()["margin_s"] == 1800.0
 
 
 def test_partitions_stored_before_the_attributes_existed_give_nulls_and_model_scores():
-    made_by = upstream_provenance("run-7", {}, {}, {"model": "energy"}, threshold=0.5, median_filter_windows=5)
+    made_by = upstream_provenance("run-7", {}, {}, {"model": "energy"}, DetectionRule(0.5, 5))
     assert made_by.margin_s is None and made_by.sift_mode is None and made_by.score_source == "model"
-    assert upstream_provenance("r", {}, {}, {}, 0.5, 5).score_source is None
+    assert upstream_provenance("r", {}, {}, {}, DetectionRule(0.5, 5)).score_source is None
 
 
 def test_provenance_columns_have_stable_types_with_and_without_rows():

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 
+from whale_assets.core.scoring.pooling import DetectionRule
 from whale_assets.core.scoring.track import score_track
 from whale_assets.core.tables.provenance import Provenance
 from whale_assets.core.tables.results import (
@@ -9,9 +10,10 @@ from whale_assets.core.tables.results import (
     WindowOutcome,
     build_results,
 )
+from whale_assets.core.utc import Day
 from whale_assets.core.windows import WindowStatus
 
-DAY = pd.Timestamp("2023-09-14", tz="UTC")
+DAY = Day(2023, 9, 14)
 
 
 def encounters(*ids):
@@ -83,7 +85,7 @@ def test_every_row_records_the_run_and_the_settings_it_was_labelled_with():
     made_by = Provenance(run_id="run-1", margin_s=300.0, sift_mode="noise_floor", sift_lowcut_hz=100.0,
                          sift_highcut_hz=3000.0, classifier="google/humpback_whale/1@bfloat16", score_source="model",
                          threshold=0.9, median_filter_windows=9)
-    results = build_results(DAY, encounters("a", "b"), [outcome(["a", "b"], [0.6] * 9)], Labelling(threshold=0.5, median_filter_windows=3), provenance=made_by)
+    results = build_results(DAY, encounters("a", "b"), [outcome(["a", "b"], [0.6] * 9)], Labelling(rule=DetectionRule(0.5, 3)), provenance=made_by)
     assert results["run_id"].tolist() == ["run-1", "run-1"] and results["margin_s"].tolist() == [300.0, 300.0]
     assert results["classifier"][0] == "google/humpback_whale/1@bfloat16" and results["sift_mode"][0] == "noise_floor"
     # The labelling's threshold and filter are recorded, not whatever the provenance carried.
