@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.days} days x {args.minutes:g} min ({song_days} with real song, held-out recordings); "
           f"{len(scores)} selections at score >= {args.min_score}, all reviewed; {elapsed:.0f} s")
     pd.set_option("display.width", 200)
-    columns = ["kind", "score_low", "score_high", "reviewed", "true", "false", "precision", "precision_low",
+    columns = ["kind", "score_low", "score_high", "reviewed", "n_true", "n_false", "precision", "precision_low",
                "precision_high", "detections", "target_precision"]
     print(table[columns].round(3).to_string(index=False))
     if args.figure:

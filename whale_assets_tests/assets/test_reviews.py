@@ -70,7 +70,7 @@ def test_verdicts_join_and_the_performance_table_matches_an_independent_count(re
     confidence = table["Confidence"].astype(float).to_numpy()
     kept = np.asarray(verdicts[: len(table)])[confidence >= 0.5]
     true, false = int((kept == "yes").sum()), int((kept == "no").sum())
-    assert (at.true, at.false, at.detections) == (true, false, int((confidence >= 0.5).sum()))
+    assert (at.n_true, at.n_false, at.detections) == (true, false, int((confidence >= 0.5).sum()))
     if true + false:
         assert at.precision == pytest.approx(true / (true + false))
         assert at.precision_low == pytest.approx(wilson_interval(true, true + false)[0])

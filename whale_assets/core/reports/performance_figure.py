@@ -1,5 +1,6 @@
 """The detector-performance figure: precision against score threshold, with the reviewed bins
-(points with 95 % intervals and their counts) and the logistic fit of P(true | score)."""
+(points with 95 % intervals and their counts) and the logistic fit of P(true | score); recall
+against threshold too where whole days were reviewed."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def performance_figure(table: pd.DataFrame, classifier: str):  # -> matplotlib.f
     from matplotlib.figure import Figure
 
     rows = table[table["classifier"] == classifier]
-    bins = rows[(rows["kind"] == "bin") & (rows["true"] + rows["false"] > 0)]
+    bins = rows[(rows["kind"] == "bin") & (rows["n_true"] + rows["n_false"] > 0)]
     thresholds = rows[rows["kind"] == "threshold"]
     fits = rows[rows["kind"] == "fit"]
 
@@ -32,10 +33,15 @@ def performance_figure(table: pd.DataFrame, classifier: str):  # -> matplotlib.f
         yerr=np.clip([bins["precision"] - bins["precision_low"], bins["precision_high"] - bins["precision"]], 0, None),
         fmt="o", color="tab:blue", capsize=3, label="reviewed, per score bin (95 % interval)",
     )
-    for x, y, true, false in zip(centres, bins["precision"], bins["true"], bins["false"], strict=True):
+    for x, y, true, false in zip(centres, bins["precision"], bins["n_true"], bins["n_false"], strict=True):
         axes.annotate(f"{true}/{true + false}", (x, y), textcoords="offset points", xytext=(6, -12), fontsize=8)
     axes.step(thresholds["score_low"], thresholds["precision"], where="post", color="tab:gray",
               label="reviewed, at or above threshold")
+    with_recall = thresholds[thresholds["n_song"] > 0]
+    if len(with_recall):
+        song, days = int(with_recall["n_song"].iloc[0]), int(with_recall["whole_days"].iloc[0])
+        axes.step(with_recall["score_low"], with_recall["recall"], where="post", color="tab:green", linestyle="--",
+                  label=f"recall: song kept, {song} song selections on {days} whole day{'s' * (days != 1)}")
     fitted = bool(len(fits)) and bool(np.isfinite(fits["fit_slope"].iloc[0]))
     if not fitted:
         axes.text(0.02, 0.04, "no logistic fit: it needs both true and false verdicts", transform=axes.transAxes,

@@ -17,7 +17,7 @@ def reviewed() -> ReviewedScores:
 def test_bin_rows_count_verdicts_and_all_detections_per_bin():
     table = performance_table([reviewed()], edges=(0.5, 0.6, 0.8, 1.0), thresholds=(0.5, 0.9))
     bins = table[table.kind == "bin"].reset_index(drop=True)
-    assert bins[["reviewed", "true", "false", "unsure", "detections"]].values.tolist() == [
+    assert bins[["reviewed", "n_true", "n_false", "n_unsure", "detections"]].values.tolist() == [
         [3, 1, 2, 0, 33], [2, 1, 1, 0, 2], [5, 4, 0, 1, 10],
     ]
     assert bins.loc[0, "precision"] == pytest.approx(1 / 3)
@@ -27,8 +27,8 @@ def test_bin_rows_count_verdicts_and_all_detections_per_bin():
 def test_threshold_rows_and_fit_rows_are_there_with_their_counts():
     table = performance_table([reviewed()], edges=(0.5, 0.6, 0.8, 1.0), thresholds=(0.5, 0.9))
     at = table[table.kind == "threshold"].set_index("score_low")
-    assert at.loc[0.5, ["true", "false", "unsure", "detections"]].tolist() == [6, 3, 1, 45]
-    assert at.loc[0.9, ["true", "false", "detections"]].tolist() == [3, 0, 8]
+    assert at.loc[0.5, ["n_true", "n_false", "n_unsure", "detections"]].tolist() == [6, 3, 1, 45]
+    assert at.loc[0.9, ["n_true", "n_false", "detections"]].tolist() == [3, 0, 8]
     fit = table[table.kind == "fit"].set_index("target_precision")
     assert fit.loc[0.90, "reviewed"] == 9  # true + false verdicts behind the fit
     assert fit.loc[0.90, "score_low"] < fit.loc[0.95, "score_low"]
