@@ -12,6 +12,7 @@ from whale_assets.assets import ALL_ASSETS
 from whale_assets.automation.review_sensor import review_files_sensor
 from whale_assets.core.review.performance import wilson_interval
 from whale_assets.definitions import build_resources
+from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day
 
 RAVEN_FILE = "MARS-20230914T000000Z-16kHz.Table.1.selections.txt"
@@ -98,6 +99,31 @@ def test_a_malformed_review_fails_naming_file_and_line_and_keeps_the_stored_verd
     pd.testing.assert_frame_equal(query(settings, "select * from detector_performance"), performance_before)
 
 
+def test_a_whole_day_review_gives_recall_with_the_song_the_analyst_added(reviewed_day, instance):
+    settings, table = reviewed_day
+    # Every detection judged song, and one song the detector missed, drawn in Raven (Raven's own
+    # columns only), 10 s into the day, where no selection lies.
+    assert (table["File Offset (s)"].astype(float) > 60).all()
+    drawn = pd.DataFrame([{"Selection": str(len(table) + 1), "View": "Spectrogram 1", "Channel": "1",
+                           "Begin Time (s)": "10.0", "End Time (s)": "14.5", "Verdict": "yes"}])
+    review = pd.concat([table.assign(Verdict="yes"), drawn], ignore_index=True).fillna("")
+    save_review(settings, review, RAVEN_FILE.replace(".selections.txt", ".whole-day.txt"))
+
+    assert _materialize(settings, instance, "reviewed_detections").success
+    joined = query(settings, "select * from reviewed_detections order by begin_utc")
+    assert joined["match"].tolist() == ["added"] + ["current"] * len(table)
+    assert joined["whole_day"].all() and pd.isna(joined["selection"].iloc[0])
+    assert joined["begin_utc"].iloc[0] == pd.Timestamp(DAY) + pd.Timedelta(seconds=10)
+
+    assert _materialize(settings, instance, "detector_performance", partition=False).success
+    performance = query(settings, "select * from detector_performance where kind = 'threshold' order by score_low")
+    confidence = table["Confidence"].astype(float).to_numpy()
+    for _, row in performance.iterrows():
+        kept = int((confidence >= row.score_low).sum())
+        assert (row.whole_days, row.n_song, row.n_missed) == (1, len(table) + 1, len(table) + 1 - kept)
+        assert row.recall == pytest.approx(kept / (len(table) + 1))
+
+
 def test_the_sensor_requests_a_day_whose_review_files_are_new_or_changed(reviewed_day):
     settings, table = reviewed_day
     resources = {"reviews": build_resources(settings)["reviews"]}
@@ -120,16 +146,21 @@ def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flo
 
     settings, table = reviewed_day
     day = pd.Timestamp(DAY).date()
-    database = settings.database
-    first = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database)
-    again = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database)
+    database, archive = settings.database, AudioArchive(settings.audio_source)
+    first = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database,
+                          archive=archive)
+    again = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database,
+                          archive=archive)
     assert [path.read_text() for path in again.tables] == [path.read_text() for path in first.tables]
+    assert [path.read_bytes() for path in again.clips] == [path.read_bytes() for path in first.clips]
 
     sample = pd.concat([assert_valid_raven_table(path) for path in first.tables], ignore_index=True)
     confidence = table["Confidence"].astype(float).to_numpy()
     non_empty = set(score_bin(confidence, DEFAULT_BIN_EDGES)) - {-1}
     assert set(score_bin(sample["Confidence"].to_numpy(float), DEFAULT_BIN_EDGES)) == non_empty
     assert first.detections == len(table) and first.rows == len(sample)
+    _assert_each_row_has_its_clip(first.folder, pd.concat(
+        [pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in first.tables], ignore_index=True))
 
     # The analyst fills in the sample's tables and copies its folder into the reviews folder.
     folder = settings.data_dir / "reviews" / first.folder.name
@@ -140,6 +171,23 @@ def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flo
     assert _materialize(settings, instance, "reviewed_detections").success
     joined = query(settings, "select * from reviewed_detections")
     assert len(joined) == first.rows and set(joined["verdict"]) == {"true"}
+
+
+def _assert_each_row_has_its_clip(folder, sample: pd.DataFrame) -> None:
+    """A WAV per sampled selection, named after it, holding the selection and 2 s either side."""
+    import soundfile as sf
+
+    assert len(sample) and sample["Clip"].map(bool).all()
+    for _, row in sample.iterrows():
+        path = folder / row["Clip"]
+        assert path.name.startswith(row["Begin File"].removesuffix(".wav") + f".sel{int(row['Selection']):03d}.")
+        info = sf.info(str(path))
+        length = float(row["End Time (s)"]) - float(row["Begin Time (s)"])
+        assert (info.format, info.samplerate, info.channels) == ("WAV", 16_000, 1)
+        assert info.duration == pytest.approx(length + 4.0, abs=1e-3)
+        assert float(row["Clip Offset (s)"]) == pytest.approx(2.0, abs=1e-3)
+        audio, _ = sf.read(str(path))
+        assert 0.5 < abs(audio).max() <= 1.0  # a listening copy: peak normalised, not the archive's -60 dBFS
 
 
 def test_the_sensor_requests_the_days_a_review_sample_folder_names(reviewed_day):
