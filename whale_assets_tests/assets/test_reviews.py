@@ -198,3 +198,95 @@ def test_the_sensor_requests_the_days_a_review_sample_folder_names(reviewed_day)
     (folder / "t.txt").write_text(table.assign(Date=DAY, Verdict="yes").to_csv(sep="\t", index=False))
     result = review_files_sensor(build_sensor_context(resources=resources))
     assert [request.partition_key for request in result.run_requests] == [DAY]
+
+
+def _store_raven_selections(settings, instance, day: str, stored: pd.DataFrame) -> None:
+    """`stored` as the day's raven_selections partition, through the platform's own table store."""
+    from dagster import asset
+
+    from whale_assets.assets.partitions import DAILY_TABLE
+
+    @asset(name="raven_selections", **{key: DAILY_TABLE[key] for key in ("partitions_def", "io_manager_key", "metadata")})
+    def raven_selections() -> pd.DataFrame:
+        return stored
+
+    assert materialize([raven_selections], partition_key=day, resources=build_resources(settings), instance=instance).success
+
+
+def test_reviews_of_the_demo_days_give_the_counts_precision_and_fitted_thresholds_computed_here(world, instance):
+    """The demo's encounter windows (both demo days) hold detections as a low threshold gives them:
+    on the song encounters, on the blue-whale one, on the quiet ones. An analyst marks yes where the
+    world's known song is, no elsewhere (the blue whale included), some unsure. The detections are
+    stored directly (not scored: the end-to-end demo test runs the scoring, in minutes, and its
+    detections are all song at score 1.0, so it cannot show a fit)."""
+    from whale_assets.core.reports.raven import Selection, as_stored_table, raven_text, selection_table, tables_by_file
+    from whale_assets.demo.world import DEMO_DAYS, ENCOUNTERS
+    from whale_assets_tests.support.review_checks import (
+        fitted_threshold,
+        newton_fit,
+        verdicts_from_known_song,
+        write_review,
+    )
+
+    settings = world.settings()
+    rng = np.random.default_rng(21)
+    song = [(pd.Timestamp(e.song_utc[0]), pd.Timestamp(e.song_utc[1])) for e in ENCOUNTERS if e.song_utc]
+    reviewed = []
+    for day in DEMO_DAYS:
+        selections = []
+        for encounter in ENCOUNTERS:
+            start = pd.Timestamp(encounter.start_utc)
+            if start.date() != day:
+                continue
+            for offset_s in (30, 90, 150):
+                begin = start + pd.Timedelta(seconds=offset_s)
+                sings = any(begin < stop and begin + pd.Timedelta(seconds=20) > on for on, stop in song)
+                score = rng.uniform(0.55, 1.0) if sings else rng.uniform(0.05, 0.9)
+                selections.append(Selection(begin, begin + pd.Timedelta(seconds=20), round(float(score), 6),
+                                            (encounter.encounter_id,)))
+        table = selection_table(day, selections)
+        _store_raven_selections(settings, instance, day.isoformat(),
+                                as_stored_table(day, table).assign(classifier="energy"))
+        for file_day, rows in tables_by_file(day, table).items():
+            text = pd.read_csv(pd.io.common.BytesIO(raven_text(rows)), sep="\t", dtype=str, keep_default_na=False)
+            text["Verdict"] = verdicts_from_known_song(text, song)
+            write_review(settings.data_dir / "reviews" / day.isoformat(), f"{file_day:%Y%m%d}.selections.txt", text)
+            reviewed.append(text)
+    every = pd.concat(reviewed, ignore_index=True)
+    blue = every["Encounter ID"] == "hw-1005"
+    assert blue.any() and set(every.loc[blue, "Verdict"]) <= {"no", "unsure"}
+    assert {"yes", "no", "unsure"} <= set(every["Verdict"])
+
+    for day in DEMO_DAYS:
+        assert materialize(ALL_ASSETS, selection=["reviewed_detections"], partition_key=day.isoformat(),
+                           resources=build_resources(settings), instance=instance).success
+    result = _materialize(settings, instance, "detector_performance", partition=False)
+    assert result.success
+    performance = query(settings, "select * from detector_performance")
+
+    confidence, verdict = every["Confidence"].astype(float).to_numpy(), every["Verdict"].to_numpy()
+    at = performance[performance.kind == "threshold"].set_index("score_low")
+    for threshold, row in at.iterrows():
+        kept = confidence >= threshold
+        true, false = int((kept & (verdict == "yes")).sum()), int((kept & (verdict == "no")).sum())
+        assert (row.n_true, row.n_false, row.n_unsure) == (true, false, int((kept & (verdict == "unsure")).sum()))
+        assert row.detections == int(kept.sum())
+        if true + false:
+            assert row.precision == pytest.approx(true / (true + false))
+            assert (row.precision_low, row.precision_high) == pytest.approx(wilson_interval(true, true + false))
+    bins = performance[performance.kind == "bin"]
+    assert bins["reviewed"].sum() == len(every) and bins["n_true"].sum() == int((verdict == "yes").sum())
+
+    decided = verdict != "unsure"
+    intercept, slope = newton_fit(confidence[decided], (verdict[decided] == "yes").astype(float))
+    fits = performance[performance.kind == "fit"].set_index("target_precision")
+    assert (fits["reviewed"] == int(decided.sum())).all()
+    assert (float(fits.loc[0.9, "fit_intercept"]), float(fits.loc[0.9, "fit_slope"])) == pytest.approx(
+        (intercept, slope), abs=1e-3)
+    for target in (0.9, 0.95):
+        expected = fitted_threshold(intercept, slope, target)
+        assert 0 < expected < 1, "the demo days' verdicts should give a threshold inside (0, 1)"
+        assert float(fits.loc[target, "score_low"]) == pytest.approx(expected, abs=1e-3)
+        assert int(fits.loc[target, "detections"]) == int((confidence >= float(fits.loc[target, "score_low"])).sum())
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed == bool(at.loc[0.5, "precision"] >= 0.9)
