@@ -24,7 +24,7 @@ from whale_assets.core.review.performance import (
 )
 from whale_assets.core.review.verdicts import Verdict
 
-DEFAULT_THRESHOLDS: tuple[float, ...] = tuple(np.round(np.arange(0.5, 0.96, 0.05), 2))
+DEFAULT_THRESHOLDS: tuple[float, ...] = (*np.round(np.arange(0.5, 0.96, 0.05), 2), 0.99, 0.999)
 
 PERFORMANCE_DTYPES = {
     "classifier": "string",
