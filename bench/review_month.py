@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     columns = ["kind", "score_low", "score_high", "reviewed", "n_true", "n_false", "precision", "precision_low",
                "precision_high", "detections", "target_precision", "n_song", "n_missed", "recall"]
     print(table[columns].round(3).to_string(index=False))
+    for _, fit in table[table["kind"] == "fit"].iterrows():  # the table's 3 decimals would show 1.000
+        print(f"fitted threshold for precision {fit['target_precision']:.2f}: {fit['score_low']:.7f} "
+              f"(keeps {fit['detections']} of {len(scores)} detections, recall {fit['recall']:.3f})")
     if args.figure:
         args.figure.write_bytes(performance_png(table, "energy"))
         print(f"figure -> {args.figure}")

@@ -12,6 +12,12 @@ import pandas as pd
 from whale_assets.core.review.performance import LogisticFit, logit
 
 
+def score_text(score: float) -> str:
+    """A score with two digits after its run of nines (0.75, 0.9913, 0.9999971): never rounded to 1."""
+    nines = int(np.floor(-np.log10(max(1.0 - score, 1e-12)))) if score > 0.9 else 0
+    return f"{score:.{max(2, nines + 2)}f}"
+
+
 def expit_array(values: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(values, dtype="float64")))
 
@@ -72,7 +78,7 @@ def performance_figure(table: pd.DataFrame, classifier: str):  # -> matplotlib.f
             if np.isfinite(row["score_low"]):
                 axes.axvline(row["score_low"], color="tab:red", linestyle=":", linewidth=1)
                 # The first label left of its line, the next right: close thresholds keep both readable.
-                axes.annotate(f"P = {row['target_precision']:.2f} at {row['score_low']:.4g}", (row["score_low"], 0.03),
+                axes.annotate(f"P = {row['target_precision']:.2f} at {score_text(row['score_low'])}", (row["score_low"], 0.03),
                               rotation=90, fontsize=8, color="tab:red", xytext=(-10 if side % 2 == 0 else 3, 0),
                               textcoords="offset points")
     axes.set_xscale("logit")
