@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample.add_argument("--seed", type=int, default=0, help="the same seed draws the same sample (default 0)")
     sample.add_argument("--out", default=".", help="folder for the table (default: the current folder)")
     sample.add_argument("--database", help="DuckDB file (default: $WHALE_DATA_DIR/whale.duckdb)")
+    sample.add_argument(
+        "--no-clips", action="store_true",
+        help="write the tables only, no WAV clip per detection (clips are read from $WHALE_AUDIO_SOURCE)",
+    )
 
     demo = commands.add_parser("demo", help="build an offline world and run two demo days through Dagster")
     demo.add_argument("--dir", default="demo-data", help="where the demo world and its results go")
@@ -89,14 +93,23 @@ def _export(args: argparse.Namespace) -> int:
 
 def _review_sample(args: argparse.Namespace) -> int:
     from whale_assets.review_sample import review_sample
+    from whale_assets.settings import Settings
+    from whale_assets.sources.audio_archive import AudioArchive
 
     try:
-        made = review_sample(args.first_day, args.last_day, args.per_bin, args.seed, args.out, args.database)
+        archive = None
+        if not args.no_clips:
+            settings = Settings.from_env()
+            archive = AudioArchive(settings.audio_source, endpoint_url=settings.audio_endpoint_url)
+        made = review_sample(args.first_day, args.last_day, args.per_bin, args.seed, args.out, args.database,
+                             archive=archive)
     except (ResultsUnavailable, ValueError) as problem:
         print(f"whale-assets review-sample: {problem}", file=sys.stderr)
         return 2
-    print(f"{made.rows} of {made.detections} detections to review, {len(made.tables)} tables -> {made.folder}",
-          file=sys.stderr)
+    print(f"{made.rows} of {made.detections} detections to review, {len(made.tables)} tables, "
+          f"{len(made.clips)} clips -> {made.folder}", file=sys.stderr)
+    for reason in made.clips_missing:
+        print(f"no clip: {reason}", file=sys.stderr)
     print("fill in their Verdict column (yes / no / unsure) and copy the folder into the reviews folder", file=sys.stderr)
     return 0
 

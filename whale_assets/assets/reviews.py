@@ -35,8 +35,8 @@ from whale_assets.assets.reuse import ReusableConfig
 from whale_assets.assets.run_config import register_asset_config
 from whale_assets.assets.table_metadata import table_metadata, unpartitioned_table_metadata
 from whale_assets.core.reports.performance_figure import performance_png
-from whale_assets.core.review.reviews import join_verdicts, read_review, rows_of_day
-from whale_assets.core.review.table import DEFAULT_THRESHOLDS, ReviewedScores, performance_table, reviewed_table
+from whale_assets.core.review.reviews import join_day_reviews
+from whale_assets.core.review.table import DEFAULT_THRESHOLDS, performance_table, reviewed_scores, reviewed_table
 from whale_assets.core.review.verdicts import ReviewError, Verdict
 from whale_assets.core.utc import Day
 from whale_assets.resources import FileStore, StoredTables
@@ -111,22 +111,10 @@ def reviewed_detections(
     files = review_files(reviews, day.key)
     multi_day = multi_day_review_files(reviews)
     selections = stored_tables.read_day("raven_selections", day)
-    joined = []
     try:
-        for name, data in {**files, **multi_day}.items():
-            rows = read_review(data.decode("utf-8-sig"), name)
-            if name in multi_day:
-                rows = rows_of_day(rows, day)
-            if rows:
-                if selections is None or not len(selections):
-                    raise Failure(
-                        f"{name} reviews {day}, which has no raven_selections rows: materialize raven_selections "
-                        f"for {day} (the deliverables job) before its reviews", allow_retries=False
-                    )
-                joined.append(join_verdicts(rows, stored_selections(selections), day))
-    except (ReviewError, UnicodeDecodeError) as problem:
+        table = join_day_reviews({**files, **multi_day}, set(multi_day), None if selections is None else stored_selections(selections), day)
+    except ReviewError as problem:
         raise Failure(f"review not stored: {problem}", allow_retries=False) from None
-    table = pd.concat(joined, ignore_index=True) if joined else pd.DataFrame()
     table = reviewed_table(table, day)
     context.add_output_metadata(
         {
@@ -134,6 +122,7 @@ def reviewed_detections(
             "verdicts": len(table),
             **{value.value: int((table["verdict"] == value.value).sum()) for value in Verdict},
             "stale": int((table["match"] == "stale").sum()),
+            "added": int((table["match"] == "added").sum()),
             **table_metadata("reviewed_detections", table),
         }
     )
@@ -175,7 +164,7 @@ def detector_performance(
     thresholds where a logistic fit of P(true | score) reaches 0.90 and 0.95 precision."""
     verdicts = stored_tables.read_all("reviewed_detections")
     detections = stored_tables.read_all("raven_selections")
-    groups = performance_groups(verdicts, detections)
+    groups = reviewed_scores(verdicts, detections)
     table = performance_table(groups, thresholds=sorted({*DEFAULT_THRESHOLDS, config.threshold}))
     metadata: dict[str, Any] = {"classifiers": MetadataValue.json([g.classifier for g in groups])}
     for group in groups:
@@ -193,7 +182,7 @@ def detector_performance(
 def threshold_check(table: pd.DataFrame, threshold: float) -> AssetCheckResult:
     """WARN when a classifier's reviewed precision at the threshold in use is below the target."""
     at = table[(table["kind"] == "threshold") & np.isclose(table["score_low"], threshold)]
-    decided = at[(at["true"] + at["false"]) > 0]
+    decided = at[(at["n_true"] + at["n_false"]) > 0]
     if not len(decided):
         return AssetCheckResult(check_name=THRESHOLD_CHECK, passed=True, metadata={"reason": "no verdicts yet"})
     worst = decided.loc[decided["precision"].idxmin()]
@@ -207,30 +196,10 @@ def threshold_check(table: pd.DataFrame, threshold: float) -> AssetCheckResult:
             "precision": float(worst["precision"]),
             "precision_low": float(worst["precision_low"]),
             "target": PRECISION_TARGET,
-            "verdicts": int(worst["true"] + worst["false"]),
+            "verdicts": int(worst["n_true"] + worst["n_false"]),
         },
     )
 
 
 def safe_name(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
-
-
-def performance_groups(verdicts: pd.DataFrame | None, detections: pd.DataFrame | None) -> list[ReviewedScores]:
-    if verdicts is None or not len(verdicts):
-        return []
-    groups = []
-    for classifier, rows in verdicts.groupby(verdicts["classifier"].fillna("unknown")):
-        mine = rows
-        if detections is not None and len(detections):
-            labels = detections["classifier"].fillna("unknown") if "classifier" in detections else "unknown"
-            mine = detections[labels == classifier]
-        groups.append(
-            ReviewedScores(
-                classifier=str(classifier),
-                scores=rows["confidence"].to_numpy("float64"),
-                verdicts=[Verdict(value) for value in rows["verdict"]],
-                all_scores=mine["confidence"].to_numpy("float64"),
-            )
-        )
-    return groups

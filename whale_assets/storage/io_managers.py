@@ -140,6 +140,10 @@ class DuckDBTableIOManager(IOManager):
             connection.execute("begin transaction")
             try:
                 connection.execute(f"create schema if not exists {self.schema}")
+                if where is None:
+                    # An unpartitioned table is the whole output: replaced, so a column renamed
+                    # since (detector_performance's `true` -> `n_true`) leaves no stale column behind.
+                    connection.execute(f"drop table if exists {table}")
                 connection.execute(f"create table if not exists {table} as select * from frame limit 0")
                 add_missing_columns(connection, table, frame)
                 connection.execute(f"delete from {table}" + (f" where {where}" if where else ""))

@@ -162,7 +162,7 @@ def _assert_reviews_of_the_demo_days_give_the_precision_computed_here(data: Path
     verdict = every["Verdict"].to_numpy()
     at = performance[(performance["kind"] == "threshold") & np.isclose(performance["score_low"], 0.5)]
     true, false = int(((confidence >= 0.5) & (verdict == "yes")).sum()), int(((confidence >= 0.5) & (verdict == "no")).sum())
-    assert at[["true", "false", "unsure"]].sum().tolist() == [
+    assert at[["n_true", "n_false", "n_unsure"]].sum().tolist() == [
         true, false, int(((confidence >= 0.5) & (verdict == "unsure")).sum())
     ]
     if true + false:

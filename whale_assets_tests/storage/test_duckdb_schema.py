@@ -47,3 +47,17 @@ def test_the_io_manager_writes_a_new_column_into_a_table_stored_without_it(tmp_p
     with duckdb.connect(str(tmp_path / "whale.duckdb"), read_only=True) as connection:
         flags = connection.execute("select date::date::varchar, timezone_suspect from encounters order by 1, encounter_id").fetchall()
     assert flags == [("2023-09-14", None), ("2023-09-14", None), ("2023-09-15", True), ("2023-09-15", False)]
+
+
+def test_an_unpartitioned_table_is_replaced_whole_so_a_renamed_column_leaves_nothing_behind(tmp_path):
+    io_manager = WhaleDuckDBIOManager(database=str(tmp_path / "whale.duckdb"), schema="main")
+    for frame in (pd.DataFrame({"kind": ["bin"], "true": [3]}), pd.DataFrame({"kind": ["bin"], "n_true": [4]})):
+
+        @asset(name="detector_performance", io_manager_key="tables")
+        def detector_performance() -> pd.DataFrame:
+            return frame  # noqa: B023 - materialized before the loop moves on
+
+        assert materialize([detector_performance], resources={"tables": io_manager}).success
+    with duckdb.connect(str(tmp_path / "whale.duckdb"), read_only=True) as connection:
+        stored = connection.execute("select * from detector_performance").fetchdf()
+    assert stored.to_dict("records") == [{"kind": "bin", "n_true": 4}]

@@ -116,6 +116,16 @@ def listening_flac_bytes(audio: np.ndarray, sample_rate: int, tags: ClipTags) ->
     return buffer.getvalue()
 
 
+def listening_wav_bytes(audio: np.ndarray, sample_rate: int, tags: ClipTags) -> bytes:
+    """Mono 16-bit WAV of a listening copy (float in [-1, 1)), with `tags` (RIFF INFO): the format
+    every player and both Raven Pro and Raven Lite open (a review sample's clips)."""
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", sample_rate, 1, subtype="PCM_16", format="WAV") as wav:
+        wav.title, wav.comment, wav.date = tags.title, tags.comment, tags.date
+        wav.write(np.asarray(audio, dtype=np.float64))
+    return buffer.getvalue()
+
+
 def flac_bytes(audio: np.ndarray, sample_rate: int, tags: ClipTags) -> bytes:
     """Mono 24-bit FLAC of float audio on the 24-bit grid (s / 2**23), with `tags`."""
     samples = np.clip(np.round(np.asarray(audio, dtype=np.float64) * PCM24_SCALE), -PCM24_SCALE, PCM24_SCALE - 1)

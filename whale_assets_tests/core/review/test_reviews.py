@@ -78,3 +78,60 @@ def test_a_row_of_another_day_fails_saying_where_it_belongs():
     row = raven_row(1, 36000.0, 36060.0, "hw-1").replace("2023/09/14", "2023/09/20") + "\tyes"
     with pytest.raises(ReviewError, match=r"line 2: .*not near 2023-09-14; save the review .* reviews/2023-09-20/"):
         join_verdicts(read_review("\n".join([HEADER + "\tVerdict", row]), "day.txt"), stored_selections(), DAY)
+
+
+def drawn_row(begin_s: float, end_s: float) -> str:
+    """A selection the analyst drew in Raven: Raven fills its own times, not the platform's columns."""
+    return f"\tSpectrogram 1\t1\t{begin_s}\t{end_s}\t100.0\t3000.0\t\t\t\t\t\t\t\t"
+
+
+def whole_day_text(*extra: str, judged: tuple[int, ...] = (1, 2, 3)) -> str:
+    rows = {1: raven_row(1, 36000.0, 36060.0, "hw-1") + "\tyes", 2: raven_row(2, 40000.0, 40030.0, "hw-2;hw-3") + "\tno",
+            3: raven_row(3, 50000.0, 50010.0, "") + "\tunsure"}
+    return "\n".join([HEADER + "\tVerdict", *(rows[n] for n in judged), *extra])
+
+
+def test_a_whole_day_review_keeps_song_the_analyst_added_as_a_miss():
+    from whale_assets.core.review.reviews import join_day_reviews
+
+    text = whole_day_text(drawn_row(60000.0, 60012.5) + "\tyes")
+    name = "reviews/2023-09-14/MARS-20230914T000000Z-16kHz.whole-day.txt"
+    joined = join_day_reviews({name: text.encode()}, set(), stored_selections(), DAY).sort_values("begin_utc")
+
+    assert joined["match"].tolist() == ["current", "current", "current", "added"]
+    assert joined["whole_day"].tolist() == [True] * 4
+    added = joined.iloc[-1]
+    assert (added["begin_utc"], added["end_utc"]) == (pd.Timestamp(DAY) + pd.Timedelta(seconds=60000),
+                                                      pd.Timestamp(DAY) + pd.Timedelta(seconds=60012.5))
+    assert added["verdict"] == "true" and pd.isna(added["selection"])
+
+
+def test_an_ordinary_review_is_not_a_whole_day_review():
+    from whale_assets.core.review.reviews import is_whole_day_review
+
+    assert is_whole_day_review("reviews/2023-09-14/day.Whole_Day.txt") and is_whole_day_review("x/wholeday.csv")
+    assert not is_whole_day_review("reviews/2023-09-14/MARS-20230914T000000Z-16kHz.Table.1.selections.txt")
+    assert not is_whole_day_review("reviews/whole-day-notes/day.txt")  # the folder's name does not count
+
+
+def test_a_whole_day_review_with_a_detection_left_unjudged_fails_naming_the_file():
+    from whale_assets.core.review.reviews import join_day_reviews
+
+    with pytest.raises(ReviewError, match=r"day\.whole-day\.txt: marked a whole-day review, but 1 of 2023-09-14's "
+                                          r"detections have no verdict \(beginning 13:53:20"):
+        join_day_reviews({"day.whole-day.txt": whole_day_text(judged=(1, 2)).encode()}, set(), stored_selections(), DAY)
+
+
+def test_a_drawn_selection_marked_no_in_a_whole_day_review_fails_naming_file_and_line():
+    from whale_assets.core.review.reviews import join_day_reviews
+
+    text = whole_day_text(drawn_row(60000.0, 60010.0) + "\tno")
+    with pytest.raises(ReviewError, match=r"day\.whole-day\.txt line 5: a selection you drew .* says `no`"):
+        join_day_reviews({"day.whole-day.txt": text.encode()}, set(), stored_selections(), DAY)
+
+
+def test_a_review_that_is_not_utf8_fails_naming_the_file():
+    from whale_assets.core.review.reviews import join_day_reviews
+
+    with pytest.raises(ReviewError, match=r"day\.txt: not UTF-8 text"):
+        join_day_reviews({"day.txt": b"Selection\tVerdict\n1\t\xff\n"}, set(), stored_selections(), DAY)

@@ -35,3 +35,20 @@ def test_a_bin_smaller_than_the_quota_is_taken_whole():
 def test_an_empty_quota_is_refused():
     with pytest.raises(ValueError, match="per_bin=0"):
         stratified_sample(detections(), per_bin=0, seed=1)
+
+
+def test_a_sampled_selections_clip_holds_it_with_context_and_stays_inside_its_day_file():
+    import datetime as dt
+
+    from whale_assets.core.review.sampling import sample_clip
+
+    day = dt.date(2023, 9, 14)
+    middle = sample_clip(day, 3, 36000.25, 6.0)
+    assert middle.name == "MARS-20230914T000000Z-16kHz.sel003.100000.250Z.wav"
+    assert (middle.start_utc, middle.n_samples, middle.selection_offset_s) == (
+        pd.Timestamp("2023-09-14 09:59:58.25"), 10 * 16_000, 2.0)
+    first = sample_clip(day, 1, 0.5, 3.0)  # 2 s before it would be the previous day's file
+    assert (first.start_utc, first.selection_offset_s) == (pd.Timestamp("2023-09-14"), 0.5)
+    last = sample_clip(day, 9, 86_397.0, 3.0)
+    assert last.start_utc + pd.Timedelta(seconds=last.n_samples / 16_000) == pd.Timestamp("2023-09-15")
+    assert last.selection_offset_s == pytest.approx(4.0)
