@@ -248,7 +248,11 @@ def _load_int8(handle: str, context_step_samples: int, max_batch_samples: int, c
     except PrecisionUnavailable as exc:
         raise ModelLoadError(f"{handle}: {exc}") from exc
     if "://" in handle:
-        model_dir = Path(_import_hub().resolve(handle))
+        hub = _import_hub()
+        try:
+            model_dir = Path(hub.resolve(handle))  # the downloaded SavedModel the conversion reads
+        except Exception as exc:
+            raise ModelLoadError(f"{_load_help(handle)}: {type(exc).__name__}: {exc}") from exc
     elif Path(handle).expanduser().is_dir():
         model_dir = Path(handle).expanduser()
     else:
