@@ -51,7 +51,7 @@ PRECISION_ENV_VAR = "WHALE_MODEL_PRECISION"
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 INT8_DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 """CPU flags with int8 dot-product instructions (VNNI); without them int8 runs on slower AVX2 kernels."""
-INT8_RECIPE = "cal2"
+INT8_RECIPE = "cal3"
 """Names the int8 conversion recipe (calibration audio and amount, the ops kept float32) in labels
 and fingerprints: bump it whenever any of them changes, so stored int8 partitions are recomputed."""
 _REWRITE_OPTION = "auto_mixed_precision_onednn_bfloat16"

@@ -129,3 +129,15 @@ def test_vnni_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
     assert model_precision.int8_dot_product_flags(cpuinfo) == ()
     cpuinfo.write_text("flags\t\t: fpu avx512f avx512_vnni amx_int8\n")
     assert model_precision.int8_dot_product_flags(cpuinfo) == ("avx512_vnni", "amx_int8")
+
+
+def test_a_gross_logit_bias_of_int8_is_corrected_and_a_small_disagreement_left_alone() -> None:
+    rng = np.random.default_rng(0)
+    float_logits = rng.normal(0, 4, 400)
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    biased = float_logits + 9 + rng.normal(0, 0.5, 400)  # int8 on the trained real-size stand-in: ~+9
+    offset = int8_model.logit_offset(sigmoid(biased), sigmoid(float_logits))
+    assert 7 < offset < 11
+    assert np.mean((biased - offset >= 0) != (float_logits >= 0)) < 0.05
+    noisy = float_logits + rng.normal(0, 0.3, 400)  # a few windows near 0.5 differ: no shift fitted to noise
+    assert int8_model.logit_offset(sigmoid(noisy), sigmoid(float_logits)) == 0.0
