@@ -1,4 +1,4 @@
-"""Speed AND agreement per model precision, side by side, on the TRAINED real-size stand-in.
+"""Speed AND agreement per model precision (float32, bfloat16, int8), side by side, on the TRAINED real-size stand-in.
 
 For each seed, MARS-like audio voiced with real song units from the held-out recordings
 (`real_song_world.py`: song bouts at 6-15 dB, a ship, blue and fin calls, an earthquake) is
@@ -16,8 +16,12 @@ same audio:
   `n_above_threshold` windows differ);
 - ROC AUC of each precision against the song labels (units covering >= 0.5 s of a window).
 
+bfloat16 is labelled native or emulated from the CPU flags; int8 is `WHALE_MODEL_PRECISION=int8`
+(the calibrated LiteRT conversion, `whale_assets/sources/int8_model.py`), converted once before
+the timed runs (a separate process, so its ~2 GB conversion peak is not the scorer's peak RSS).
+
     .venv/bin/python bench/train_standin.py            # once: ~/.cache/whale_assets/trained_standin
-    .venv/bin/python bench/precision_agreement.py --seeds 301 302 303 --minutes 20
+    .venv/bin/python bench/precision_agreement.py --seeds 301 302 303 --minutes 6
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=DEFAULT_OUT, help="trained stand-in (bench/train_standin.py)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[301, 302, 303])
     parser.add_argument("--minutes", type=float, default=20.0, help="audio per seed")
-    parser.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"])
+    parser.add_argument("--precisions", nargs="+", default=["float32", "bfloat16", "int8"])
     args = parser.parse_args(argv)
     if not (args.model / "saved_model.pb").exists():
         parser.error(f"{args.model} holds no SavedModel: run bench/train_standin.py first")
@@ -101,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bfloat16 here is {'NATIVE' if native else 'EMULATED (no avx512_bf16/amx_bf16)'}")
     print(f"model: {args.model} (trained stand-in: held-out ROC AUC {report['roc_auc']:.3f}, "
           f"precision {report['precision_at_0.5']:.2f} / recall {report['recall_at_0.5']:.2f} at 0.5)")
+    print(f"load average at start (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    if "int8" in args.precisions:
+        prepare_int8(args.model)
     units = world.load_units(world.HELD_OUT_RECORDINGS)
     rows = []
     with tempfile.TemporaryDirectory(prefix="whale-precision-") as tmp:
@@ -118,17 +127,36 @@ def main(argv: list[str] | None = None) -> int:
             labels = world.window_labels(scene, starts_s, 3.9124)
             for precision, run in runs.items():
                 rows.append((seed, precision, run, compare(runs["float32"], run, labels)))
-    print_table(rows, args.precisions, native)
+    print(f"load average at end (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print_table(rows, args.precisions, native, "avx512_vnni" in flags or "amx_int8" in flags)
     return 0
 
 
-def print_table(rows: list, precisions: list[str], native: bool) -> None:
+def prepare_int8(model: Path) -> None:
+    """Convert (or find cached) the int8 model in its own process, before anything is timed."""
+    started = time.perf_counter()
+    code = ("import sys; from whale_assets.sources.humpback_model import load_humpback_model; "
+            "m = load_humpback_model(sys.argv[1], precision='int8'); print(m.cache_entry)")
+    entry = subprocess.run([sys.executable, "-c", code, str(model)], check=True, capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}).stdout.strip().splitlines()[-1]
+    print(f"int8 model: {entry} (ready in {time.perf_counter() - started:.0f} s; converted once, then cached)", flush=True)
+
+
+def precision_name(precision: str, native: bool, vnni: bool) -> str:
+    if precision == "bfloat16":
+        return f"bfloat16 ({'native' if native else 'emulated'})"
+    if precision == "int8":
+        return f"int8 (LiteRT, {'VNNI' if vnni else 'no VNNI'})"
+    return precision
+
+
+def print_table(rows: list, precisions: list[str], native: bool, vnni: bool) -> None:
     print("\n| seed | precision | x real time | scoring CPU s (process) | peak RSS GB | load 1-min (start-end) | p99.9 abs diff "
           "| max abs diff | crossings differ | encounters detected (same?) | present hours (same?) | ROC AUC (float32's) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for seed, precision, run, c in rows:
-        label = precision if precision != "bfloat16" else f"bfloat16 ({'native' if native else 'emulated'})"
-        print(f"| {seed} | {label} | {run['audio_s'] / run['seconds']:.1f}x | {run['scoring_cpu_s']:.0f} ({run['cpu_s']:.0f}) | "
+        label = precision_name(precision, native, vnni)
+        print(f"| {seed} | {label} | {run['audio_s'] / run['seconds']:.1f}x | {run['scoring_cpu_s']:.1f} ({run['cpu_s']:.0f}) | "
               f"{run['peak_rss_gb']:.2f} | "
               f"{run['load'][0]:.1f}-{run['load'][1]:.1f} | {c['p999']:.1e} | {c['max']:.1e} | "
               f"{c['crossings_differ']}/{c['windows']} ({c['crossings']} above) | "
@@ -143,8 +171,10 @@ def print_table(rows: list, precisions: list[str], native: bool) -> None:
         ratio = np.mean([b["seconds"] / r["seconds"] for (r, _), b in zip(mine, base, strict=True)])
         cpu = np.mean([b["scoring_cpu_s"] / r["scoring_cpu_s"] for (r, _), b in zip(mine, base, strict=True)])
         same = all(c["encounters_same"] and c["presence_same"] for _, c in mine)
-        print(f"{precision}: mean {speed:.1f}x real time, {ratio:.2f}x float32's speed (wall), {cpu:.2f}x less scoring CPU; "
-              f"encounter detections and hourly presence identical to float32 on every seed: {same}")
+        print(f"{precision_name(precision, native, vnni)}: mean {speed:.1f}x real time, {ratio:.2f}x float32's speed (wall), {cpu:.2f}x less scoring CPU; "
+              f"encounter detections and hourly presence identical to float32 on every seed: {same}"
+              + (f"; >= 2x float32's speed with identical decisions: {'YES' if ratio >= 2 and same else 'no'}"
+                 if precision != "float32" else ""))
 
 
 if __name__ == "__main__":

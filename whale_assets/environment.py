@@ -60,8 +60,9 @@ ENVIRONMENT_VARIABLES: tuple[EnvironmentVariable, ...] = (
     EnvironmentVariable(
         "WHALE_MODEL_PRECISION",
         "float32",
-        "The arithmetic the in-process `humpback` model runs in: `float32`, `bfloat16`, or `auto` (bfloat16 where the "
-        "CPU has native bfloat16, `avx512_bf16` or AMX; float32 elsewhere); see the model precision guide.",
+        "The arithmetic the in-process `humpback` model runs in: `float32`, `bfloat16`, `int8` (a calibrated LiteRT "
+        "conversion, cached; needs whale_assets[int8]), or `auto` (bfloat16 where the CPU has native bfloat16, "
+        "`avx512_bf16` or AMX; float32 elsewhere); see the model precision guide.",
     ),
     EnvironmentVariable(
         "WHALE_MODEL_SERVER",

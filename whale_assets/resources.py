@@ -77,8 +77,8 @@ class ClassifierResource(ConfigurableResource):
     """`humpback` (Google's model through tensorflow_hub), `energy` (band-energy detector), or
     `served` (the humpback model on a TF Serving instance; no TensorFlow in this process).
 
-    `precision` (`float32`, `bfloat16`, or `auto`: bfloat16 where this machine's CPU has it natively)
-    is the in-process humpback model's arithmetic; the others ignore it.
+    `precision` (`float32`, `bfloat16`, `int8`, or `auto`: bfloat16 where this machine's CPU has it
+    natively) is the in-process humpback model's arithmetic; the others ignore it.
     """
 
     name: str = "humpback"

@@ -93,7 +93,7 @@ class Settings:
     model_name: str = "humpback_whale"
     model_version: int | None = None
     model_precision: str = DEFAULT_PRECISION
-    """`float32`, `bfloat16` or `auto`: the humpback model's arithmetic (WHALE_MODEL_PRECISION)."""
+    """`float32`, `bfloat16`, `int8` or `auto`: the humpback model's arithmetic (WHALE_MODEL_PRECISION)."""
     reviews_dir: str | None = None
     """`WHALE_REVIEWS_DIR`: where analysts drop reviewed tables (default: `reviews/` under the storage root)."""
 

@@ -22,7 +22,11 @@ import numpy as np
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.model_batches import plan_model_batches
 from whale_assets.sources.model_precision import (
+    BFLOAT16,
     DEFAULT_PRECISION,
+    FLOAT32,
+    INT8,
+    PRECISION_ENV_VAR,
     PrecisionUnavailable,
     check_precision,
     precision_label,
@@ -78,7 +82,7 @@ class HumpbackModel:
         self.max_batch_samples = max_batch_samples
         rows = max_batch_samples // chunk_samples
         self.batch_rows = rows if max_batch_rows is None else max(1, min(rows, max_batch_rows))
-        self._score_fn = module.signatures["score"]
+        self._score_fn = module.signatures["score"] if module is not None else None  # None: `_call` is overridden
         self._module = module  # keeps the variables behind the signature alive
 
     def __repr__(self) -> str:
@@ -205,14 +209,18 @@ def load_humpback_model(
 ) -> HumpbackModel:
     """Load (once per process) the humpback model at `handle`: a TF Hub URL or SavedModel directory.
 
-    `precision` (`float32`, `bfloat16`, or `auto`: bfloat16 where this CPU has it natively, see
-    `model_precision`) is how the model's arithmetic runs; the weights are loaded once per handle
-    and shared by both precisions.
+    `precision` (`float32`, `bfloat16`, `int8`, or `auto`: bfloat16 where this CPU has it natively,
+    see `model_precision`) is how the model's arithmetic runs; the weights are loaded once per handle
+    and shared by float32 and bfloat16; int8 is a converted copy run by LiteRT (`int8_model`).
     """
     precision = resolve_precision(check_precision(precision))
     key = (handle, context_step_samples, max_batch_samples, chunk_windows, precision)
     if key in _models:
         return _models[key]
+    if precision == INT8:
+        model = _load_int8(handle, context_step_samples, max_batch_samples, chunk_windows)
+        with _lock:
+            return _models.setdefault(key, model)
     module, meta = _load_module(handle)
     try:
         prepare_precision(precision)
@@ -228,6 +236,38 @@ def load_humpback_model(
     )
     with _lock:
         return _models.setdefault(key, model)
+
+
+def _load_int8(handle: str, context_step_samples: int, max_batch_samples: int, chunk_windows: int) -> HumpbackModel:
+    """The int8 LiteRT model of `handle` (converted and cached on first use, see `int8_model`)."""
+    from whale_assets.sources import int8_model
+
+    try:
+        int8_model.litert_interpreter_class()
+        prepare_precision(INT8)
+    except PrecisionUnavailable as exc:
+        raise ModelLoadError(f"{handle}: {exc}") from exc
+    if "://" in handle:
+        hub = _import_hub()
+        try:
+            model_dir = Path(hub.resolve(handle))  # the downloaded SavedModel the conversion reads
+        except Exception as exc:
+            raise ModelLoadError(f"{_load_help(handle)}: {type(exc).__name__}: {exc}") from exc
+    elif Path(handle).expanduser().is_dir():
+        model_dir = Path(handle).expanduser()
+    else:
+        raise ModelLoadError(f"{_load_help(handle)}: no such directory")
+    rows = max(1, max_batch_samples // WindowGrid.for_step(context_step_samples).samples_for_windows(chunk_windows))
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        return int8_model.load_int8_model(handle, model_dir, context_step_samples, chunk_windows, rows, threads)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # conversion failures name the model and the setting to fall back to
+        raise ModelLoadError(
+            f"{handle}: could not convert or load it as int8 ({type(exc).__name__}: {exc}); "
+            f"use {PRECISION_ENV_VAR}={FLOAT32} or {BFLOAT16}"
+        ) from exc
 
 
 def clear_model_cache() -> None:

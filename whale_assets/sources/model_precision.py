@@ -1,4 +1,4 @@
-"""The arithmetic precision the humpback model is run in: float32 (as stored), bfloat16, or auto.
+"""The arithmetic precision the humpback model is run in: float32 (as stored), bfloat16, int8, or auto.
 
 `auto` is not a precision of its own: `resolve_precision` turns it into bfloat16 on a CPU with
 bfloat16 arithmetic (`avx512_bf16` or `amx_bf16`) and float32 elsewhere, on the machine that loads
@@ -21,6 +21,10 @@ which gives the same bfloat16 scores ~3x more slowly (AVX-512 VNNI only). An exp
 still runs in bfloat16 there, so a stored partition means the same on every machine, and the
 load logs a warning suggesting `auto` or float32. A TensorFlow build without the rewrite (it needs oneDNN, i.e.
 x86-64) fails the load instead of silently scoring in float32.
+
+int8 is not a TensorFlow mode: the model is converted once to a calibrated int8 LiteRT model and
+run by LiteRT (`int8_model`); `auto` never picks it, because its scores move more than bfloat16's
+(see the model precision guide for what was measured).
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from pathlib import Path
 
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
+INT8 = "int8"
 AUTO = "auto"
-PRECISIONS = (FLOAT32, BFLOAT16)
+PRECISIONS = (FLOAT32, BFLOAT16, INT8)
 """What a model really runs in (and what labels name)."""
 PRECISION_SETTINGS = (*PRECISIONS, AUTO)
 """What WHALE_MODEL_PRECISION and `load_humpback_model` accept."""
@@ -44,6 +49,11 @@ DEFAULT_PRECISION = FLOAT32
 make partitions stored by one host look stale to another (see the README's Model precision)."""
 PRECISION_ENV_VAR = "WHALE_MODEL_PRECISION"
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
+INT8_DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+"""CPU flags with int8 dot-product instructions (VNNI); without them int8 runs on slower AVX2 kernels."""
+INT8_RECIPE = "cal3"
+"""Names the int8 conversion recipe (calibration audio and amount, the ops kept float32) in labels
+and fingerprints: bump it whenever any of them changes, so stored int8 partitions are recomputed."""
 _REWRITE_OPTION = "auto_mixed_precision_onednn_bfloat16"
 
 log = logging.getLogger(__name__)
@@ -76,16 +86,27 @@ def precision_label(model: str, precision: str) -> str:
     (what every partition stored before this setting was fingerprinted with), others add theirs;
     `auto` is resolved on this machine first."""
     resolved = resolve_precision(precision)
+    if resolved == INT8:
+        return f"{model} [{INT8} {INT8_RECIPE}]"
     return model if resolved == FLOAT32 else f"{model} [{resolved}]"
 
 
 def native_bfloat16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
     """The CPU flags giving bfloat16 arithmetic in hardware (empty: emulated, or not Linux)."""
+    return _cpu_flags_among(NATIVE_BFLOAT16_FLAGS, cpuinfo)
+
+
+def int8_dot_product_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
+    """The CPU flags giving int8 dot products in hardware (VNNI; empty: none, or not Linux)."""
+    return _cpu_flags_among(INT8_DOT_PRODUCT_FLAGS, cpuinfo)
+
+
+def _cpu_flags_among(wanted: tuple[str, ...], cpuinfo: Path) -> tuple[str, ...]:
     try:
         words = set(cpuinfo.read_text().split())
     except OSError:
         return ()
-    return tuple(flag for flag in NATIVE_BFLOAT16_FLAGS if flag in words)
+    return tuple(flag for flag in wanted if flag in words)
 
 
 @contextmanager
@@ -107,7 +128,14 @@ def precision_scope(precision: str) -> Iterator[None]:
 def prepare_precision(precision: str) -> None:
     """Check that `precision` can run here before a model is used in it; warn when it is emulated."""
     global _bfloat16_in_use
-    if resolve_precision(precision) == FLOAT32:
+    precision = resolve_precision(precision)
+    if precision == INT8:
+        if not int8_dot_product_flags():
+            log.warning("%s=%s: this CPU has none of %s, so LiteRT's int8 kernels run without VNNI and "
+                        "the speed measured in the model precision guide does not apply here",
+                        PRECISION_ENV_VAR, INT8, "/".join(INT8_DOT_PRODUCT_FLAGS))
+        return
+    if precision == FLOAT32:
         return
     if not _rewrite_takes_effect():
         raise PrecisionUnavailable(

@@ -16,12 +16,15 @@ PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale
 BFLOAT16_TOLERANCE = 2e-3  # as in whale_assets_tests/sources/test_model_precision.py
 
 
-def test_float32_keeps_the_bare_model_label_so_stored_partitions_stay_valid_and_bfloat16_changes_it(world):
+def test_float32_keeps_the_bare_model_label_so_stored_partitions_stay_valid_and_bfloat16_and_int8_change_it(world):
     settings = world.settings(classifier="humpback", model="/models/humpback")
     float32 = build_resources(settings)["classifier"]
     bfloat16 = build_resources(dataclasses.replace(settings, model_precision="bfloat16"))["classifier"]
     assert float32.label == "/models/humpback"  # the label every existing fingerprint was made with
     assert bfloat16.label != float32.label and "bfloat16" in bfloat16.label
+    int8 = build_resources(dataclasses.replace(settings, model_precision="int8"))["classifier"]
+    assert "int8" in int8.label and int8.label not in (float32.label, bfloat16.label)
+    assert len({r.fingerprint_label for r in (float32, bfloat16, int8)}) == 3  # what fingerprints are made of
     assert ClassifierResource(name="energy", precision="bfloat16").label == "energy"
 
 

@@ -73,8 +73,9 @@ def test_each_precision_is_its_own_cached_model(humpback_savedmodel_dir: Path) -
 def test_an_unknown_precision_is_refused_naming_the_valid_ones(humpback_savedmodel_dir: Path) -> None:
     with pytest.raises(ValueError, match="float32, bfloat16"):
         load_humpback_model(str(humpback_savedmodel_dir), precision="float16")
-    with pytest.raises(ValueError, match="'int8'"):
-        check_precision("int8")
+    with pytest.raises(ValueError, match="'int4'"):
+        check_precision("int4")
+    assert check_precision("int8") == "int8"
 
 
 def test_a_tensorflow_without_the_bfloat16_rewrite_fails_the_load_instead_of_scoring_in_float32(
