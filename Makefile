@@ -1,5 +1,6 @@
 # The two commands a fresh machine needs: `make test` and `make demo`.
 # While iterating: `make test-fast` (skips the minutes-long end-to-end tests) and `make lint`.
+# After `make demo`: `make dev-demo` opens the demo in the UI (`PORT=...` for another port than 3000).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -45,11 +46,11 @@ demo: $(BASE_INSTALLED)
 
 # The UI and daemon on the repository's instance (DAGSTER_HOME = here, the project's dagster.yaml).
 dev: $(BASE_INSTALLED)
-	DAGSTER_HOME=$(CURDIR) $(BIN)/dg dev --use-active-venv -p $(PORT)
+	DAGSTER_HOME=$(CURDIR) VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --use-active-venv -p $(PORT)
 
 # The UI and daemon on the demo's instance and data (the settings `make demo` wrote to demo.env).
 dev-demo: $(DEMO_DIR)/demo.env
-	. ./$(DEMO_DIR)/demo.env && $(BIN)/dg dev --use-active-venv -p $(PORT)
+	. ./$(DEMO_DIR)/demo.env && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --use-active-venv -p $(PORT)
 
 $(DEMO_DIR)/demo.env:
 	@echo "$@ is missing: run make demo first" >&2; exit 1

@@ -108,7 +108,7 @@ def write_demo_env(path: Path, env: dict[str, str]) -> Path:
 
 
 def print_deliverables(data_dir: Path) -> None:
-    """Where the Raven tables, clips and diel figure the demo built are (README: Deliverables)."""
+    """Where the Raven tables, clips and diel figure the demo built are (docs/how-to/deliverables.md)."""
     print("Deliverables:")
     for table in sorted(data_dir.glob("raven/*/*.selections.txt")):
         print(f"  Raven selection table: {table}")
