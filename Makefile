@@ -1,15 +1,26 @@
 # The two commands a fresh machine needs: `make test` and `make demo`.
 # While iterating: `make test-fast` (skips the minutes-long end-to-end tests) and `make lint`.
+# After `make demo`: `make dev-demo` opens the demo in the UI (`PORT=...` for another port than 3000).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The package alone (what the demo and the UI need) and, on top, the dev extra (TensorFlow, the
+# deployment clients, the test and docs tools) that `make test` needs.
+BASE_INSTALLED := $(VENV)/.installed-base
 INSTALLED := $(VENV)/.installed
+# The UI's port (`make dev PORT=3001`) and the folder `make demo` fills (`make dev-demo` opens it).
+PORT ?= 3000
+DEMO_DIR ?= demo-data
 
-.PHONY: test test-fast test-faults lint demo dev bench clean system-packages docs docs-serve
+.PHONY: test test-fast test-faults lint demo dev dev-demo bench clean system-packages docs docs-serve
 
-$(INSTALLED): pyproject.toml setup.py
+$(BASE_INSTALLED): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(BASE_INSTALLED)
+
+$(INSTALLED): $(BASE_INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
@@ -32,11 +43,20 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-demo: $(INSTALLED)
-	$(BIN)/whale-assets demo
+# Builds the offline world in $(DEMO_DIR), runs two days and writes $(DEMO_DIR)/demo.env.
+demo: $(BASE_INSTALLED)
+	$(BIN)/whale-assets demo --dir $(DEMO_DIR)
 
-dev: $(INSTALLED)
-	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev
+# The UI and daemon on the repository's instance (DAGSTER_HOME = here, the project's dagster.yaml).
+dev: $(BASE_INSTALLED)
+	DAGSTER_HOME=$(CURDIR) VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --use-active-venv -p $(PORT)
+
+# The UI and daemon on the demo's instance and data (the settings `make demo` wrote to demo.env).
+dev-demo: $(DEMO_DIR)/demo.env
+	. ./$(DEMO_DIR)/demo.env && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --use-active-venv -p $(PORT)
+
+$(DEMO_DIR)/demo.env:
+	@echo "$@ is missing: run make demo first" >&2; exit 1
 
 # The documentation site (docs/, mkdocs.yml): built strictly, so a broken link or missing page fails.
 DOCS_PORT ?= 8000

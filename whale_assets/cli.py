@@ -1,4 +1,4 @@
-"""`whale-assets`: SQL over the results, exports of a table, the offline demo, and deploy-init."""
+"""`whale-assets`: SQL over the results, exports of a table, the offline demo, deploy-init, and waiting for runs."""
 
 from __future__ import annotations
 
@@ -52,7 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     deploy.add_argument("--pods", type=int, help="run pods working at once (default $WHALE_DEPLOY_PODS or 1: one node)")
     deploy.add_argument("--limit", action="append", default=[], metavar="POOL=N", help="override one pool's limit")
 
+    wait = commands.add_parser(
+        "wait-runs",
+        help="wait until no run of $DAGSTER_HOME's instance is queued or in progress and every backfill has "
+        "finished; list the backfills and their runs (exit 1 if one failed)",
+    )
+    wait.add_argument("--timeout", type=float, default=1800, help="seconds to wait at most (default 1800)")
+
     args = parser.parse_args(argv)
+    if args.command == "wait-runs":
+        return _wait_runs(args.timeout)
     if args.command == "deploy-init":
         return _deploy_init(args.pods, args.limit)
     if args.command == "sql":
@@ -112,6 +121,29 @@ def _review_sample(args: argparse.Namespace) -> int:
         print(f"no clip: {reason}", file=sys.stderr)
     print("fill in their Verdict column (yes / no / unsure) and copy the folder into the reviews folder", file=sys.stderr)
     return 0
+
+
+def _wait_runs(timeout_s: float) -> int:
+    import os
+
+    from dagster import DagsterInstance
+
+    if not os.environ.get("DAGSTER_HOME"):
+        print("whale-assets wait-runs: DAGSTER_HOME is not set (the demo's: source demo-data/demo.env; "
+              "make dev's: export DAGSTER_HOME=$PWD)", file=sys.stderr)
+        return 2
+
+    from whale_assets.run_wait import wait_until_idle
+
+    with DagsterInstance.get() as instance:
+        try:
+            outcomes = wait_until_idle(instance, timeout_s)
+        except TimeoutError as problem:
+            print(f"whale-assets wait-runs: {problem}", file=sys.stderr)
+            return 2
+    for outcome in outcomes:
+        print(outcome.describe())
+    return 0 if all(outcome.succeeded for outcome in outcomes) else 1
 
 
 def _deploy_init(pods: int | None, limits: list[str]) -> int:

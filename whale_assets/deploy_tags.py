@@ -93,5 +93,5 @@ class RunPodSize:
 # whale_pipeline scores only the sifted stretches around encounters, one core's worth.
 PIPELINE_RUN = RunPodSize("pipeline", cpu_cores=1, memory_gib=3, memory_limit_gib=4)
 # full_day_scoring scores a whole day in ten-minute chunks with the model in-process (80x real time
-# at 1.22 GB peak RSS on 2 cores, README Performance): two cores, room above that peak.
+# at 1.22 GB peak RSS on 2 cores, docs/performance.md): two cores, room above that peak.
 FULL_DAY_RUN = RunPodSize("full_day", cpu_cores=2, memory_gib=4, memory_limit_gib=6)

@@ -44,3 +44,11 @@ def instance() -> DagsterInstance:
 
     with instance_for_test() as dagster_instance:
         yield dagster_instance
+
+
+@pytest.fixture(scope="session")
+def session_demo(tmp_path_factory: pytest.TempPathFactory):
+    """`whale-assets demo` once per session (about a minute): the demo test and the tour test share it."""
+    from whale_assets_tests.support.demo_run import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("checkout"))

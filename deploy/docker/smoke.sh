@@ -160,7 +160,7 @@ start_stack() {
   compose logs --tail 30; return 1
 }
 timed stack start_stack
-# Every pool limit set explicitly (a default_limit can race on Postgres; README, Deployment).
+# Every pool limit set explicitly (a default_limit can race on Postgres; docs/how-to/kubernetes-ecs.md).
 compose exec -T daemon dagster instance concurrency set duckdb_writers 1 >/dev/null
 compose exec -T daemon dagster instance concurrency set model_scoring 1 >/dev/null
 

@@ -4,6 +4,7 @@ for two days on the project's instance settings, and say where the results and d
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -33,6 +34,9 @@ LATER_JOBS = ("full_day_scoring", "deliverables")
 # What the demo changes from the launchpad defaults, recorded on each run as this tag.
 DEMO_CONFIG_TAG = "whale_assets/demo_config"
 DEMO_CONFIG = {"ops": {"raw_audio": {"config": {"margin_s": DEMO_MARGIN_S}}}}
+# The demo's one handle: `source demo-data/demo.env` (or `make dev-demo`) points Dagster's tools and
+# `whale-assets` at the demo's instance and data.
+DEMO_ENV_FILE = "demo.env"
 
 
 def demo_dagster_home(home: Path) -> Path:
@@ -58,6 +62,7 @@ def run_demo(directory: str) -> int:
     }
     settings = Settings.from_env(env)
     home = demo_dagster_home(root / "dagster_home")
+    env_file = write_demo_env(root / DEMO_ENV_FILE, {"DAGSTER_HOME": str(home), **env})
     # Queued and run by a daemon from the code location, as the UI launches them: the UI can
     # re-execute these runs, and a re-execution (same config) reuses every stored partition.
     # The demo's margin is the runs' own config and tag; the launchpad's default recomputes a day.
@@ -83,18 +88,28 @@ def run_demo(directory: str) -> int:
     print(f"\n{encounters} encounters kept, results in {settings.database} ({time.perf_counter() - started:.0f} s)")
     print("Figures:", settings.data_dir / IMAGES_DIR)
     print_deliverables(settings.data_dir)
-    settings_env = " ".join(f"{k}={v}" for k, v in env.items())
-    print(f"Browse and re-execute the runs: {settings_env} DAGSTER_HOME={home} dagster dev -w {home / 'workspace.yaml'}")
+    print()
+    print(f"The demo's instance and data, for every command after this one: source {env_file}")
+    print("Open its runs in the UI: make dev-demo (http://localhost:3000/runs; another port: make dev-demo PORT=3001)")
     print(
         f"The demo ran {JOB} with {json.dumps(DEMO_CONFIG)} (tag {DEMO_CONFIG_TAG}); the launchpad's default margin_s "
         f"is 1800, which recomputes a day. Re-execute a demo run (same config) to reuse what is stored."
     )
-    print(f'Query: WHALE_DATA_DIR={env["WHALE_DATA_DIR"]} whale-assets sql "select * from whale_results"')
+    print('Query: .venv/bin/whale-assets sql "select * from whale_results" (after sourcing the file above)')
+    print("Next: the tour, docs/getting-started.md")
     return 0
 
 
+def write_demo_env(path: Path, env: dict[str, str]) -> Path:
+    """A shell file exporting the demo's DAGSTER_HOME and WHALE_* settings (`source` it; `make dev-demo` reads it)."""
+    lines = ["# The demo's instance and data (written by `whale-assets demo`): source this file."]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def print_deliverables(data_dir: Path) -> None:
-    """Where the Raven tables, clips and diel figure the demo built are (README: Deliverables)."""
+    """Where the Raven tables, clips and diel figure the demo built are (docs/how-to/deliverables.md)."""
     print("Deliverables:")
     for table in sorted(data_dir.glob(f"{RAVEN_DIR}/*/*.selections.txt")):
         print(f"  Raven selection table: {table}")

@@ -1,5 +1,5 @@
-"""The environment catalogue (source of the docs' reference page) and the README's table name every
-WHALE_* variable the package reads, and nothing else."""
+"""The environment catalogue (source of the docs' reference page) and the configuration page's table
+(docs/configuration.md) name every WHALE_* variable the package reads, and nothing else."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from whale_assets.environment import ENVIRONMENT_VARIABLES
 
 REPO = Path(__file__).resolve().parents[2]
+CONFIGURATION_PAGE = REPO / "docs" / "configuration.md"
 CATALOGUE = REPO / "whale_assets" / "environment.py"
 # A WHALE_ name as written in the code (S3 names hold digits); a name ending in "_" is a prefix.
 _NAME = re.compile(r"\bWHALE_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
@@ -32,11 +33,11 @@ def package_variables() -> set[str]:
 
 
 def environment_table() -> set[str]:
-    readme = (REPO / "README.md").read_text()
-    return set(_TABLE_ROW.findall(_section(readme, "### Environment (read once when the code location loads)")))
+    page = CONFIGURATION_PAGE.read_text()
+    return set(_TABLE_ROW.findall(_section(page, "## Environment (read once when the code location loads)")))
 
 
-def test_every_whale_variable_the_package_reads_has_a_row_in_the_readme_environment_table():
+def test_every_whale_variable_the_package_reads_has_a_row_in_the_configuration_pages_table():
     found = package_variables()
 
     assert {"WHALE_DATA_DIR", "WHALE_STORAGE", "WHALE_S3_BUCKET", "WHALE_CONNECT_TIMEOUT_S"} <= found

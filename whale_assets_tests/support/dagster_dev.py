@@ -1,6 +1,6 @@
-"""A real `dagster dev` (webserver + daemon) on loopback, started as `make dev` starts it, and its GraphQL API.
+"""A real `dg dev` (webserver + daemon) on loopback, started as `make dev` starts it, and its GraphQL API.
 
-`make dev` runs `DAGSTER_HOME=<repo> dagster dev` in the repository root; the tests do the same
+`make dev` runs `DAGSTER_HOME=<repo> dg dev --use-active-venv` in the repository root; the tests do the same
 with a temporary DAGSTER_HOME holding the project's dagster.yaml, an offline world in the WHALE_*
 environment, and `-h 127.0.0.1 -p <free port>`. The CLI commands the README gives run the same
 way, in the repository root (`cli`).
@@ -70,8 +70,8 @@ def world_env(world: World, home: Path) -> dict[str, str]:
 
 
 class DagsterDev:
-    def __init__(self, port: int, env: dict[str, str], log: Path, world: World, tool: str = "dagster"):
-        self.tool = tool  # `dagster` (make dev) or `dg` (dg dev): both must serve the one location
+    def __init__(self, port: int, env: dict[str, str], log: Path, world: World, tool: str = "dg"):
+        self.tool = tool  # `dg` (make dev) or `dagster` (the older `dagster dev`): both serve the one location
         self.port = port
         self.url = f"http://127.0.0.1:{port}/graphql"
         self.env = env
@@ -82,11 +82,13 @@ class DagsterDev:
     def start(self) -> None:
         """`make dev`'s command (or `dg dev`) in the repository root, on loopback and our port."""
         command = [str(BIN / self.tool), "dev", "-h", "127.0.0.1", "-p", str(self.port)]
+        env = self.env
         if self.tool == "dg":
             command.append("--use-active-venv")  # the tests' interpreter, not a project .venv of its own
+            env = {**env, "VIRTUAL_ENV": sys.prefix}
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            command, cwd=PROJECT_ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -151,8 +153,8 @@ class DagsterDev:
 
 
 @contextmanager
-def running_dagster_dev(world: World, tmp_path: Path, tool: str = "dagster") -> Iterator[DagsterDev]:
-    """`dagster dev` (or `dg dev`) over `world` with the project's dagster.yaml, stopped (process group) on exit."""
+def running_dagster_dev(world: World, tmp_path: Path, tool: str = "dg") -> Iterator[DagsterDev]:
+    """`dg dev` (as `make dev`; or `dagster dev`) over `world` with the project's dagster.yaml, stopped (process group) on exit."""
     home = project_dagster_home(tmp_path / "dagster_home")
     server = DagsterDev(free_port(), world_env(world, home), tmp_path / f"{tool}-dev.log", world, tool)
     try:
