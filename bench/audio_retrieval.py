@@ -92,8 +92,10 @@ def main() -> None:
 def run(archive: AudioArchive, day: dt.date, windows: list[tuple[int, int]]) -> None:
     midnight = pd.Timestamp(day, tz="UTC")
     print(f"archive {archive.root}, day {day}, {len(windows)} windows (10-60 min)\n")
-    print(f"{'window (UTC)':<19} {'min':>3} {'needed MB':>10} {'ours MB':>9} {'ours/need':>10} "
-          f"{'start-of-file MB':>16} {'sof/need':>9} {'sof/ours':>9} {'ours s':>7} {'sof s':>7}")
+    print(
+        f"{'window (UTC)':<19} {'min':>3} {'needed MB':>10} {'ours MB':>9} {'ours/need':>10} "
+        f"{'start-of-file MB':>16} {'sof/need':>9} {'sof/ours':>9} {'ours s':>7} {'sof s':>7}"
+    )
     totals = np.zeros(5)
     for start_s, end_s in windows:
         (piece,) = split_by_day(midnight + pd.Timedelta(seconds=start_s), midnight + pd.Timedelta(seconds=end_s))
@@ -108,18 +110,26 @@ def run(archive: AudioArchive, day: dt.date, windows: list[tuple[int, int]]) -> 
             raise SystemExit(f"window {start_s}-{end_s} s: the two readers disagree")
         totals += (needed, ours_bytes, theirs_bytes, t1 - t0, t2 - t1)
         span = f"{start_s // 3600:02d}:{start_s // 60 % 60:02d}-{end_s // 3600:02d}:{end_s // 60 % 60:02d}"
-        print(f"{span:<19} {(end_s - start_s) // 60:>3} {needed / 1e6:>10.1f} {ours_bytes / 1e6:>9.1f} "
-              f"{ours_bytes / needed:>10.5f} {theirs_bytes / 1e6:>16.1f} {theirs_bytes / needed:>9.2f} "
-              f"{theirs_bytes / ours_bytes:>9.1f} {t1 - t0:>7.3f} {t2 - t1:>7.3f}")
+        print(
+            f"{span:<19} {(end_s - start_s) // 60:>3} {needed / 1e6:>10.1f} {ours_bytes / 1e6:>9.1f} "
+            f"{ours_bytes / needed:>10.5f} {theirs_bytes / 1e6:>16.1f} {theirs_bytes / needed:>9.2f} "
+            f"{theirs_bytes / ours_bytes:>9.1f} {t1 - t0:>7.3f} {t2 - t1:>7.3f}"
+        )
     needed, ours_bytes, theirs_bytes, t_ours, t_theirs = totals
-    print(f"{'total':<19} {'':>3} {needed / 1e6:>10.1f} {ours_bytes / 1e6:>9.1f} {ours_bytes / needed:>10.5f} "
-          f"{theirs_bytes / 1e6:>16.1f} {theirs_bytes / needed:>9.2f} {theirs_bytes / ours_bytes:>9.1f} "
-          f"{t_ours:>7.2f} {t_theirs:>7.2f}")
-    print(f"\nexact range reads: {ours_bytes / needed:.5f} x the bytes needed (target <= 1.01), "
-          f"{t_ours:.2f} s; from the file start: {theirs_bytes / needed:.2f} x, {t_theirs:.2f} s "
-          f"({theirs_bytes / ours_bytes:.1f} x the bytes, {t_theirs / t_ours:.1f} x the time)")
+    print(
+        f"{'total':<19} {'':>3} {needed / 1e6:>10.1f} {ours_bytes / 1e6:>9.1f} {ours_bytes / needed:>10.5f} "
+        f"{theirs_bytes / 1e6:>16.1f} {theirs_bytes / needed:>9.2f} {theirs_bytes / ours_bytes:>9.1f} "
+        f"{t_ours:>7.2f} {t_theirs:>7.2f}"
+    )
+    print(
+        f"\nexact range reads: {ours_bytes / needed:.5f} x the bytes needed (target <= 1.01), "
+        f"{t_ours:.2f} s; from the file start: {theirs_bytes / needed:.2f} x, {t_theirs:.2f} s "
+        f"({theirs_bytes / ours_bytes:.1f} x the bytes, {t_theirs / t_ours:.1f} x the time)"
+    )
     rate = 50e6  # a modelled, not measured, network stream of 50 MB/s
-    print(f"transfer alone at {rate / 1e6:.0f} MB/s (modelled): {ours_bytes / rate:.0f} s vs {theirs_bytes / rate:.0f} s")
+    print(
+        f"transfer alone at {rate / 1e6:.0f} MB/s (modelled): {ours_bytes / rate:.0f} s vs {theirs_bytes / rate:.0f} s"
+    )
     print("sof = reading from the start of the day file to the window's end (the earlier systems)")
 
 

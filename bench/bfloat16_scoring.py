@@ -65,7 +65,17 @@ def _score(precision: str, model_dir: str, archive: str, minutes: float, out: st
     np.save(out + ".npy", scores)
     day_start = np.datetime64(DAY.isoformat(), "ns")
     np.save(out + ".times.npy", plan.window_times(day_start))
-    Path(out).write_text(json.dumps({"seconds": seconds, "scoring_cpu_s": scoring_cpu_s, "windows": int(scores.size), "audio_s": n / RATE, "loaded_rss_gb": loaded_gb}))
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "scoring_cpu_s": scoring_cpu_s,
+                "windows": int(scores.size),
+                "audio_s": n / RATE,
+                "loaded_rss_gb": loaded_gb,
+            }
+        )
+    )
 
 
 def _peak(out: str) -> None:
@@ -134,8 +144,22 @@ def _profile(precision: str, model_dir: str, out: str) -> None:
 
 def run_child(mode: str, precision: str, model: Path, archive: Path, minutes: float, work: Path) -> dict:
     out = work / f"{mode}-{precision}.json"
-    command = [sys.executable, __file__, "--child", mode, "--precision", precision, "--model", str(model),
-               "--archive", str(archive), "--minutes", str(minutes), "--out", str(out)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--precision",
+        precision,
+        "--model",
+        str(model),
+        "--archive",
+        str(archive),
+        "--minutes",
+        str(minutes),
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "ONEDNN_VERBOSE": "profile_exec"} if mode == "profile" else None
     process = subprocess.Popen(command, cwd=HERE.parent, env=env)
     _, status, usage = os.wait4(process.pid, 0)
@@ -147,7 +171,10 @@ def run_child(mode: str, precision: str, model: Path, archive: Path, minutes: fl
     for suffix, key in ((".npy", "scores"), (".times.npy", "times")):
         if (path := Path(str(out) + suffix)).exists():
             result[key] = np.load(path)
-    print(f"  {mode} {precision}: {result.get('seconds', result.get('wall_s', 0)):.1f} s, peak RSS {result['peak_rss_gb']:.2f} GB", flush=True)
+    print(
+        f"  {mode} {precision}: {result.get('seconds', result.get('wall_s', 0)):.1f} s, peak RSS {result['peak_rss_gb']:.2f} GB",
+        flush=True,
+    )
     return result
 
 
@@ -179,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         info = json.loads((model / "realsize_info.json").read_text())
         archive = work / "archive"
         write_archive(archive, args.minutes)
-        print(f"model {model}: {info['parameters'] / 1e6:.2f} M parameters, {info['resnet_flops_per_window'] / 1e9:.2f} GFLOP/window")
+        print(
+            f"model {model}: {info['parameters'] / 1e6:.2f} M parameters, {info['resnet_flops_per_window'] / 1e9:.2f} GFLOP/window"
+        )
         print(f"cores: {len(os.sched_getaffinity(0))}; CPU flags: {' '.join(cpu_flags())}; load: {os.getloadavg()}")
         peak = run_child("peak", "float32", model, archive, 0, work)
         runs = {p: run_child("score", p, model, archive, args.minutes, work) for p in PRECISIONS}
@@ -204,8 +233,10 @@ def report(info: dict, peak: dict, runs: dict[str, dict], profiles: dict[str, di
     print("|---|---|---|---|---|---|---|")
     for name, r in runs.items():
         achieved = r["windows"] / r["seconds"] * flops / 1e9
-        print(f"| {name} | {r['audio_s'] / 60:g} | {r['seconds']:.1f} | {r['audio_s'] / r['seconds']:.1f}x | "
-              f"{achieved:.1f} | {r['peak_rss_gb']:.2f} | {r['loaded_rss_gb']:.2f} |")
+        print(
+            f"| {name} | {r['audio_s'] / 60:g} | {r['seconds']:.1f} | {r['audio_s'] / r['seconds']:.1f}x | "
+            f"{achieved:.1f} | {r['peak_rss_gb']:.2f} | {r['loaded_rss_gb']:.2f} |"
+        )
     f32, bf16 = runs["float32"], runs["bfloat16"]
     print(f"\nbfloat16 / float32 speed: {f32['seconds'] / bf16['seconds']:.2f}x (target >= 1.8x)")
 
@@ -213,28 +244,43 @@ def report(info: dict, peak: dict, runs: dict[str, dict], profiles: dict[str, di
     both = ~(np.isnan(a) | np.isnan(b))
     diff = np.abs(a - b)[both]
     p999 = float(np.quantile(diff, 0.999))
-    print(f"\nagreement over {both.sum()} windows: max |diff| {diff.max():.2e}, p99.9 {p999:.2e}, median {np.median(diff):.2e}")
-    print(f"float32 scores: min {np.nanmin(a):.4f}, median {np.nanmedian(a):.4f}, max {np.nanmax(a):.4f}; "
-          f"within 0.01 of the 0.5 threshold: {np.mean(np.abs(a[both] - 0.5) < 0.01):.1%}")
+    print(
+        f"\nagreement over {both.sum()} windows: max |diff| {diff.max():.2e}, p99.9 {p999:.2e}, median {np.median(diff):.2e}"
+    )
+    print(
+        f"float32 scores: min {np.nanmin(a):.4f}, median {np.nanmedian(a):.4f}, max {np.nanmax(a):.4f}; "
+        f"within 0.01 of the 0.5 threshold: {np.mean(np.abs(a[both] - 0.5) < 0.01):.1%}"
+    )
     step_ns = int(np.diff(times[:2]).astype(np.int64)[0])
     crossings = [filtered_by_stretch(times[both], s[both], step_ns, 5) >= 0.5 for s in (a, b)]
-    print(f"median-filtered (5) threshold crossings identical: {np.array_equal(*crossings)} "
-          f"({int(np.sum(crossings[0] != crossings[1]))} windows differ; {int(crossings[0].sum())} above in float32)")
+    print(
+        f"median-filtered (5) threshold crossings identical: {np.array_equal(*crossings)} "
+        f"({int(np.sum(crossings[0] != crossings[1]))} windows differ; {int(crossings[0].sum())} above in float32)"
+    )
     detections = [detect(s[both], times=times[both]) for s in (a, b)]
-    print("detect() over the hour: " + " vs ".join(f"detected {d.detected} at window {d.peak_index} (max {d.max_score:.4f})" for d in detections))
+    print(
+        "detect() over the hour: "
+        + " vs ".join(f"detected {d.detected} at window {d.peak_index} (max {d.max_score:.4f})" for d in detections)
+    )
     print(f"distinct bfloat16 score values: {np.unique(b[both]).size} (float32: {np.unique(a[both]).size})")
     presence = [hourly_presence(DAY, times, s) for s in (a, b)]
     decisions = ["n_scores", "n_above_threshold", "present"]
     same_presence = presence[0][decisions].equals(presence[1][decisions])
-    print(f"hourly_presence identical: {presence[0].equals(presence[1])} (all columns); "
-          f"{same_presence} ({', '.join(decisions)}; max_score differs by the scores' difference)")
+    print(
+        f"hourly_presence identical: {presence[0].equals(presence[1])} (all columns); "
+        f"{same_presence} ({', '.join(decisions)}; max_score differs by the scores' difference)"
+    )
     identical = np.array_equal(*crossings) and same_presence
-    print(f"agreement rule (identical detections and p99.9 <= 0.01): {'met' if identical and p999 <= 0.01 else 'not met'}")
+    print(
+        f"agreement rule (identical detections and p99.9 <= 0.01): {'met' if identical and p999 <= 0.01 else 'not met'}"
+    )
 
     for name, p in profiles.items():
         total = sum(p["per_kind_s"].values())
-        print(f"\nprofile {name}: {p['wall_s']:.3f} s per 32-window call, oneDNN primitives {total:.3f} s, "
-              f"TensorFlow's own ops {p['wall_s'] - total:.3f} s")
+        print(
+            f"\nprofile {name}: {p['wall_s']:.3f} s per 32-window call, oneDNN primitives {total:.3f} s, "
+            f"TensorFlow's own ops {p['wall_s'] - total:.3f} s"
+        )
         for kind, seconds in sorted(p["per_kind_s"].items(), key=lambda kv: -kv[1])[:8]:
             print(f"  {kind:60s} {seconds:.3f} s ({seconds / p['wall_s']:.0%})")
 

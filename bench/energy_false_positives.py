@@ -27,7 +27,10 @@ def song_for(seed: int, snr_db: float) -> tuple[SongSession, ...]:
     """A two-hour session and two bouts of 3-4 minutes, in four different hours drawn from `seed`."""
     rng = np.random.default_rng([seed, 11])
     session_hour = int(rng.integers(23))
-    bout_hours = [int(h) for h in rng.choice([h for h in range(24) if h not in (session_hour, session_hour + 1)], 2, replace=False)]
+    bout_hours = [
+        int(h)
+        for h in rng.choice([h for h in range(24) if h not in (session_hour, session_hour + 1)], 2, replace=False)
+    ]
     bouts = tuple(SongSession(at(h, 1200.0 + rng.uniform(0, 60)), rng.uniform(180, 240), snr_db) for h in bout_hours)
     return (SongSession(at(session_hour, 0.0), 7200.0, snr_db), *bouts)
 

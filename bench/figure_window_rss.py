@@ -83,14 +83,18 @@ def main() -> int:
         for mode in ("whole", "pieces"):
             began = time.perf_counter()
             child = [sys.executable, "-c", CHILD, str(path), mode, str(Path(tmp) / f"{mode}.npy")]
-            seconds, max_rss_kib, png_bytes = subprocess.run(child, check=True, capture_output=True, text=True).stdout.split()
+            seconds, max_rss_kib, png_bytes = subprocess.run(
+                child, check=True, capture_output=True, text=True
+            ).stdout.split()
             rss[mode] = int(max_rss_kib) / 1024
             print(
                 f"{mode:>6}: peak RSS {rss[mode]:7.0f} MiB, spectrogram+PNG {float(seconds):5.1f} s "
                 f"(process {time.perf_counter() - began:5.1f} s), PNG {int(png_bytes):,} bytes"
             )
         same = np.array_equal(np.load(Path(tmp) / "whole.npy"), np.load(Path(tmp) / "pieces.npy"))
-        print(f"window: {args.hours:g} h, {n:,} samples, {n * 4 / 2**20:,.0f} MiB; whole/pieces RSS {rss['whole'] / rss['pieces']:.1f}x; identical spectrogram: {same}")
+        print(
+            f"window: {args.hours:g} h, {n:,} samples, {n * 4 / 2**20:,.0f} MiB; whole/pieces RSS {rss['whole'] / rss['pieces']:.1f}x; identical spectrogram: {same}"
+        )
         return 0 if same else 1
 
 

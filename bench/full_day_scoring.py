@@ -60,7 +60,10 @@ def _child(mode: str, model: str, archive: str, minutes: float, out: str) -> Non
     if mode == "project":
         plan = plan_day_chunks(n, model.grid, RATE)  # daily_scores' default chunk length
         scores = score_day(
-            plan, model, lambda c: archive_.read_samples(DAY, c.read_start, c.read_stop), unavailable=(AudioUnavailable,)
+            plan,
+            model,
+            lambda c: archive_.read_samples(DAY, c.read_start, c.read_stop),
+            unavailable=(AudioUnavailable,),
         ).scores
     else:
         audio = resample_exact(archive_.read_samples(DAY, 0, n), RATE, model.grid.sample_rate)
@@ -117,8 +120,20 @@ def _peak(out: str) -> None:
 
 def run_child(mode: str, model: Path, archive: Path, minutes: float, work: Path) -> dict:
     out = work / f"{mode}-{minutes:g}.json"
-    command = [sys.executable, __file__, "--child", mode, "--model", str(model), "--archive", str(archive),
-               "--minutes", str(minutes), "--out", str(out)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--model",
+        str(model),
+        "--archive",
+        str(archive),
+        "--minutes",
+        str(minutes),
+        "--out",
+        str(out),
+    ]
     process = subprocess.Popen(command, cwd=HERE.parent)
     _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
@@ -128,7 +143,10 @@ def run_child(mode: str, model: Path, archive: Path, minutes: float, work: Path)
     scores = Path(str(out) + ".npy")
     if scores.exists():
         result["scores"] = np.load(scores)
-    print(f"  {mode:9s} {minutes:5g} min: {result.get('seconds', 0):7.1f} s, peak RSS {result['peak_rss_gb']:.2f} GB", flush=True)
+    print(
+        f"  {mode:9s} {minutes:5g} min: {result.get('seconds', 0):7.1f} s, peak RSS {result['peak_rss_gb']:.2f} GB",
+        flush=True,
+    )
     return result
 
 
@@ -149,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="real-size SavedModel (built in a temp dir if omitted)")
     parser.add_argument("--minutes", type=float, default=60.0, help="audio scored by all three approaches (one hour)")
-    parser.add_argument("--day-minutes", type=float, default=0.0, help="also run the project path over this much (1440: a day)")
+    parser.add_argument(
+        "--day-minutes", type=float, default=0.0, help="also run the project path over this much (1440: a day)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--archive", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -167,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         info = json.loads((model / "realsize_info.json").read_text())
         archive = work / "archive"
         write_archive(archive, max(args.minutes, args.day_minutes))
-        print(f"model {model}: {info['parameters'] / 1e6:.2f} M parameters, {info['resnet_flops_per_window'] / 1e9:.2f} GFLOP/window")
+        print(
+            f"model {model}: {info['parameters'] / 1e6:.2f} M parameters, {info['resnet_flops_per_window'] / 1e9:.2f} GFLOP/window"
+        )
         print(f"cores: {len(os.sched_getaffinity(0))}")
 
         peak = run_child("peak", model, archive, 0, work)
@@ -200,10 +222,14 @@ def report(info: dict, peak: dict, project: dict, one_call: dict, batch1: dict, 
 
     ceiling = machine * 1e9 / flops * project["audio_s"] / project["windows"]  # x real time at the machine's peak
     print()
-    print(f"machine float32 peak (TF, {len(os.sched_getaffinity(0))} threads): matmul 2048^3 {peak['matmul_2048']:.1f} GFLOP/s, "
-          f"conv 3x3x256 {peak['conv3x3_256']:.1f} GFLOP/s -> at most {ceiling:.0f}x real time for this model")
+    print(
+        f"machine float32 peak (TF, {len(os.sched_getaffinity(0))} threads): matmul 2048^3 {peak['matmul_2048']:.1f} GFLOP/s, "
+        f"conv 3x3x256 {peak['conv3x3_256']:.1f} GFLOP/s -> at most {ceiling:.0f}x real time for this model"
+    )
     print()
-    print("| approach | audio min | wall s | x real time | windows/s | model GFLOP/s (% of peak) | peak RSS GB | added to loaded model GB |")
+    print(
+        "| approach | audio min | wall s | x real time | windows/s | model GFLOP/s (% of peak) | peak RSS GB | added to loaded model GB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     print(line("project scorer (10-min chunks, 32 windows/call)", project))
     print(line("(a) one `score` call on the whole stretch", one_call))
@@ -211,12 +237,16 @@ def report(info: dict, peak: dict, project: dict, one_call: dict, batch1: dict, 
     if day is not None:
         print(line("project scorer, longer run", day))
     print()
-    print(f"speed, project vs (b): {speed(project) / speed(batch1):.2f}x faster "
-          f"(the machine's peak would be {ceiling / speed(batch1):.2f}x (b))")
+    print(
+        f"speed, project vs (b): {speed(project) / speed(batch1):.2f}x faster "
+        f"(the machine's peak would be {ceiling / speed(batch1):.2f}x (b))"
+    )
     print(f"speed, project vs (a): {speed(project) / speed(one_call):.2f}x faster")
-    print(f"peak RSS, project / (a): {project['peak_rss_gb'] / one_call['peak_rss_gb']:.3f} "
-          f"(1/{one_call['peak_rss_gb'] / project['peak_rss_gb']:.1f}); TensorFlow + model loaded: "
-          f"{project['loaded_rss_gb']:.2f} GB = 1/{one_call['peak_rss_gb'] / project['loaded_rss_gb']:.1f} of (a) on its own")
+    print(
+        f"peak RSS, project / (a): {project['peak_rss_gb'] / one_call['peak_rss_gb']:.3f} "
+        f"(1/{one_call['peak_rss_gb'] / project['peak_rss_gb']:.1f}); TensorFlow + model loaded: "
+        f"{project['loaded_rss_gb']:.2f} GB = 1/{one_call['peak_rss_gb'] / project['loaded_rss_gb']:.1f} of (a) on its own"
+    )
     print(f"memory added to the loaded model, project / (a): 1/{working(one_call) / max(working(project), 1e-9):.1f}")
     agree_a = float(np.max(np.abs(project["scores"] - one_call["scores"])))
     agree_b = float(np.max(np.abs(project["scores"] - batch1["scores"])))

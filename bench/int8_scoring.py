@@ -85,8 +85,12 @@ def calibration_batches(n_batches: int, samples: int) -> list[np.ndarray]:
     from whale_assets.demo.mars_scene import MarsScene, SongSession, render
 
     duration = n_batches * ROWS * samples / 10_000 + 10
-    scene = MarsScene(duration, seed=CALIBRATION_SEED, sample_rate=10_000,
-                      song=(SongSession(20.0, duration / 3, 6.0), SongSession(duration / 2, duration / 3, 15.0)))
+    scene = MarsScene(
+        duration,
+        seed=CALIBRATION_SEED,
+        sample_rate=10_000,
+        song=(SongSession(20.0, duration / 3, 6.0), SongSession(duration / 2, duration / 3, 15.0)),
+    )
     audio = render(scene)
     rows = [audio[i * samples : (i + 1) * samples] for i in range(n_batches * ROWS)]
     return [np.stack(rows[b * ROWS : (b + 1) * ROWS])[:, :, np.newaxis] for b in range(n_batches)]
@@ -101,8 +105,10 @@ def _convert(model_dir: str, work: str, calibration: int, out: str) -> None:
     from whale_assets.core.scoring.classifier import WindowGrid
 
     notes: dict[str, object] = {}
-    for label, ops in (("builtins", [tf.lite.OpsSet.TFLITE_BUILTINS]),
-                       ("builtins+select", [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS])):
+    for label, ops in (
+        ("builtins", [tf.lite.OpsSet.TFLITE_BUILTINS]),
+        ("builtins+select", [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]),
+    ):
         converter = tf.lite.TFLiteConverter.from_saved_model(model_dir, signature_keys=["score"])
         converter.target_spec.supported_ops = ops
         try:
@@ -145,10 +151,16 @@ def _convert(model_dir: str, work: str, calibration: int, out: str) -> None:
             notes[variant] = f"{type(exc).__name__}: {_first_error_line(exc)}"
             continue
         Path(work, variant + ".tflite").write_bytes(flat)
-        notes[variant] = (f"ok in {time.perf_counter() - started:.0f} s, {len(flat) / 1e6:.1f} MB, "
-                          f"{fixed_tensors} static -1 shape(s) fixed")
-    notes["calibration"] = f"{calibration} batches of {ROWS} x {samples} samples ({calibration * ROWS * CHUNK_WINDOWS} windows), MarsScene seed {CALIBRATION_SEED}"
-    notes["op_counts"] = {v: _op_counts(Path(work, v + ".tflite")) for v in TFLITE_VARIANTS if Path(work, v + ".tflite").exists()}
+        notes[variant] = (
+            f"ok in {time.perf_counter() - started:.0f} s, {len(flat) / 1e6:.1f} MB, "
+            f"{fixed_tensors} static -1 shape(s) fixed"
+        )
+    notes["calibration"] = (
+        f"{calibration} batches of {ROWS} x {samples} samples ({calibration * ROWS * CHUNK_WINDOWS} windows), MarsScene seed {CALIBRATION_SEED}"
+    )
+    notes["op_counts"] = {
+        v: _op_counts(Path(work, v + ".tflite")) for v in TFLITE_VARIANTS if Path(work, v + ".tflite").exists()
+    }
     Path(out).write_text(json.dumps(notes))
 
 
@@ -222,8 +234,18 @@ def _score(scorer: str, model_dir: str, work: str, archive: str, minutes: float,
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     np.save(out + ".npy", scores)
     np.save(out + ".times.npy", plan.window_times(np.datetime64(DAY.isoformat(), "ns")))
-    Path(out).write_text(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "windows": int(scores.size), "audio_s": n / RATE,
-                                     "loaded_rss_gb": loaded_gb, "load": [load_before, os.getloadavg()[0]]}))
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "windows": int(scores.size),
+                "audio_s": n / RATE,
+                "loaded_rss_gb": loaded_gb,
+                "load": [load_before, os.getloadavg()[0]],
+            }
+        )
+    )
 
 
 def run_child(args: list[str], out: Path) -> dict:
@@ -243,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="real-size SavedModel (built in a temp dir if omitted)")
     parser.add_argument("--minutes", type=float, default=15.0, help="audio scored by each scorer")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds over all scorers (round-robin, against load drift)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds over all scorers (round-robin, against load drift)"
+    )
     parser.add_argument("--calibration-batches", type=int, default=8, help="32-window batches of calibration audio")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -266,10 +290,20 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, str(HERE / "realsize_humpback_model.py"), str(model)], check=True)
         archive = work / "archive"
         write_archive(archive, args.minutes)
-        flags = sorted(f for f in ("avx512_vnni", "avx512_bf16", "amx_int8", "avx_vnni") if f in Path("/proc/cpuinfo").read_text().split())
-        print(f"cores: {len(os.sched_getaffinity(0))}; CPU flags: {' '.join(flags)}; load average: {os.getloadavg()}", flush=True)
+        flags = sorted(
+            f
+            for f in ("avx512_vnni", "avx512_bf16", "amx_int8", "avx_vnni")
+            if f in Path("/proc/cpuinfo").read_text().split()
+        )
+        print(
+            f"cores: {len(os.sched_getaffinity(0))}; CPU flags: {' '.join(flags)}; load average: {os.getloadavg()}",
+            flush=True,
+        )
         common = ["--model", str(model), "--work", str(work), "--minutes", str(args.minutes)]
-        conversion = run_child(["--child", "convert", *common, "--calibration-batches", str(args.calibration_batches)], work / "convert.json")
+        conversion = run_child(
+            ["--child", "convert", *common, "--calibration-batches", str(args.calibration_batches)],
+            work / "convert.json",
+        )
         for key, value in conversion.items():
             print(f"  {key}: {value}", flush=True)
         scorers = [s for s in SCORERS if s == "tf-float32" or (work / f"{s}.tflite").exists()]
@@ -278,8 +312,11 @@ def main(argv: list[str] | None = None) -> int:
             for scorer in scorers:
                 r = run_child(["--child", scorer, *common, "--archive", str(archive)], work / f"{scorer}-{round_}.json")
                 runs[scorer].append(r)
-                print(f"  round {round_ + 1} {scorer}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, "
-                      f"peak RSS {r['peak_rss_gb']:.2f} GB, load {r['load'][0]:.1f}-{r['load'][1]:.1f}", flush=True)
+                print(
+                    f"  round {round_ + 1} {scorer}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, "
+                    f"peak RSS {r['peak_rss_gb']:.2f} GB, load {r['load'][0]:.1f}-{r['load'][1]:.1f}",
+                    flush=True,
+                )
         print(f"load average after: {os.getloadavg()}")
     report(runs)
     return 0
@@ -291,21 +328,29 @@ def report(runs: dict[str, dict]) -> None:
 
     base = runs["tf-float32"][0]
     best = {name: min(r["seconds"] for r in rs) for name, rs in runs.items()}
-    print(f"\n{len(runs['tf-float32'])} round(s); wall time is the fastest round, the ratio range covers every round's own ratio")
-    print("| scorer | audio min | wall s (best) | x real time (best) | vs TF float32: best / per-round range | CPU s (median) | vs TF float32, CPU | peak RSS GB | loaded GB | load avg (1 min) |")
+    print(
+        f"\n{len(runs['tf-float32'])} round(s); wall time is the fastest round, the ratio range covers every round's own ratio"
+    )
+    print(
+        "| scorer | audio min | wall s (best) | x real time (best) | vs TF float32: best / per-round range | CPU s (median) | vs TF float32, CPU | peak RSS GB | loaded GB | load avg (1 min) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, rs in runs.items():
         per_round = [b["seconds"] / r["seconds"] for b, r in zip(runs["tf-float32"], rs, strict=True)]
         cpu = float(np.median([r["cpu_seconds"] for r in rs]))
         cpu_base = float(np.median([r["cpu_seconds"] for r in runs["tf-float32"]]))
         loads = [x for r in rs for x in r["load"]]
-        print(f"| {name} | {rs[0]['audio_s'] / 60:g} | {best[name]:.1f} | {rs[0]['audio_s'] / best[name]:.1f}x | "
-              f"{best['tf-float32'] / best[name]:.2f}x / {min(per_round):.2f}-{max(per_round):.2f}x | {cpu:.1f} | {cpu_base / cpu:.2f}x | "
-              f"{max(r['peak_rss_gb'] for r in rs):.2f} | {rs[0]['loaded_rss_gb']:.2f} | {min(loads):.1f}-{max(loads):.1f} |")
+        print(
+            f"| {name} | {rs[0]['audio_s'] / 60:g} | {best[name]:.1f} | {rs[0]['audio_s'] / best[name]:.1f}x | "
+            f"{best['tf-float32'] / best[name]:.2f}x / {min(per_round):.2f}-{max(per_round):.2f}x | {cpu:.1f} | {cpu_base / cpu:.2f}x | "
+            f"{max(r['peak_rss_gb'] for r in rs):.2f} | {rs[0]['loaded_rss_gb']:.2f} | {min(loads):.1f}-{max(loads):.1f} |"
+        )
     a, times = base["scores"].astype(np.float64), base["times"]
     step_ns = int(np.diff(times[:2]).astype(np.int64)[0])
-    print(f"\nTF float32 scores: min {np.nanmin(a):.4f}, median {np.nanmedian(a):.4f}, max {np.nanmax(a):.4f} "
-          f"(random weights: agreement here is weak evidence for the real model)")
+    print(
+        f"\nTF float32 scores: min {np.nanmin(a):.4f}, median {np.nanmedian(a):.4f}, max {np.nanmax(a):.4f} "
+        f"(random weights: agreement here is weak evidence for the real model)"
+    )
     for name, rs in runs.items():
         if name == "tf-float32":
             continue
@@ -315,13 +360,15 @@ def report(runs: dict[str, dict]) -> None:
         crossings = [filtered_by_stretch(times[both], s[both], step_ns, 5) >= 0.5 for s in (a, b)]
         detections = [detect(s[both], times=times[both]) for s in (a, b)]
         presence = [hourly_presence(DAY, times, s)[["n_scores", "n_above_threshold", "present"]] for s in (a, b)]
-        print(f"{name} vs TF float32 over {both.sum()} windows: max |diff| {diff.max():.2e}, p99.9 {np.quantile(diff, 0.999):.2e}, "
-              f"median {np.median(diff):.2e}; scores {np.nanmin(b):.4f}-{np.nanmax(b):.4f}, {np.unique(b[both]).size} distinct "
-              f"(float32 {np.unique(a[both]).size}); "
-              f"crossings identical {np.array_equal(*crossings)} ({int(np.sum(crossings[0] != crossings[1]))} differ); "
-              f"detect() {detections[0].detected}/{detections[1].detected} peak window {detections[0].peak_index}/{detections[1].peak_index}; "
-              f"hourly_presence decisions identical {presence[0].equals(presence[1])}; "
-              f"correlation {np.corrcoef(a[both], b[both])[0, 1] if np.ptp(b[both]) > 0 else float('nan'):.3f}")
+        print(
+            f"{name} vs TF float32 over {both.sum()} windows: max |diff| {diff.max():.2e}, p99.9 {np.quantile(diff, 0.999):.2e}, "
+            f"median {np.median(diff):.2e}; scores {np.nanmin(b):.4f}-{np.nanmax(b):.4f}, {np.unique(b[both]).size} distinct "
+            f"(float32 {np.unique(a[both]).size}); "
+            f"crossings identical {np.array_equal(*crossings)} ({int(np.sum(crossings[0] != crossings[1]))} differ); "
+            f"detect() {detections[0].detected}/{detections[1].detected} peak window {detections[0].peak_index}/{detections[1].peak_index}; "
+            f"hourly_presence decisions identical {presence[0].equals(presence[1])}; "
+            f"correlation {np.corrcoef(a[both], b[both])[0, 1] if np.ptp(b[both]) > 0 else float('nan'):.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -105,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     native = "avx512_bf16" in flags or "amx_bf16" in flags
     print(f"CPU: {cpu_model()}; cores: {len(os.sched_getaffinity(0))}; flags: {' '.join(flags)}")
     print(f"bfloat16 here is {'NATIVE' if native else 'EMULATED (no avx512_bf16/amx_bf16)'}")
-    print(f"model: {args.model} (trained stand-in: held-out ROC AUC {report['roc_auc']:.3f}, "
-          f"precision {report['precision_at_0.5']:.2f} / recall {report['recall_at_0.5']:.2f} at 0.5)")
+    print(
+        f"model: {args.model} (trained stand-in: held-out ROC AUC {report['roc_auc']:.3f}, "
+        f"precision {report['precision_at_0.5']:.2f} / recall {report['recall_at_0.5']:.2f} at 0.5)"
+    )
     print(f"load average at start (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     if "int8" in args.precisions:
         prepare_int8(args.model)
@@ -135,11 +137,24 @@ def main(argv: list[str] | None = None) -> int:
 def prepare_int8(model: Path) -> None:
     """Convert (or find cached) the int8 model in its own process, before anything is timed."""
     started = time.perf_counter()
-    code = ("import sys; from whale_assets.sources.humpback_model import load_humpback_model; "
-            "m = load_humpback_model(sys.argv[1], precision='int8'); print(m.cache_entry)")
-    entry = subprocess.run([sys.executable, "-c", code, str(model)], check=True, capture_output=True, text=True,
-                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}).stdout.strip().splitlines()[-1]
-    print(f"int8 model: {entry} (ready in {time.perf_counter() - started:.0f} s; converted once, then cached)", flush=True)
+    code = (
+        "import sys; from whale_assets.sources.humpback_model import load_humpback_model; "
+        "m = load_humpback_model(sys.argv[1], precision='int8'); print(m.cache_entry)"
+    )
+    entry = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(model)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    print(
+        f"int8 model: {entry} (ready in {time.perf_counter() - started:.0f} s; converted once, then cached)", flush=True
+    )
 
 
 def precision_name(precision: str, native: bool, vnni: bool) -> str:
@@ -151,18 +166,22 @@ def precision_name(precision: str, native: bool, vnni: bool) -> str:
 
 
 def print_table(rows: list, precisions: list[str], native: bool, vnni: bool) -> None:
-    print("\n| seed | precision | x real time | scoring CPU s (process) | peak RSS GB | load 1-min (start-end) | p99.9 abs diff "
-          "| max abs diff | crossings differ | encounters detected (same?) | present hours (same?) | ROC AUC (float32's) |")
+    print(
+        "\n| seed | precision | x real time | scoring CPU s (process) | peak RSS GB | load 1-min (start-end) | p99.9 abs diff "
+        "| max abs diff | crossings differ | encounters detected (same?) | present hours (same?) | ROC AUC (float32's) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for seed, precision, run, c in rows:
         label = precision_name(precision, native, vnni)
-        print(f"| {seed} | {label} | {run['audio_s'] / run['seconds']:.1f}x | {run['scoring_cpu_s']:.1f} ({run['cpu_s']:.0f}) | "
-              f"{run['peak_rss_gb']:.2f} | "
-              f"{run['load'][0]:.1f}-{run['load'][1]:.1f} | {c['p999']:.1e} | {c['max']:.1e} | "
-              f"{c['crossings_differ']}/{c['windows']} ({c['crossings']} above) | "
-              f"{c['encounters_detected'][1]}/{c['encounters_detected'][2]} ({c['encounters_same']}) | "
-              f"{c['present_hours'][0]}/{c['present_hours'][1]} ({c['presence_same']}; n_above differs by {c['above_differ']}) | "
-              f"{c['auc'][1]:.3f} ({c['auc'][0]:.3f}) |")
+        print(
+            f"| {seed} | {label} | {run['audio_s'] / run['seconds']:.1f}x | {run['scoring_cpu_s']:.1f} ({run['cpu_s']:.0f}) | "
+            f"{run['peak_rss_gb']:.2f} | "
+            f"{run['load'][0]:.1f}-{run['load'][1]:.1f} | {c['p999']:.1e} | {c['max']:.1e} | "
+            f"{c['crossings_differ']}/{c['windows']} ({c['crossings']} above) | "
+            f"{c['encounters_detected'][1]}/{c['encounters_detected'][2]} ({c['encounters_same']}) | "
+            f"{c['present_hours'][0]}/{c['present_hours'][1]} ({c['presence_same']}; n_above differs by {c['above_differ']}) | "
+            f"{c['auc'][1]:.3f} ({c['auc'][0]:.3f}) |"
+        )
     print()
     for precision in precisions:
         mine = [(run, c) for _, p, run, c in rows if p == precision]
@@ -171,10 +190,15 @@ def print_table(rows: list, precisions: list[str], native: bool, vnni: bool) -> 
         ratio = np.mean([b["seconds"] / r["seconds"] for (r, _), b in zip(mine, base, strict=True)])
         cpu = np.mean([b["scoring_cpu_s"] / r["scoring_cpu_s"] for (r, _), b in zip(mine, base, strict=True)])
         same = all(c["encounters_same"] and c["presence_same"] for _, c in mine)
-        print(f"{precision_name(precision, native, vnni)}: mean {speed:.1f}x real time, {ratio:.2f}x float32's speed (wall), {cpu:.2f}x less scoring CPU; "
-              f"encounter detections and hourly presence identical to float32 on every seed: {same}"
-              + (f"; >= 2x float32's speed with identical decisions: {'YES' if ratio >= 2 and same else 'no'}"
-                 if precision != "float32" else ""))
+        print(
+            f"{precision_name(precision, native, vnni)}: mean {speed:.1f}x real time, {ratio:.2f}x float32's speed (wall), {cpu:.2f}x less scoring CPU; "
+            f"encounter detections and hourly presence identical to float32 on every seed: {same}"
+            + (
+                f"; >= 2x float32's speed with identical decisions: {'YES' if ratio >= 2 and same else 'no'}"
+                if precision != "float32"
+                else ""
+            )
+        )
 
 
 if __name__ == "__main__":

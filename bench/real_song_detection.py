@@ -56,7 +56,9 @@ def cpu_description() -> str:
     try:
         text = open("/proc/cpuinfo").read()
         model = re.search(r"model name\s*:\s*(.+)", text).group(1)  # type: ignore[union-attr]
-        flags = sorted({f for f in re.search(r"flags\s*:\s*(.+)", text).group(1).split() if f.startswith(("avx", "amx", "fma"))})  # type: ignore[union-attr]
+        flags = sorted(
+            {f for f in re.search(r"flags\s*:\s*(.+)", text).group(1).split() if f.startswith(("avx", "amx", "fma"))}
+        )  # type: ignore[union-attr]
     except (OSError, AttributeError):
         pass
     return f"{model}; flags: {' '.join(flags) or 'none found'}"
@@ -65,7 +67,9 @@ def cpu_description() -> str:
 def window_figures(classifier: EnergyClassifier, recording, snr_db: float, seed: int) -> dict:
     """Pooled score and recall on one replay of every unit of `recording` (None: synthetic units)."""
     song_s = sum(b.span_s + 60.0 for b in recording.bouts) if recording is not None else 1800.0
-    scene = MarsScene(NOISE_S + song_s, seed=seed, song=(SongSession(NOISE_S, song_s, snr_db),), song_recording=recording)
+    scene = MarsScene(
+        NOISE_S + song_s, seed=seed, song=(SongSession(NOISE_S, song_s, snr_db),), song_recording=recording
+    )
     scores = classifier.score(resample_exact(render(scene), scene.sample_rate, classifier.grid.sample_rate))
     starts = classifier.grid.window_offsets_s(scores.size)
     ends = starts + classifier.grid.context_s
@@ -129,7 +133,9 @@ def main() -> int:
     classifier = EnergyClassifier()
     type_rows: dict[str, dict[str, list[bool]]] = {}
     if not args.no_windows:
-        print(f"\n{'split':<9} {'units':<9} {'SNR':>4} | {'pooled':>6} {'>=0.5':>6} | {'noise det/windows':>17} {'max':>5} | {'time':>5}")
+        print(
+            f"\n{'split':<9} {'units':<9} {'SNR':>4} | {'pooled':>6} {'>=0.5':>6} | {'noise det/windows':>17} {'max':>5} | {'time':>5}"
+        )
     for split in args.splits if not args.no_windows else ():
         real = load_real_units(SPLITS[split])
         for snr_db in args.snrs:
@@ -137,7 +143,9 @@ def main() -> int:
                 started = time.perf_counter()
                 w = window_figures(classifier, recording, snr_db, seed=int(snr_db * 10))
                 if kind == "real" and not args.no_types:
-                    type_rows[f"{split} {snr_db:g} dB"] = unit_recall(classifier, recording, snr_db, seed=int(snr_db * 10) + 1)
+                    type_rows[f"{split} {snr_db:g} dB"] = unit_recall(
+                        classifier, recording, snr_db, seed=int(snr_db * 10) + 1
+                    )
                 print(
                     f"{split:<9} {kind:<9} {snr_db:>4g} | {w['pooled']:>6.2f} {w['above']:>6.0%} | "
                     f"{w['noise_detections']:>7}/{w['noise_windows']:<9} {w['noise_max']:>5.2f} | "
@@ -153,7 +161,10 @@ def main() -> int:
 
 def print_unit_types(type_rows: dict[str, dict[str, list[bool]]]) -> None:
     print("\nper unit type, each unit alone: units whose best window scores >= 0.5 (recall)")
-    types = sorted({t for rows in type_rows.values() for t in rows}, key=lambda t: -sum(len(r.get(t, [])) for r in type_rows.values()))
+    types = sorted(
+        {t for rows in type_rows.values() for t in rows},
+        key=lambda t: -sum(len(r.get(t, [])) for r in type_rows.values()),
+    )
     print(f"{'':<20}" + "".join(f"{label:>18}" for label in type_rows))
     for unit_type in types:
         cells = [rows.get(unit_type, []) for rows in type_rows.values()]
@@ -171,12 +182,19 @@ def print_hours(classifier: EnergyClassifier, args: argparse.Namespace) -> None:
                     key = (split, kind, snr_db)
                     figures = hour_figures(classifier, recording, snr_db, seed)
                     totals[key] = totals.get(key, np.zeros(4, int)) + figures
-                    print(f"  day {seed} {split} {kind} {snr_db:g} dB: song hours, found, false, without song = {figures}", flush=True)
+                    print(
+                        f"  day {seed} {split} {kind} {snr_db:g} dB: song hours, found, false, without song = {figures}",
+                        flush=True,
+                    )
     print(f"\nbusy days ({args.days} per row, seeds 0-{args.days - 1}; {SONG_HOURS_PER_DAY} ship-free hours with a 5-min bout each), "
           f"{time.perf_counter() - started:.0f}s")  # fmt: skip
-    print(f"{'split':<9} {'units':<9} {'SNR':>4} | {'song hours (>= 2 min) present':>30} | {'falsely present / hours without song':>37}")
+    print(
+        f"{'split':<9} {'units':<9} {'SNR':>4} | {'song hours (>= 2 min) present':>30} | {'falsely present / hours without song':>37}"
+    )
     for (split, kind, snr_db), (song, found, false, silent) in totals.items():
-        print(f"{split:<9} {kind:<9} {snr_db:>4g} | {found:>10}/{song:<4} {found / max(song, 1):>14.1%} | {false:>18}/{silent:<18}")
+        print(
+            f"{split:<9} {kind:<9} {snr_db:>4g} | {found:>10}/{song:<4} {found / max(song, 1):>14.1%} | {false:>18}/{silent:<18}"
+        )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,12 @@ def moto_s3() -> Iterator[dict[str, str]]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{server._server.server_port}"
-    env = {"AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     os.environ.update(env)
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="whale-bench")
     try:
@@ -83,8 +87,10 @@ def measure(label: str, root: Path, world_env: dict[str, str], storage_env: dict
         instance = DagsterInstance.from_config(home)
         first, first_calls = timed_run(settings, instance, margin_s)
         again, again_calls = timed_run(settings, instance, margin_s)
-    print(f"{label:6} first run {first:7.2f} s ({first_calls:3d} archive calls)   "
-          f"re-run {again:6.2f} s ({again_calls} archive calls)   re-run/first = {again / first:6.1%}")
+    print(
+        f"{label:6} first run {first:7.2f} s ({first_calls:3d} archive calls)   "
+        f"re-run {again:6.2f} s ({again_calls} archive calls)   re-run/first = {again / first:6.1%}"
+    )
 
 
 def main() -> None:
@@ -98,10 +104,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         world = build_world(root / "world")
-        world_env = {"WHALE_ENCOUNTERS": str(world.encounters_dir), "WHALE_AUDIO_SOURCE": str(world.archive_dir),
-                     "WHALE_CLASSIFIER": args.classifier, **({"WHALE_MODEL": args.model} if args.model else {})}
-        print(f"one demo day ({DEMO_DAYS[0]}), {args.classifier} classifier, margin_s={args.margin_s:g}; "
-              "target: re-run < 5 % of the first run, 0 archive calls")
+        world_env = {
+            "WHALE_ENCOUNTERS": str(world.encounters_dir),
+            "WHALE_AUDIO_SOURCE": str(world.archive_dir),
+            "WHALE_CLASSIFIER": args.classifier,
+            **({"WHALE_MODEL": args.model} if args.model else {}),
+        }
+        print(
+            f"one demo day ({DEMO_DAYS[0]}), {args.classifier} classifier, margin_s={args.margin_s:g}; "
+            "target: re-run < 5 % of the first run, 0 archive calls"
+        )
         measure("local", root, world_env, {}, args.margin_s)
         if not args.local_only:
             with moto_s3() as storage_env:

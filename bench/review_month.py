@@ -88,15 +88,24 @@ def main(argv: list[str] | None = None) -> int:
         for start, length, snr_db, wave in others:
             first = round(start * scene.sample_rate)
             target = ambient_band_power(scene, start + length / 2, 100.0, 1500.0) * 10 ** (snr_db / 10)
-            audio[first:first + wave.size] += (wave * np.sqrt(target / np.mean(wave**2)))[: audio.size - first]
+            audio[first : first + wave.size] += (wave * np.sqrt(target / np.mean(wave**2)))[: audio.size - first]
         other_calls += len(others)
         track = classifier.score(resample_exact(np.asarray(audio, dtype=np.float32), 16_000, 10_000))
         origin = np.datetime64("2023-11-01") + np.timedelta64(index, "D")
         step_ns = round(classifier.grid.step_s * 1e9)
         times = origin + np.arange(track.size) * np.timedelta64(step_ns, "ns")
         runs = detected_runs(times, track, DetectionRule(args.min_score, 5), classifier.grid.context_s)
-        song = [(origin + np.timedelta64(round(u.start_s * 1e9), "ns"), origin + np.timedelta64(round(u.end_s * 1e9), "ns"))
-                for u in song_intervals(scene)] if sings else []
+        song = (
+            [
+                (
+                    origin + np.timedelta64(round(u.start_s * 1e9), "ns"),
+                    origin + np.timedelta64(round(u.end_s * 1e9), "ns"),
+                )
+                for u in song_intervals(scene)
+            ]
+            if sings
+            else []
+        )
         spans = [(np.datetime64(run.begin_utc), np.datetime64(run.end_utc)) for run in runs]
         for run, (begin, end) in zip(runs, spans, strict=True):
             true = any(begin < stop and end > start for start, stop in song)
@@ -109,28 +118,57 @@ def main(argv: list[str] | None = None) -> int:
         missed_units += sum(1 for i, (start, _) in enumerate(missed) if i == 0 or start - missed[i - 1][1] > PHRASE_GAP)
     elapsed = time.perf_counter() - started
     scores_array = np.asarray(scores)
-    table = performance_table([ReviewedScores("energy", scores_array, verdicts, scores_array,
-                                              whole_day=np.asarray(whole_day), whole_days=args.days,
-                                              added_song=missed_units)])
-    print(f"{args.days} days x {args.minutes:g} min ({song_days} with real song, held-out recordings; "
-          f"{other_calls} calls of other animals in the song band); {len(scores)} selections at score >= "
-          f"{args.min_score}, all reviewed ({sum(v is Verdict.TRUE for v in verdicts)} song), every day in full "
-          f"({missed_units} phrases of song no selection holds, drawn as added selections); {elapsed:.0f} s")
+    table = performance_table(
+        [
+            ReviewedScores(
+                "energy",
+                scores_array,
+                verdicts,
+                scores_array,
+                whole_day=np.asarray(whole_day),
+                whole_days=args.days,
+                added_song=missed_units,
+            )
+        ]
+    )
+    print(
+        f"{args.days} days x {args.minutes:g} min ({song_days} with real song, held-out recordings; "
+        f"{other_calls} calls of other animals in the song band); {len(scores)} selections at score >= "
+        f"{args.min_score}, all reviewed ({sum(v is Verdict.TRUE for v in verdicts)} song), every day in full "
+        f"({missed_units} phrases of song no selection holds, drawn as added selections); {elapsed:.0f} s"
+    )
     pd.set_option("display.width", 200)
-    columns = ["kind", "score_low", "score_high", "reviewed", "n_true", "n_false", "precision", "precision_low",
-               "precision_high", "detections", "target_precision", "n_song", "n_missed", "recall"]
+    columns = [
+        "kind",
+        "score_low",
+        "score_high",
+        "reviewed",
+        "n_true",
+        "n_false",
+        "precision",
+        "precision_low",
+        "precision_high",
+        "detections",
+        "target_precision",
+        "n_song",
+        "n_missed",
+        "recall",
+    ]
     print(table[columns].round(3).to_string(index=False))
     for _, fit in table[table["kind"] == "fit"].iterrows():  # the table's 3 decimals would show 1.000
-        print(f"fitted threshold for precision {fit['target_precision']:.2f}: {fit['score_low']:.7f} "
-              f"(keeps {fit['detections']} of {len(scores)} detections, recall {fit['recall']:.3f})")
+        print(
+            f"fitted threshold for precision {fit['target_precision']:.2f}: {fit['score_low']:.7f} "
+            f"(keeps {fit['detections']} of {len(scores)} detections, recall {fit['recall']:.3f})"
+        )
     if args.figure:
         args.figure.write_bytes(performance_png(table, "energy"))
         print(f"figure -> {args.figure}")
     return 0
 
 
-def other_animal_calls(rng: np.random.Generator, count: int, duration_s: float, sample_rate: int = 16_000
-                       ) -> list[tuple[float, float, float, np.ndarray]]:
+def other_animal_calls(
+    rng: np.random.Generator, count: int, duration_s: float, sample_rate: int = 16_000
+) -> list[tuple[float, float, float, np.ndarray]]:
     """(start_s, length_s, snr_db, unit-less waveform) of `count` calls of other animals in the song
     band: bouts of 1-4 harmonic sweeps (a killer whale's pulsed call, a sea lion's bark)."""
     calls: list[tuple[float, float, float, np.ndarray]] = []

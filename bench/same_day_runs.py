@@ -25,8 +25,10 @@ from whale_assets_tests.support.world import World
 
 def cpu() -> str:
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                 platform.processor())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
     wide = sorted(flag for flag in flags if flag.startswith(("avx512", "amx")))
     return f"{model}; {os.cpu_count()} CPUs; flags: {' '.join(wide) or 'no avx512/amx'}"
@@ -46,8 +48,10 @@ def main() -> None:
             started = time.monotonic()
             outcome = two_runs_at_once(world.root, homes, DAY)
             ok += outcome.both_succeeded
-            print(f"round {n:2d}: {outcome.statuses[0]:8s} {outcome.statuses[1]:8s} {time.monotonic() - started:5.0f} s",
-                  flush=True)
+            print(
+                f"round {n:2d}: {outcome.statuses[0]:8s} {outcome.statuses[1]:8s} {time.monotonic() - started:5.0f} s",
+                flush=True,
+            )
             for error in outcome.errors:
                 if not outcome.both_succeeded and error.strip():
                     print("    " + "\n    ".join(error.strip().splitlines()[-12:]))

@@ -63,10 +63,18 @@ def _child(mode: str, model: str, server: str, archive: str, minutes: float, out
     seconds = time.perf_counter() - started
     np.save(out + ".npy", scores)
     tensorflow = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tensorflow_hub"))
-    Path(out).write_text(json.dumps({
-        "seconds": seconds, "windows": int(scores.size), "audio_s": n / RATE, "loaded_rss_gb": loaded_gb,
-        "tensorflow_modules": len(tensorflow), "label": getattr(classifier, "name", ""),
-    }))
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "windows": int(scores.size),
+                "audio_s": n / RATE,
+                "loaded_rss_gb": loaded_gb,
+                "tensorflow_modules": len(tensorflow),
+                "label": getattr(classifier, "name", ""),
+            }
+        )
+    )
 
 
 def _rss_gb() -> float:
@@ -78,8 +86,22 @@ def _rss_gb() -> float:
 
 def run_child(mode: str, model: Path, server: str, archive: Path, minutes: float, work: Path) -> dict:
     out = work / f"{mode}.json"
-    command = [sys.executable, __file__, "--child", mode, "--model", str(model), "--server", server,
-               "--archive", str(archive), "--minutes", str(minutes), "--out", str(out)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--model",
+        str(model),
+        "--server",
+        server,
+        "--archive",
+        str(archive),
+        "--minutes",
+        str(minutes),
+        "--out",
+        str(out),
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
@@ -95,8 +117,10 @@ def start_server(model: Path) -> tuple[subprocess.Popen, str, str]:
     """The stand-in TF Serving in its own process; (process, grpc url, rest url)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "whale_assets_tests.support.model_server", "--model", str(model)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"},
-        stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"},
+        stdout=subprocess.PIPE,
+        text=True,
     )
     grpc_url, rest_url = process.stdout.readline().split()
     return process, grpc_url, rest_url
@@ -154,16 +178,20 @@ def report(local: dict, served: dict[str, dict], server_gb: float) -> None:
     print("|---|---|---|---|---|")
     for name, r in {"in-process": local, **served}.items():
         speed = r["audio_s"] / r["seconds"]
-        print(f"| {name} | {speed:.1f}x | {r['peak_rss_gb']:.2f} | {r['loaded_rss_gb']:.2f} | "
-              f"{'yes' if r['tensorflow_modules'] else 'no'} |")
+        print(
+            f"| {name} | {speed:.1f}x | {r['peak_rss_gb']:.2f} | {r['loaded_rss_gb']:.2f} | "
+            f"{'yes' if r['tensorflow_modules'] else 'no'} |"
+        )
     print(f"\nstand-in server process peak RSS: {server_gb:.2f} GB")
     for name, r in served.items():
         assert r["tensorflow_modules"] == 0, f"{name}: TensorFlow was imported in the client process"
         assert r["scores"].shape == local["scores"].shape, name
         diff = float(np.max(np.abs(r["scores"] - local["scores"]))) if r["scores"].size else 0.0
-        print(f"{name}: {r['label']}; max |served - in-process| = {diff:.2e} over {r['scores'].size} windows; "
-              f"speed {local['seconds'] / r['seconds']:.2f} of in-process; client peak RSS "
-              f"1/{local['peak_rss_gb'] / r['peak_rss_gb']:.1f} of in-process")
+        print(
+            f"{name}: {r['label']}; max |served - in-process| = {diff:.2e} over {r['scores'].size} windows; "
+            f"speed {local['seconds'] / r['seconds']:.2f} of in-process; client peak RSS "
+            f"1/{local['peak_rss_gb'] / r['peak_rss_gb']:.1f} of in-process"
+        )
 
 
 if __name__ == "__main__":

@@ -165,7 +165,9 @@ def fidelity_table(worlds: list[World], snrs: list[float], window_s: float) -> N
     for rule in RULES:
         no_song = [sum(e - s for s, e in kept_by_rule(rule, w.background)) / RATE for w in worlds]
         ambient = [sum(e - s for s, e in kept_by_rule(rule, w.ambient)) / RATE for w in worlds]
-        print(f"{rule:24s} {np.mean(no_song):14.1f} ({max(no_song):6.1f}) {np.mean(ambient):18.1f} ({max(ambient):6.1f})")
+        print(
+            f"{rule:24s} {np.mean(no_song):14.1f} ({max(no_song):6.1f}) {np.mean(ambient):18.1f} ({max(ambient):6.1f})"
+        )
 
 
 def throughput(seed: int, repeats: int = 5) -> None:

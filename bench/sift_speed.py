@@ -102,7 +102,9 @@ def main() -> None:
 
     audio = test_audio(args.minutes)
     seconds = audio.size / RATE
-    print(f"input: {seconds:.0f} s of 16 kHz float32 ({audio.nbytes / 2**20:.0f} MiB), one core, best of {args.repeats}")
+    print(
+        f"input: {seconds:.0f} s of 16 kHz float32 ({audio.nbytes / 2**20:.0f} MiB), one core, best of {args.repeats}"
+    )
 
     run_base = lambda: baseline_sift(audio)  # noqa: E731
     run_ours = lambda: sift(  # noqa: E731

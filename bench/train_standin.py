@@ -59,7 +59,9 @@ def scene_windows(module, seeds: tuple[int, ...], recordings: tuple[str, ...], m
     for seed in seeds:
         pcen = pcen_windows(module, world.audio(world.scene(seed, minutes, units)))
         starts_s = np.arange(len(pcen)) * (STEP_SAMPLES // realsize.HOP * realsize.HOP) / realsize.SAMPLE_RATE
-        labels = world.window_labels(world.scene(seed, minutes, units), starts_s, realsize.CONTEXT_SAMPLES / realsize.SAMPLE_RATE)
+        labels = world.window_labels(
+            world.scene(seed, minutes, units), starts_s, realsize.CONTEXT_SAMPLES / realsize.SAMPLE_RATE
+        )
         xs.append(pcen[labels >= 0])
         ys.append(labels[labels >= 0])
     return np.concatenate(xs)[..., np.newaxis], np.concatenate(ys).astype(np.float32)

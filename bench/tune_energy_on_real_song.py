@@ -32,7 +32,9 @@ def song_audio(classifier: EnergyClassifier, snr_db: float) -> tuple[np.ndarray,
     """10 kHz audio of every tuning recording replayed once at `snr_db`, and which windows overlap a unit."""
     units = load_real_units(TUNING_RECORDINGS)
     song_s = sum(b.span_s + 30.0 for b in units.bouts)
-    scene = MarsScene(song_s + 20.0, seed=100 + int(snr_db), song=(SongSession(10.0, song_s, snr_db),), song_recording=units)
+    scene = MarsScene(
+        song_s + 20.0, seed=100 + int(snr_db), song=(SongSession(10.0, song_s, snr_db),), song_recording=units
+    )
     audio = resample_exact(render(scene), scene.sample_rate, classifier.grid.sample_rate)
     starts = classifier.grid.window_offsets_s(classifier.grid.n_windows(audio.size))
     overlapping = np.zeros(starts.size, bool)
@@ -62,7 +64,9 @@ def main() -> int:
     song = {snr: song_audio(classifier, snr) for snr in SNRS}
     for snr, (audio, overlapping) in song.items():
         values = classifier.window_features(audio).modulation_db[overlapping]
-        print(f"tuning song windows at {snr:g} dB: {values.size}, modulation p10/p50/p90 {np.percentile(values, [10, 50, 90]).round(2)}")
+        print(
+            f"tuning song windows at {snr:g} dB: {values.size}, modulation p10/p50/p90 {np.percentile(values, [10, 50, 90]).round(2)}"
+        )
     print(f"\n{'midpoint':>8} | " + " | ".join(f"song >= 0.5 at {snr:g} dB" for snr in SNRS) + " | song-free max score")
     tonality_only = EnergyClassifier(modulation_midpoint_db=1e3)
     ceiling = max(float(tonality_only.score(audio).max()) for audio in free.values())
@@ -75,7 +79,10 @@ def main() -> int:
         if chosen is None and worst <= ceiling + 1e-4:
             chosen = round(float(midpoint) + SAFETY_STEP_DB, 1)
         mark = "  <- rule" if chosen == float(midpoint) else ""
-        print(f"{midpoint:>8.1f} | " + " | ".join(f"{share:>19.1%}" for share in shares) + f" | {worst:>19.3f}{mark}", flush=True)
+        print(
+            f"{midpoint:>8.1f} | " + " | ".join(f"{share:>19.1%}" for share in shares) + f" | {worst:>19.3f}{mark}",
+            flush=True,
+        )
     print(f"\nrule: lowest midpoint adding no song-free score, + {SAFETY_STEP_DB} dB -> {chosen} dB "
           f"(EnergyClassifier default: {classifier.modulation_midpoint_db:g} dB)")  # fmt: skip
     return 0

@@ -76,7 +76,11 @@ def assets_page() -> str:
         key = asset.key.to_user_string()
         group = asset.group_names_by_key.get(asset.key, "")
         deps = sorted(dep.to_user_string() for dep in asset.asset_deps.get(asset.key, ()))
-        lines += [f"## `{key}`", "", f"**Group** `{group}` · **reads** {', '.join(f'`{d}`' for d in deps) or 'nothing'}"]
+        lines += [
+            f"## `{key}`",
+            "",
+            f"**Group** `{group}` · **reads** {', '.join(f'`{d}`' for d in deps) or 'nothing'}",
+        ]
         lines += ["", cell(asset.descriptions_by_key.get(asset.key) or ""), ""]
         cls = config_class(asset)
         if cls is not None and cls.model_fields:

@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample.add_argument("--out", default=".", help="folder for the table (default: the current folder)")
     sample.add_argument("--database", help="DuckDB file (default: $WHALE_DATA_DIR/whale.duckdb)")
     sample.add_argument(
-        "--no-clips", action="store_true",
+        "--no-clips",
+        action="store_true",
         help="write the tables only, no WAV clip per detection (clips are read from $WHALE_AUDIO_SOURCE)",
     )
 
@@ -110,16 +111,22 @@ def _review_sample(args: argparse.Namespace) -> int:
         if not args.no_clips:
             settings = Settings.from_env()
             archive = AudioArchive(settings.audio_source, endpoint_url=settings.audio_endpoint_url)
-        made = review_sample(args.first_day, args.last_day, args.per_bin, args.seed, args.out, args.database,
-                             archive=archive)
+        made = review_sample(
+            args.first_day, args.last_day, args.per_bin, args.seed, args.out, args.database, archive=archive
+        )
     except (ResultsUnavailable, ValueError) as problem:
         print(f"whale-assets review-sample: {problem}", file=sys.stderr)
         return 2
-    print(f"{made.rows} of {made.detections} detections to review, {len(made.tables)} tables, "
-          f"{len(made.clips)} clips -> {made.folder}", file=sys.stderr)
+    print(
+        f"{made.rows} of {made.detections} detections to review, {len(made.tables)} tables, "
+        f"{len(made.clips)} clips -> {made.folder}",
+        file=sys.stderr,
+    )
     for reason in made.clips_missing:
         print(f"no clip: {reason}", file=sys.stderr)
-    print("fill in their Verdict column (yes / no / unsure) and copy the folder into the reviews folder", file=sys.stderr)
+    print(
+        "fill in their Verdict column (yes / no / unsure) and copy the folder into the reviews folder", file=sys.stderr
+    )
     return 0
 
 
@@ -129,8 +136,11 @@ def _wait_runs(timeout_s: float) -> int:
     from dagster import DagsterInstance
 
     if not os.environ.get("DAGSTER_HOME"):
-        print("whale-assets wait-runs: DAGSTER_HOME is not set (the demo's: source demo-data/demo.env; "
-              "make dev's: export DAGSTER_HOME=$PWD)", file=sys.stderr)
+        print(
+            "whale-assets wait-runs: DAGSTER_HOME is not set (the demo's: source demo-data/demo.env; "
+            "make dev's: export DAGSTER_HOME=$PWD)",
+            file=sys.stderr,
+        )
         return 2
 
     from whale_assets.run_wait import wait_until_idle

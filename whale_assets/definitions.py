@@ -40,9 +40,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource, chosen from the settings in one place."""
     return {
         "encounter_source": EncounterSource(source=settings.encounters),
-        "audio_archive": AudioArchiveResource(
-            source=settings.audio_source, endpoint_url=settings.audio_endpoint_url
-        ),
+        "audio_archive": AudioArchiveResource(source=settings.audio_source, endpoint_url=settings.audio_endpoint_url),
         "classifier": ClassifierResource(
             name=settings.classifier,
             model=settings.model,
@@ -66,7 +64,9 @@ def storage_resources(settings: Settings) -> dict[str, object]:
     else:
         prepare_data_dir(settings.data_dir)  # DuckDB needs the folder to exist and be writable
         tables = WhaleDuckDBIOManager(
-            database=str(settings.database), schema=DUCKDB_SCHEMA, fingerprint_root=root,
+            database=str(settings.database),
+            schema=DUCKDB_SCHEMA,
+            fingerprint_root=root,
             shared_local_storage=settings.shared_local_storage,
         )
         stored_tables = StoredTables(storage="local", location=str(settings.database))
@@ -130,7 +130,9 @@ def scaffolded_definitions(package_dir: Path = PACKAGE_DIR) -> Definitions:
     """
     if (package_dir.parent / "pyproject.toml").is_file():
         return load_from_defs_folder(path_within_project=package_dir)
-    scaffolded = sorted(p.name for p in (package_dir / "defs").iterdir() if p.name not in {"__init__.py", "__pycache__"})
+    scaffolded = sorted(
+        p.name for p in (package_dir / "defs").iterdir() if p.name not in {"__init__.py", "__pycache__"}
+    )
     if scaffolded:
         raise RuntimeError(
             f"{package_dir / 'defs'} holds {', '.join(scaffolded)} but no pyproject.toml is beside the package to "

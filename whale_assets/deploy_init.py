@@ -55,7 +55,9 @@ def pool_limits(pools: Iterable[str], pods: int = 1, overrides: Mapping[str, int
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - pools)
     if unknown:
-        raise DeployInitError(f"unknown pool(s) {', '.join(unknown)}; the definitions declare: {', '.join(sorted(pools))}")
+        raise DeployInitError(
+            f"unknown pool(s) {', '.join(unknown)}; the definitions declare: {', '.join(sorted(pools))}"
+        )
     _refuse_below_one(overrides)
     return {pool: overrides.get(pool, pods) for pool in sorted(pools)}
 

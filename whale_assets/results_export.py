@@ -40,10 +40,12 @@ def export_table(
     if last_day < first_day:
         raise ResultsUnavailable(f"--to {last_day} is before --from {first_day}")
     if Path(out).is_dir():
-        raise ResultsUnavailable(f"{out} is a directory: give a file to write, e.g. {Path(out) / table}.{output_format}")
+        raise ResultsUnavailable(
+            f"{out} is a directory: give a file to write, e.g. {Path(out) / table}.{output_format}"
+        )
     # Both values are checked above (a table name, two dates): nothing outside can reach the SQL.
     query = (
-        f'select * from {table} where "{PARTITION_COLUMN}" >= date \'{first_day}\' '
+        f"select * from {table} where \"{PARTITION_COLUMN}\" >= date '{first_day}' "
         f'and "{PARTITION_COLUMN}" < date \'{last_day + dt.timedelta(days=1)}\' order by "{PARTITION_COLUMN}"'
     )
     frame = run_query(query, database, env)

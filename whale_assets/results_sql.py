@@ -35,9 +35,7 @@ STORAGE_VARIABLES = ("WHALE_DATA_DIR", "WHALE_STORAGE", "WHALE_S3_BUCKET", "WHAL
 ResultsUnavailable = TablesUnavailable
 
 
-def run_query(
-    query: str, database: str | Path | None = None, env: Mapping[str, str] | None = None
-) -> pd.DataFrame:
+def run_query(query: str, database: str | Path | None = None, env: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Run `query` over the results tables; `database` names a DuckDB file and skips the lookup."""
     if database:
         return _query_duckdb_file(query, Path(database))

@@ -85,11 +85,19 @@ def review_sample(
         path = folder / raven_file_name(file_day)
         write_bytes_atomically(path, raven_text(table))
         tables.append(path)
-    return ReviewSample(folder=folder, tables=tuple(tables), rows=len(sample), detections=len(rows),
-                        clips=tuple(clips), clips_missing=tuple(missing))
+    return ReviewSample(
+        folder=folder,
+        tables=tuple(tables),
+        rows=len(sample),
+        detections=len(rows),
+        clips=tuple(clips),
+        clips_missing=tuple(missing),
+    )
 
 
-def write_clips(archive: AudioArchive, file_day: dt.date, table: pd.DataFrame, folder: Path) -> tuple[list[Path], list[str]]:
+def write_clips(
+    archive: AudioArchive, file_day: dt.date, table: pd.DataFrame, folder: Path
+) -> tuple[list[Path], list[str]]:
     """A listening WAV per row of one day file's sample table, its name and offset filled into the
     table's `Clip` and `Clip Offset (s)`; a row whose audio the archive lacks keeps them empty."""
     written, missing = [], []
@@ -108,7 +116,9 @@ def write_clips(archive: AudioArchive, file_day: dt.date, table: pd.DataFrame, f
             date=f"{clip.start_utc:%Y-%m-%dT%H:%M:%S}Z",
         )
         path = folder / clip.name
-        write_bytes_atomically(path, listening_wav_bytes(listening_copy(audio, ARCHIVE_SAMPLE_RATE), ARCHIVE_SAMPLE_RATE, tags))
+        write_bytes_atomically(
+            path, listening_wav_bytes(listening_copy(audio, ARCHIVE_SAMPLE_RATE), ARCHIVE_SAMPLE_RATE, tags)
+        )
         table.loc[index, ["Clip", "Clip Offset (s)"]] = [f"{CLIPS_FOLDER}/{clip.name}", f"{clip.selection_offset_s:g}"]
         written.append(path)
     return written, missing
@@ -124,7 +134,9 @@ def sample_tables(sample: pd.DataFrame) -> dict[dt.date, pd.DataFrame]:
             "End Time (s)": raven["File Offset (s)"].astype("float64")
             + (raven["End Time (s)"].astype("float64") - raven["Begin Time (s)"].astype("float64")),
             "Date": pd.to_datetime(sample[PARTITION_COLUMN]).dt.strftime("%Y-%m-%d"),
-            "Score Bin": [f"{low:g}-{high:g}" for low, high in zip(sample["score_bin_low"], sample["score_bin_high"], strict=True)],
+            "Score Bin": [
+                f"{low:g}-{high:g}" for low, high in zip(sample["score_bin_low"], sample["score_bin_high"], strict=True)
+            ],
             "Bin Detections": sample["bin_detections"].astype("int64"),
             "Bin Sampled": sample["bin_sampled"].astype("int64"),
             "Clip": "",

@@ -36,7 +36,9 @@ class BackfillOutcome:
 
     @property
     def succeeded(self) -> bool:
-        return self.status in SUCCEEDED_BACKFILL and all(run.status == DagsterRunStatus.SUCCESS.value for run in self.runs)
+        return self.status in SUCCEEDED_BACKFILL and all(
+            run.status == DagsterRunStatus.SUCCESS.value for run in self.runs
+        )
 
     def describe(self) -> str:
         runs = ", ".join(f"{run.job} {run.partition} {run.status}" for run in self.runs) or "no runs"
@@ -63,7 +65,9 @@ def backfill_outcomes(instance: DagsterInstance) -> list[BackfillOutcome]:
 
 def busy(instance: DagsterInstance) -> list[str]:
     """What still goes on: unfinished backfills and runs queued or in progress."""
-    going = [f"backfill {b.backfill_id} {b.status}" for b in backfill_outcomes(instance) if b.status not in FINISHED_BACKFILL]
+    going = [
+        f"backfill {b.backfill_id} {b.status}" for b in backfill_outcomes(instance) if b.status not in FINISHED_BACKFILL
+    ]
     going += [
         f"{run.job_name} {run.tags.get(PARTITION_TAG, '')} {run.status.value}".replace("  ", " ")
         for run in instance.get_runs(RunsFilter(statuses=UNFINISHED_RUN))

@@ -16,7 +16,9 @@ def test_sql_answers_over_materialized_results_as_table_and_csv(world, instance,
     database = str(settings.database)
     assert main(["sql", "select encounter_id, status from whale_results", "--database", database]) == 0
     assert "lonely" in capsys.readouterr().out
-    assert main(["sql", "select encounter_id, status from whale_results", "--format", "csv", "--database", database]) == 0
+    assert (
+        main(["sql", "select encounter_id, status from whale_results", "--format", "csv", "--database", database]) == 0
+    )
     assert capsys.readouterr().out.splitlines() == ["encounter_id,status", "lonely,no_audio"]
 
 
@@ -45,7 +47,9 @@ def test_bad_arguments_exit_with_usage_before_doing_anything(argv, capsys):
     assert "usage: whale-assets" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("argv", "directory"), [(["demo"], "demo-data"), (["demo", "--dir", "elsewhere"], "elsewhere")])
+@pytest.mark.parametrize(
+    ("argv", "directory"), [(["demo"], "demo-data"), (["demo", "--dir", "elsewhere"], "elsewhere")]
+)
 def test_demo_runs_in_the_directory_given_or_demo_data(argv, directory, monkeypatch):
     import whale_assets.demo.run
 
@@ -85,7 +89,9 @@ def test_export_refuses_what_is_not_a_stored_table(world, instance, tmp_path, ta
 
 @pytest.mark.faults
 @pytest.mark.parametrize("target", ["an existing directory", "a path under a file"])
-def test_export_to_a_path_it_cannot_write_fails_naming_it_without_a_traceback(world, instance, tmp_path, target, capsys):
+def test_export_to_a_path_it_cannot_write_fails_naming_it_without_a_traceback(
+    world, instance, tmp_path, target, capsys
+):
     world.encounters(export_row("lonely", "2023-09-14 10:00:00"))
     settings = world.settings()
     run_day(settings, instance)

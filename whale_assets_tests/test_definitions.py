@@ -13,7 +13,11 @@ from dagster import AssetKey
 PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale_results"]
 FULL_DAY = ["daily_scores", "hourly_presence"]
 # Each deliverable and the stored asset it is built from.
-DELIVERABLES = {"raven_selections": "classifications", "encounter_clips": "raw_audio", "diel_presence": "hourly_presence"}
+DELIVERABLES = {
+    "raven_selections": "classifications",
+    "encounter_clips": "raw_audio",
+    "diel_presence": "hourly_presence",
+}
 # Analysts' verdicts (daily) and the detector performance over every reviewed day (unpartitioned).
 REVIEWS = {"reviewed_detections": "raven_selections", "detector_performance": "reviewed_detections"}
 

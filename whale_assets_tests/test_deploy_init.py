@@ -36,7 +36,11 @@ def test_one_node_gets_one_slot_per_pool_and_n_pods_one_slot_per_pod():
 
 @pytest.mark.parametrize(
     "pods, overrides, message",
-    [(0, {}, "positive"), (1, {"model_scorin": 2}, "unknown pool(s) model_scorin"), (1, {"model_scoring": -1}, "model_scoring=-1 must be at least 1")],
+    [
+        (0, {}, "positive"),
+        (1, {"model_scorin": 2}, "unknown pool(s) model_scorin"),
+        (1, {"model_scoring": -1}, "model_scoring=-1 must be at least 1"),
+    ],
 )
 def test_bad_pods_or_limits_are_refused_naming_the_problem(pods, overrides, message):
     with pytest.raises(DeployInitError, match=message.replace("(", r"\(").replace(")", r"\)")):

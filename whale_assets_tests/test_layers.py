@@ -77,6 +77,7 @@ ALLOWED_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
 }
 ROOT = "whale_assets"
 
+
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -115,4 +115,3 @@ def test_a_run_launched_on_another_host_is_left_to_max_runtime(sleeper):
         sleeper.kill()
         sleeper.wait(timeout=10)
         assert instance.run_launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
-

@@ -16,8 +16,12 @@ def test_an_idle_instance_returns_at_once_with_no_backfills():
 
 def test_a_run_in_progress_keeps_it_waiting_and_is_named_when_time_runs_out():
     with instance_for_test() as instance:
-        run = DagsterRun(job_name="whale_pipeline", run_id="started-run", status=DagsterRunStatus.STARTED,
-                         tags={"dagster/partition": "2023-09-14"})
+        run = DagsterRun(
+            job_name="whale_pipeline",
+            run_id="started-run",
+            status=DagsterRunStatus.STARTED,
+            tags={"dagster/partition": "2023-09-14"},
+        )
         instance.add_run(run)
         assert busy(instance) == ["whale_pipeline 2023-09-14 STARTED"]
         with pytest.raises(TimeoutError, match="whale_pipeline 2023-09-14 STARTED"):

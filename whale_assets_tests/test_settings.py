@@ -147,8 +147,12 @@ def test_a_bad_stale_run_limit_names_the_variable(value):
 @pytest.mark.faults
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("WHALE_READ_TIMEOUT_S", "1e9"), ("WHALE_READ_TIMEOUT_S", "nan"), ("WHALE_CONNECT_TIMEOUT_S", "86400"),
-     ("WHALE_NETWORK_ATTEMPTS", "1000")],
+    [
+        ("WHALE_READ_TIMEOUT_S", "1e9"),
+        ("WHALE_READ_TIMEOUT_S", "nan"),
+        ("WHALE_CONNECT_TIMEOUT_S", "86400"),
+        ("WHALE_NETWORK_ATTEMPTS", "1000"),
+    ],
 )
 def test_an_absurd_network_limit_fails_at_load_naming_the_variable_and_its_bounds(tmp_path, variable, value):
     with pytest.raises(SettingsError, match=f"{variable}='{value}' is not valid; use .* at most"):
@@ -156,7 +160,9 @@ def test_an_absurd_network_limit_fails_at_load_naming_the_variable_and_its_bound
 
 
 @pytest.mark.faults
-@pytest.mark.parametrize("url", ["http://minio:s3cret@127.0.0.1:9000", "https://:s3cret@s3.example.org", "http://user@h:1"])
+@pytest.mark.parametrize(
+    "url", ["http://minio:s3cret@127.0.0.1:9000", "https://:s3cret@s3.example.org", "http://user@h:1"]
+)
 def test_credentials_in_the_audio_endpoint_url_are_refused_at_load_without_echoing_them(tmp_path, url):
     with pytest.raises(SettingsError, match="WHALE_AUDIO_ENDPOINT_URL holds a user name or password") as refused:
         Settings.from_env({"WHALE_DATA_DIR": str(tmp_path), "WHALE_AUDIO_ENDPOINT_URL": url})

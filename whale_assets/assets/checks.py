@@ -130,7 +130,9 @@ def whale_results_complete(context: AssetCheckExecutionContext, fingerprints: Fi
     return AssetCheckResult(
         passed=complete,
         severity=AssetCheckSeverity.WARN,
-        description="complete" if complete else "incomplete: an upstream partition lacks data that may still "
+        description="complete"
+        if complete
+        else "incomplete: an upstream partition lacks data that may still "
         "arrive (e.g. a day file not yet in the archive); the next run recomputes this day",
     )
 

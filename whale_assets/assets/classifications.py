@@ -46,13 +46,17 @@ class ClassifyConfig(ReusableConfig):
         return parameters
 
 
-def _announce_classifier(context: AssetExecutionContext, config: ClassifyConfig, classifier: ClassifierResource) -> None:
+def _announce_classifier(
+    context: AssetExecutionContext, config: ClassifyConfig, classifier: ClassifierResource
+) -> None:
     """The classifier in the metadata, and a step the stored full-day scores cannot honour, reused or not."""
     context.add_output_metadata({CLASSIFIER_KEY: classifier.label})
     if config.score_source == "daily_scores":
         if config.context_step_samples != ClassifyConfig.model_fields["context_step_samples"].default:
-            ignored = {"context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "
-                       "keep the step daily_scores was computed with"}
+            ignored = {
+                "context_step_samples": "ignored with score_source daily_scores: the stored full-day scores "
+                "keep the step daily_scores was computed with"
+            }
             context.log.warning(f"run config ignored: {ignored}")
             context.add_output_metadata({IGNORED_SETTINGS_KEY: MetadataValue.json(ignored)})
 
@@ -117,7 +121,9 @@ def _classify_window(
     record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
     if not window.ok or model is None:
         return WindowArray(record)
-    track = score_segments(model, sifted.load_present(window.window_id), window.required_sample_rate, stored_segments(window))
+    track = score_segments(
+        model, sifted.load_present(window.window_id), window.required_sample_rate, stored_segments(window)
+    )
     scores = track["score"]
     context.log.debug(f"window {window.window_id}: {scores.size} scores")
     scored = replace(

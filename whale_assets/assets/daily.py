@@ -113,7 +113,7 @@ def daily_asset(
             parameters.append(
                 inspect.Parameter(FINGERPRINTS_ARGUMENT, inspect.Parameter.KEYWORD_ONLY, annotation=FingerprintStore)
             )
-        step.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        step.__signature__ = signature.replace(parameters=parameters)  # type: ignore[union-attr]
         definition = asset(**storage, **asset_arguments)(step)
         upstream.extend(sorted(dep.asset_key.to_user_string() for spec in definition.specs for dep in spec.deps))
         return definition

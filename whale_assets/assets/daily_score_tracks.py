@@ -121,9 +121,7 @@ def _window_track(
     record = WindowRecord(window.window_id, window.status, encounter_ids=window.encounter_ids)
     if not window.ok:
         return WindowArray(record)
-    track = np.concatenate(
-        [span_track(times, scores, start, end, CONTEXT_S) for start, end in stored_segments(window)]
-    )
+    track = np.concatenate([span_track(times, scores, start, end, CONTEXT_S) for start, end in stored_segments(window)])
     scored = replace(
         record,
         score_source=DAILY_SCORES,

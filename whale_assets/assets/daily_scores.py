@@ -48,7 +48,10 @@ from whale_assets.storage.score_checkpoints import ScoreCheckpoints
 
 class DailyScoresConfig(ReusableConfig):
     context_step_samples: int = Field(
-        10_000, ge=WindowGrid.hop_samples, le=MAX_STEP_SAMPLES, description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)"
+        10_000,
+        ge=WindowGrid.hop_samples,
+        le=MAX_STEP_SAMPLES,
+        description="Requested step between model windows at 10 kHz (10 000 -> 9 900 = 0.99 s)",
     )
     chunk_s: float = Field(
         DEFAULT_CHUNK_S, ge=60, le=86_400, description="Seconds of the day read, scored and checkpointed at a time"

@@ -137,7 +137,9 @@ def _window_clips(
     )
     name = clip_file_name(safe_file_name("_".join(window.encounter_ids)), span.start_utc)
     path = store.write(f"{partition}/{name}", flac_bytes(piece, rate, tags))
-    listening = replace(tags, comment=f"{tags.comment} listening_copy: DC removed, peak {config.listening_peak_dbfs:g} dBFS")
+    listening = replace(
+        tags, comment=f"{tags.comment} listening_copy: DC removed, peak {config.listening_peak_dbfs:g} dBFS"
+    )
     heard = listening_copy(piece, rate, config.listening_peak_dbfs)
     listening_path = store.write(f"{partition}/{listening_name(name)}", listening_flac_bytes(heard, rate, listening))
     return [

@@ -31,7 +31,9 @@ class EncountersConfig(ReusableConfig):
         20.0, gt=0, le=20_038, description="Keep encounters within this great-circle distance of MARS"
     )
     max_duration_h: float = Field(
-        DEFAULT_MAX_DURATION_S / 3600, gt=0, le=48,
+        DEFAULT_MAX_DURATION_S / 3600,
+        gt=0,
+        le=48,
         description="Longer encounters (an end date typed late) end at start + this; counted in rows_duration_clipped",
     )
 

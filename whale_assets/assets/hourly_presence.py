@@ -12,7 +12,9 @@ from whale_assets.core.utc import Day
 
 
 class HourlyPresenceConfig(DetectionConfig):
-    min_seconds: float = Field(10.0, ge=0, le=3600, description="An hour is present with at least this many seconds of song")
+    min_seconds: float = Field(
+        10.0, ge=0, le=3600, description="An hour is present with at least this many seconds of song"
+    )
 
 
 @daily_asset(DERIVED_TABLE, group_name="full_day")

@@ -42,4 +42,9 @@ DAILY_TABLE: DailyAssetOptions = {
     "tags": TAGS,
 }
 # How every daily array asset is stored: one npy directory per day.
-DAILY_ARRAYS: DailyAssetOptions = {"partitions_def": daily_partitions, "io_manager_key": ARRAY_IO_MANAGER, "owners": OWNERS, "tags": TAGS}
+DAILY_ARRAYS: DailyAssetOptions = {
+    "partitions_def": daily_partitions,
+    "io_manager_key": ARRAY_IO_MANAGER,
+    "owners": OWNERS,
+    "tags": TAGS,
+}

@@ -47,7 +47,9 @@ class failures_classified(ContextDecorator):  # noqa: N801 - used like contextli
         if isinstance(error, (DagsterExecutionInterruptedError, KeyboardInterrupt)):
             # Dagster turns an interrupt inside a step with a retry policy into a retry, so a
             # terminated run (SIGTERM) would wait out the backoff and start the step again.
-            raise Failure(description="interrupted (the run was terminated): not retried", allow_retries=False) from error
+            raise Failure(
+                description="interrupted (the run was terminated): not retried", allow_retries=False
+            ) from error
         if not isinstance(error, Exception) or isinstance(error, Failure) or is_transient(error):
             return False
         if getattr(error, "what_to_do", None):  # e.g. a model server error: its message already says what to do

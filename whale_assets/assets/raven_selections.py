@@ -36,10 +36,15 @@ TABLE_LAYOUT = 2
 
 
 class RavenConfig(DetectionConfig):
-    low_freq_hz: float = Field(LOW_FREQ_HZ, ge=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box bottom (default: the sift band)")
-    high_freq_hz: float = Field(HIGH_FREQ_HZ, gt=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box top (default: the sift band)")
+    low_freq_hz: float = Field(
+        LOW_FREQ_HZ, ge=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box bottom (default: the sift band)"
+    )
+    high_freq_hz: float = Field(
+        HIGH_FREQ_HZ, gt=0, le=ARCHIVE_SAMPLE_RATE / 2, description="Selection box top (default: the sift band)"
+    )
     include_daily_scores: bool = Field(
-        True, description="Add the runs of the day's stored daily_scores (if materialized); Source names where a row was found"
+        True,
+        description="Add the runs of the day's stored daily_scores (if materialized); Source names where a row was found",
     )
 
 
@@ -111,8 +116,10 @@ def _write_tables(raven: FileStore, folder: str, tables: dict[dt.date, pd.DataFr
     A table left from an earlier write (e.g. a part past midnight that is gone now) would
     otherwise still be opened next to the sound it names.
     """
-    paths = {raven_file_name(file_day): raven.write(f"{folder}/{raven_file_name(file_day)}", raven_text(rows))
-             for file_day, rows in tables.items()}
+    paths = {
+        raven_file_name(file_day): raven.write(f"{folder}/{raven_file_name(file_day)}", raven_text(rows))
+        for file_day, rows in tables.items()
+    }
     for name in raven.names(folder):
         # Only tables named as this asset names them: a table an analyst saved here (Table.2...) stays.
         if name.startswith("MARS-") and name.endswith(".Table.1.selections.txt") and name not in paths:

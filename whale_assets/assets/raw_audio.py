@@ -26,7 +26,9 @@ NOT_RETRIED = "fix the archive or its access (WHALE_AUDIO_SOURCE); retrying will
 
 
 class RawAudioConfig(ReusableConfig):
-    margin_s: float = Field(1800.0, ge=0, le=MAX_MARGIN_S, description="Seconds of audio kept before and after each encounter")
+    margin_s: float = Field(
+        1800.0, ge=0, le=MAX_MARGIN_S, description="Seconds of audio kept before and after each encounter"
+    )
 
 
 @daily_asset(

@@ -7,7 +7,6 @@ a day's tables in its folder, `reviews/YYYY-MM-DD/*.txt` (Raven) or `*.csv` (the
 a review sample over several days as its own folder (any other name), its rows routed by `Date`.
 """
 
-
 import base64
 import hashlib
 import re
@@ -74,14 +73,18 @@ def multi_day_review_files(reviews: FileStore) -> dict[str, bytes]:
     found = {f"{name}": reviews.read(name) for name in sorted(present_files(root))}
     for folder in sorted(root.iterdir()):
         if folder.is_dir() and not DAY_FOLDER.match(folder.name):
-            found.update({f"{folder.name}/{name}": reviews.read(f"{folder.name}/{name}") for name in reviews.names(folder.name)})
+            found.update(
+                {f"{folder.name}/{name}": reviews.read(f"{folder.name}/{name}") for name in reviews.names(folder.name)}
+            )
     return {name: data for name, data in found.items() if data is not None and name.lower().endswith(REVIEW_SUFFIXES)}
 
 
 def stored_selections(raven_rows: pd.DataFrame) -> pd.DataFrame:
     """`raven_selections` rows with their UTC begin and end (end = begin + the selection's length)."""
     begin = pd.to_datetime(raven_rows["begin_date_time"], format=RAVEN_DATE_TIME)
-    length = pd.to_timedelta(raven_rows["end_time_s"].astype("float64") - raven_rows["begin_time_s"].astype("float64"), unit="s")
+    length = pd.to_timedelta(
+        raven_rows["end_time_s"].astype("float64") - raven_rows["begin_time_s"].astype("float64"), unit="s"
+    )
     return raven_rows.assign(begin_utc=begin, end_utc=begin + length)
 
 
@@ -112,13 +115,17 @@ def reviewed_detections(
     multi_day = multi_day_review_files(reviews)
     selections = stored_tables.read_day("raven_selections", day)
     try:
-        table = join_day_reviews({**files, **multi_day}, set(multi_day), None if selections is None else stored_selections(selections), day)
+        table = join_day_reviews(
+            {**files, **multi_day}, set(multi_day), None if selections is None else stored_selections(selections), day
+        )
     except ReviewError as problem:
         raise Failure(f"review not stored: {problem}", allow_retries=False) from None
     table = reviewed_table(table, day)
     context.add_output_metadata(
         {
-            "review_files": MetadataValue.json(sorted({*files, *(n for n in multi_day if n in set(table["review_file"]))})),
+            "review_files": MetadataValue.json(
+                sorted({*files, *(n for n in multi_day if n in set(table["review_file"]))})
+            ),
             "verdicts": len(table),
             **{value.value: int((table["verdict"] == value.value).sum()) for value in Verdict},
             "stale": int((table["match"] == "stale").sum()),
@@ -130,7 +137,9 @@ def reviewed_detections(
 
 
 class PerformanceConfig(ReusableConfig):
-    threshold: float = Field(0.5, ge=0, le=1, description="The detection threshold in use, checked against its reviewed precision")
+    threshold: float = Field(
+        0.5, ge=0, le=1, description="The detection threshold in use, checked against its reviewed precision"
+    )
 
 
 THRESHOLD_CHECK = "threshold_precision"

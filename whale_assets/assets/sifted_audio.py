@@ -34,11 +34,19 @@ class SiftConfig(ReusableConfig):
         DEFAULTS.highcut_hz, gt=0, lt=ARCHIVE_SAMPLE_RATE / 2, description="Band-pass high edge (Hz), above lowcut_hz"
     )
     order: int = Field(DEFAULTS.order, ge=1, le=12, description="Butterworth order")
-    frame_samples: int = Field(DEFAULTS.frame_samples, ge=16, le=10 * ARCHIVE_SAMPLE_RATE, description="Energy frame length in samples")
-    start_db: float = Field(DEFAULTS.start_db, ge=0, le=120, description="noise_floor: dB above the floor that start an event")
-    end_db: float = Field(DEFAULTS.end_db, ge=0, le=120, description="noise_floor: dB above the floor an event lasts (<= start_db)")
+    frame_samples: int = Field(
+        DEFAULTS.frame_samples, ge=16, le=10 * ARCHIVE_SAMPLE_RATE, description="Energy frame length in samples"
+    )
+    start_db: float = Field(
+        DEFAULTS.start_db, ge=0, le=120, description="noise_floor: dB above the floor that start an event"
+    )
+    end_db: float = Field(
+        DEFAULTS.end_db, ge=0, le=120, description="noise_floor: dB above the floor an event lasts (<= start_db)"
+    )
     floor_percentile: float = Field(DEFAULTS.floor_percentile, ge=0, le=100, description="noise_floor: percentile")
-    floor_window_s: float = Field(DEFAULTS.floor_window_s, gt=0, le=86_400, description="noise_floor: seconds the floor spans")
+    floor_window_s: float = Field(
+        DEFAULTS.floor_window_s, gt=0, le=86_400, description="noise_floor: seconds the floor spans"
+    )
     min_event_s: float = Field(DEFAULTS.min_event_s, ge=0, le=3600, description="noise_floor: drop shorter events")
     merge_gap_s: float = Field(DEFAULTS.merge_gap_s, ge=0, le=3600, description="noise_floor: merge events this close")
     threshold: float = Field(DEFAULTS.threshold, ge=0, lt=1, description="max_relative: fraction of the loudest frame")

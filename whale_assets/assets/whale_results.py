@@ -133,7 +133,10 @@ def _figure_metadata(results: pd.DataFrame, images: FileStore, day: str) -> dict
     paths = dict(zip(with_figures["encounter_id"].astype(str), with_figures["img_path"].astype(str), strict=True))
     scores = with_figures["pooled_score"].astype("float64").fillna(-1.0)
     best = with_figures.loc[scores.idxmax()]
-    listed: dict[str, MetadataValue] = {FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))), FIGURES_KEY: MetadataValue.json(paths)}
+    listed: dict[str, MetadataValue] = {
+        FIGURES_DIR_KEY: MetadataValue.path(str(images.path(day))),
+        FIGURES_KEY: MetadataValue.json(paths),
+    }
     try:
         png = preview_png(UPath(str(best["img_path"])).read_bytes())
     except FileNotFoundError:
@@ -210,8 +213,13 @@ def _encounter_pngs(
         track = scored.load(window.window_id)
         for encounter_id in map(str, window.encounter_ids):
             row = by_id.loc[encounter_id]
-            summary = EncounterSummary(encounter_id, window.window_id, float(row["pooled_score"]), bool(row["detected"]))
-            yield encounter_id, render_encounter_png(spectrogram, track, (row["start_utc"], row["end_utc"]), summary, rule)
+            summary = EncounterSummary(
+                encounter_id, window.window_id, float(row["pooled_score"]), bool(row["detected"])
+            )
+            yield (
+                encounter_id,
+                render_encounter_png(spectrogram, track, (row["start_utc"], row["end_utc"]), summary, rule),
+            )
 
 
 def _stored_results(context: AssetExecutionContext, stored_tables: StoredTables, day: Day) -> pd.DataFrame | None:

@@ -54,7 +54,9 @@ def days_of(reviews: FileStore, folder: str) -> set[str]:
         try:
             text = path.read_text(encoding="utf-8-sig")
             header = text.split("\n", 1)[0]
-            table = pd.read_csv(io.StringIO(text), sep="\t" if "\t" in header else ",", dtype=str, keep_default_na=False)
+            table = pd.read_csv(
+                io.StringIO(text), sep="\t" if "\t" in header else ",", dtype=str, keep_default_na=False
+            )
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
             continue  # not a table: the run of any day it belongs to reports it
         column = next((c for c in table.columns if c.strip().lower() == "date"), None)
@@ -68,9 +70,7 @@ def review_files_sensor(context: SensorEvaluationContext, reviews: FileStore) ->
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     now = folder_digests(reviews)
     changed = sorted(folder for folder, digest in now.items() if seen.get(folder) != digest)
-    requests = {
-        day: f"reviews-{day}-{now[folder]}" for folder in changed for day in sorted(days_of(reviews, folder))
-    }
+    requests = {day: f"reviews-{day}-{now[folder]}" for folder in changed for day in sorted(days_of(reviews, folder))}
     if not requests:
         return SkipReason(f"no new or changed review files under {reviews.base_path}")
     return SensorResult(

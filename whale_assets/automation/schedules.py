@@ -15,7 +15,9 @@ HOUR_OF_DAY = 2  # 02:00 UTC: the archive's previous-day file is usually complet
 MINUTE_OF_HOUR = 0
 
 
-def build_whale_pipeline_schedule(job=whale_pipeline_job, hour_of_day: int = HOUR_OF_DAY, minute_of_hour: int = MINUTE_OF_HOUR):
+def build_whale_pipeline_schedule(
+    job=whale_pipeline_job, hour_of_day: int = HOUR_OF_DAY, minute_of_hour: int = MINUTE_OF_HOUR
+):
     """The schedule of `job` (resolved with the job when the definitions are built)."""
     return build_schedule_from_partitioned_job(
         job,

@@ -102,7 +102,9 @@ def build_daily_audio_sensor(
         facts = gather_facts(context.instance, days, audio_archive, encounter_source, name, now_utc, stale_after)
         decisions = [decide(f, stale_after) for f in facts]
         for decision in decisions:
-            context.log.info(f"{decision.day}: {'requesting' if decision.requested else 'not requesting'} - {decision.reason}")
+            context.log.info(
+                f"{decision.day}: {'requesting' if decision.requested else 'not requesting'} - {decision.reason}"
+            )
         requests = [_run_request(d, f) for d, f in zip(decisions, facts, strict=True) if d.requested]
         if not requests:
             return SkipReason(f"nothing to request in the last {lookback} UTC days:\n{summarize(decisions)}")

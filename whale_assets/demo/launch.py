@@ -124,9 +124,7 @@ def launch_and_wait(home: Path, env: Mapping[str, str], requests: Sequence[RunRe
         return wait_for_runs(instance, run_ids)
 
 
-def launch_stages(
-    home: Path, env: Mapping[str, str], stages: Sequence[Sequence[RunRequestSpec]]
-) -> list[DagsterRun]:
+def launch_stages(home: Path, env: Mapping[str, str], stages: Sequence[Sequence[RunRequestSpec]]) -> list[DagsterRun]:
     """As `launch_and_wait`, one stage after another under one daemon; stops after a stage with a failed run.
 
     A stage's runs go together (the run queue limits how many at once); the next stage's runs
@@ -149,5 +147,7 @@ def failed_checks(instance: DagsterInstance, run_id: str) -> list[FailedCheck]:
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = entry.get_dagster_event().asset_check_evaluation_data
         if not evaluation.passed:
-            failed.append(FailedCheck(evaluation.check_name, evaluation.severity.value.lower(), evaluation.description or ""))
+            failed.append(
+                FailedCheck(evaluation.check_name, evaluation.severity.value.lower(), evaluation.description or "")
+            )
     return failed

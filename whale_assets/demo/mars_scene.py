@@ -87,7 +87,9 @@ class MarsScene:
 
     def __post_init__(self) -> None:
         if self.song_recording is not None and self.song_recording.sample_rate != self.sample_rate:
-            raise ValueError(f"song recording is at {self.song_recording.sample_rate} Hz, the scene at {self.sample_rate} Hz")
+            raise ValueError(
+                f"song recording is at {self.song_recording.sample_rate} Hz, the scene at {self.sample_rate} Hz"
+            )
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,9 @@ def render(scene: MarsScene, start_s: float = 0.0, stop_s: float | None = None) 
     return out
 
 
-def render_pieces(scene: MarsScene, start_s: float = 0.0, stop_s: float | None = None, piece_s: float = 600.0) -> Iterator[np.ndarray]:
+def render_pieces(
+    scene: MarsScene, start_s: float = 0.0, stop_s: float | None = None, piece_s: float = 600.0
+) -> Iterator[np.ndarray]:
     """[start_s, stop_s) as consecutive float32 pieces of at most `piece_s`, for streaming hours to disk."""
     stop_s = scene.duration_s if stop_s is None else stop_s
     sr = scene.sample_rate
@@ -168,7 +172,11 @@ def _render_block(scene: MarsScene, block: int) -> np.ndarray:
             x += ship_noise(scene.seed, index, ship, block, t, sr) * np.sqrt(ship_power_ratio(ship, t)) * ambient_rms
     for index, quake in enumerate(scene.earthquakes):
         if quake.at_s < t1 and t0 < quake.at_s + quake.duration_s:
-            peak = np.sqrt(10 ** (quake.peak_db / 10)) * scene.noise_rms * drift_gain(scene.seed, scene.drift_db, quake.at_s)
+            peak = (
+                np.sqrt(10 ** (quake.peak_db / 10))
+                * scene.noise_rms
+                * drift_gain(scene.seed, scene.drift_db, quake.at_s)
+            )
             _add(x, block * n, round(quake.at_s * sr), quake_waveform(scene.seed, index, quake, sr) * peak)
     plan = _plan(scene)
     for call in _overlapping(plan.calls, plan.call_starts, t0, t1, 25.0):

@@ -37,7 +37,9 @@ class SongRecording:
 
     def unit(self, index: int) -> np.ndarray:
         first, stop = self.units[index]
-        return self.samples[first:stop] * signal.windows.tukey(stop - first, min(1.0, 0.1 * self.sample_rate / (stop - first)))
+        return self.samples[first:stop] * signal.windows.tukey(
+            stop - first, min(1.0, 0.1 * self.sample_rate / (stop - first))
+        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ def _without_background(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return cleaned - cleaned.mean()
 
 
-def cut_units(samples: np.ndarray, sample_rate: int, min_s: float = 0.2, max_s: float = 7.0) -> tuple[tuple[int, int], ...]:
+def cut_units(
+    samples: np.ndarray, sample_rate: int, min_s: float = 0.2, max_s: float = 7.0
+) -> tuple[tuple[int, int], ...]:
     """Units of a song recording from its own in-band energy envelope (50 ms RMS, hysteresis-free threshold)."""
     sos = signal.butter(4, SONG_BAND_HZ, "bandpass", fs=sample_rate, output="sos")
     power = signal.sosfiltfilt(sos, samples) ** 2
@@ -126,13 +130,29 @@ def _random_recipe(rng: np.random.Generator) -> UnitRecipe:
     kind = rng.choice(["moan", "moan", "moan", "sweep", "sweep", "sweep", "grunt", "grunt", "shriek"])
     if kind == "moan":
         f = rng.uniform(120, 450)
-        return UnitRecipe("moan", rng.uniform(1.2, 6.5), f, f * rng.uniform(0.8, 1.3), int(rng.integers(4, 9)), rng.uniform(0, 4))
+        return UnitRecipe(
+            "moan", rng.uniform(1.2, 6.5), f, f * rng.uniform(0.8, 1.3), int(rng.integers(4, 9)), rng.uniform(0, 4)
+        )
     if kind == "sweep":
         f = rng.uniform(200, 900)
-        return UnitRecipe("sweep", rng.uniform(0.4, 2.0), f, float(np.clip(f * rng.choice([0.45, 2.2]) * rng.uniform(0.8, 1.2), 110, 1450)), int(rng.integers(1, 4)))
+        return UnitRecipe(
+            "sweep",
+            rng.uniform(0.4, 2.0),
+            f,
+            float(np.clip(f * rng.choice([0.45, 2.2]) * rng.uniform(0.8, 1.2), 110, 1450)),
+            int(rng.integers(1, 4)),
+        )
     if kind == "grunt":
         f = rng.uniform(80, 200)
-        return UnitRecipe("grunt", rng.uniform(0.2, 0.7), f, f * rng.uniform(0.8, 1.1), 8, pulse_hz=rng.uniform(15, 40), noise_share=0.5)
+        return UnitRecipe(
+            "grunt",
+            rng.uniform(0.2, 0.7),
+            f,
+            f * rng.uniform(0.8, 1.1),
+            8,
+            pulse_hz=rng.uniform(15, 40),
+            noise_share=0.5,
+        )
     f = rng.uniform(900, 2500)
     return UnitRecipe("shriek", rng.uniform(0.5, 2.5), f, f * rng.uniform(0.85, 1.2), 2, vibrato_hz=rng.uniform(5, 10))
 
@@ -178,7 +198,9 @@ def plan_session(
             first = int(rng.integers(len(recording.units)))
             count = int(rng.integers(2, min(7, len(recording.units)) + 1))
             recipes = [
-                UnitRecipe("recorded", (b - a) / recording.sample_rate, recorded_index=(first + i) % len(recording.units))
+                UnitRecipe(
+                    "recorded", (b - a) / recording.sample_rate, recorded_index=(first + i) % len(recording.units)
+                )
                 for i, (a, b) in enumerate(recording.units[first:] + recording.units[:first])
                 if i < count
             ]
@@ -235,7 +257,9 @@ def _plan_recorded_bouts(
             if index not in fractions:
                 fractions[index] = _in_band_fraction(recipe, recording, sample_rate)
             power = snr * 10 ** (rng.uniform(-3, 3) / 10)
-            units.append(PlannedUnit(start, recipe.duration_s, recipe, 1.0, power, fractions[index], int(rng.integers(2**31))))
+            units.append(
+                PlannedUnit(start, recipe.duration_s, recipe, 1.0, power, fractions[index], int(rng.integers(2**31)))
+            )
         t += bout.span_s + rng.uniform(*recording.bout_gap_s)
         order += 1
     units.sort(key=lambda u: u.start_s)

@@ -73,7 +73,11 @@ def colored_block(seed: int, stream: int, block: int, kind: Literal["ambient", "
     n = block_samples(sample_rate)
     tail = FIR_TAPS - 1
     white = np.concatenate(
-        [_white(seed, stream, block - 1, 1, tail), _white(seed, stream, block, 0, n - tail), _white(seed, stream, block, 1, tail)]
+        [
+            _white(seed, stream, block - 1, 1, tail),
+            _white(seed, stream, block, 0, n - tail),
+            _white(seed, stream, block, 1, tail),
+        ]
     )
     size, spectrum = _fir_spectrum(kind, sample_rate, n)
     return sp_fft.irfft(sp_fft.rfft(white, size) * spectrum, size)[tail : tail + n]
@@ -182,7 +186,9 @@ def baleen_waveform(call: BaleenCall, sample_rate: int) -> np.ndarray:
         f0 = 16.5 - 1.0 * b_t / b_t[-1]
         phase = 2 * np.pi * np.cumsum(f0) / sample_rate
         b_part = 0.4 * np.sin(phase) + np.sin(3 * phase) + 0.3 * np.sin(2 * phase)
-        wave = np.concatenate([a_part * signal.windows.tukey(split, 0.2), b_part * signal.windows.tukey(n - split, 0.2)])
+        wave = np.concatenate(
+            [a_part * signal.windows.tukey(split, 0.2), b_part * signal.windows.tukey(n - split, 0.2)]
+        )
     return wave / np.sqrt(band_power(wave, sample_rate, *BALEEN_BAND_HZ[call.kind]))
 
 

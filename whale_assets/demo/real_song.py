@@ -71,7 +71,9 @@ def _load(folder: Path, recordings: tuple[str, ...]) -> SongRecording:
         rows = [row for row in csv.DictReader(handle) if row["recording"] in recordings]
     missing = sorted(set(recordings) - {row["recording"] for row in rows})
     if missing:
-        raise ValueError(f"{folder / 'manifest.csv'} has no units of {', '.join(missing)}; recordings there: {', '.join(ALL_RECORDINGS)}")
+        raise ValueError(
+            f"{folder / 'manifest.csv'} has no units of {', '.join(missing)}; recordings there: {', '.join(ALL_RECORDINGS)}"
+        )
     pieces: list[np.ndarray] = []
     units: list[tuple[int, int]] = []
     types: list[str] = []
@@ -80,7 +82,9 @@ def _load(folder: Path, recordings: tuple[str, ...]) -> SongRecording:
     for row in rows:
         samples, rate = soundfile.read(folder / row["path"], dtype="float64", always_2d=True)
         if rate != SAMPLE_RATE:
-            raise ValueError(f"{folder / row['path']} is at {rate} Hz; the units folder should hold {SAMPLE_RATE} Hz FLAC (see its README)")
+            raise ValueError(
+                f"{folder / row['path']} is at {rate} Hz; the units folder should hold {SAMPLE_RATE} Hz FLAC (see its README)"
+            )
         samples = samples[:, 0] - samples[:, 0].mean()
         by_recording[row["recording"]].append((len(units), float(row["begin_s_in_recording"]), samples.size / rate))
         units.append((first, first + samples.size))
@@ -96,7 +100,9 @@ def _load(folder: Path, recordings: tuple[str, ...]) -> SongRecording:
     return SongRecording(np.concatenate(pieces), SAMPLE_RATE, tuple(units), tuple(types), tuple(bouts))
 
 
-def load_real_units(recordings: tuple[str, ...] = ALL_RECORDINGS, path: str | os.PathLike[str] | None = None) -> SongRecording | None:
+def load_real_units(
+    recordings: tuple[str, ...] = ALL_RECORDINGS, path: str | os.PathLike[str] | None = None
+) -> SongRecording | None:
     """The units of `recordings` as a `SongRecording` with one bout per recording; None without the folder."""
     folder = units_dir(path)
     return None if folder is None else _load(folder, tuple(recordings))
@@ -105,7 +111,9 @@ def load_real_units(recordings: tuple[str, ...] = ALL_RECORDINGS, path: str | os
 def isolated_units(recording: SongRecording, gap_s: tuple[float, float] = (6.0, 8.0)) -> SongRecording:
     """The same units, each a bout of its own, `gap_s` apart: to judge unit types one by one."""
     bouts = tuple(
-        RecordedBout(bout.name, (recording.units[index][1] - recording.units[index][0]) / recording.sample_rate, ((index, 0.0),))
+        RecordedBout(
+            bout.name, (recording.units[index][1] - recording.units[index][0]) / recording.sample_rate, ((index, 0.0),)
+        )
         for bout in recording.bouts
         for index, _ in bout.units
     )
@@ -144,7 +152,9 @@ def real_song_scene(
     if units is None:
         return None
     first, stop = song_s if song_s is not None else (0.0, duration_s)
-    return MarsScene(duration_s, seed=seed, song=(SongSession(first, stop - first, snr_db),), song_recording=units, **scene)  # type: ignore[arg-type]
+    return MarsScene(
+        duration_s, seed=seed, song=(SongSession(first, stop - first, snr_db),), song_recording=units, **scene
+    )  # type: ignore[arg-type]
 
 
 def real_song_audio(

@@ -79,7 +79,9 @@ def run_demo(directory: str) -> int:
             print(f"  {run.job_name} {run.tags['dagster/partition']}: {run.status.value} (run {run.run_id})")
             for check in failed_checks(instance, run.run_id):
                 print(f"    check {check.check_name} ({check.severity}): {check.description}")
-    if len(runs) < len(DEMO_DAYS) * (1 + len(LATER_JOBS)) or any(run.status != DagsterRunStatus.SUCCESS for run in runs):
+    if len(runs) < len(DEMO_DAYS) * (1 + len(LATER_JOBS)) or any(
+        run.status != DagsterRunStatus.SUCCESS for run in runs
+    ):
         print(f"A run failed: its log is in the UI (see below) and {home / 'daemon.log'}")
         return 1
     print()

@@ -68,13 +68,15 @@ class SparseDay:
 
     def ship_hours(self) -> list[int]:
         """Hours whose recorded stretch overlaps a ship passage (song there is masked or vetoed)."""
-        return sorted({
-            hour
-            for hour in range(24)
-            for ship in self.scene.ships
-            if ship.closest_s - ship.duration_s / 2 < at(hour, self.recorded_s[1])
-            and at(hour, self.recorded_s[0]) < ship.closest_s + ship.duration_s / 2
-        })
+        return sorted(
+            {
+                hour
+                for hour in range(24)
+                for ship in self.scene.ships
+                if ship.closest_s - ship.duration_s / 2 < at(hour, self.recorded_s[1])
+                and at(hour, self.recorded_s[0]) < ship.closest_s + ship.duration_s / 2
+            }
+        )
 
     def song_seconds(self, hour: int, bridge_s: float = 10.0) -> float:
         """Recorded seconds of `hour` during singing: units joined across gaps shorter than `bridge_s`."""
@@ -96,7 +98,9 @@ class SparseDay:
         return [
             hour
             for hour in range(24)
-            if any(a < at(hour, self.recorded_s[1]) and at(hour, self.recorded_s[0]) < b for a, b in song_units(self.scene))
+            if any(
+                a < at(hour, self.recorded_s[1]) and at(hour, self.recorded_s[0]) < b for a, b in song_units(self.scene)
+            )
         ]
 
 
@@ -119,7 +123,10 @@ def present_hours(presence) -> list[int]:
 
 
 def busy_day(
-    seed: int, song: tuple[SongSession, ...] = (), recorded_s: tuple[float, float] = RECORDED_S, sample_rate: int = 16_000,
+    seed: int,
+    song: tuple[SongSession, ...] = (),
+    recorded_s: tuple[float, float] = RECORDED_S,
+    sample_rate: int = 16_000,
     song_recording: SongRecording | None = None,
 ) -> SparseDay:
     """A day of everything that is not humpback song, drawn from `seed`, each event in a recorded
@@ -130,7 +137,11 @@ def busy_day(
     hours = rng.permutation(24)
     middle = float(np.mean(recorded_s))
     ships = tuple(
-        ShipPassage(at(int(h), middle + rng.uniform(-60, 60)), float(rng.choice([900.0, 1800.0, 2400.0, 3600.0])), float(rng.uniform(15, 30)))
+        ShipPassage(
+            at(int(h), middle + rng.uniform(-60, 60)),
+            float(rng.choice([900.0, 1800.0, 2400.0, 3600.0])),
+            float(rng.uniform(15, 30)),
+        )
         for h in hours[:6]
     )
     long_ship = ShipPassage(at(int(hours[6]), recorded_s[1] + 300.0), 5400.0, float(rng.uniform(12, 20)))
@@ -140,7 +151,8 @@ def busy_day(
         for kind, h in zip(kinds, rng.permutation(24)[:8], strict=True)
     )
     quakes = tuple(
-        Earthquake(at(int(h), recorded_s[0] + rng.uniform(20, 150)), float(rng.uniform(20, 30))) for h in rng.permutation(24)[:3]
+        Earthquake(at(int(h), recorded_s[0] + rng.uniform(20, 150)), float(rng.uniform(20, 30)))
+        for h in rng.permutation(24)[:3]
     )
     scene = MarsScene(
         DAY_S, seed=seed, ships=(*ships, long_ship), baleen=baleen, earthquakes=quakes, song=song,

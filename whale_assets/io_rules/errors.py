@@ -24,15 +24,35 @@ from whale_assets.core.audio.wav_header import CorruptWavHeader
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 TRANSIENT_S3_CODES = frozenset(
     {
-        "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException",
-        "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
-        "PriorRequestNotComplete", "OperationAborted", "503", "500",
+        "SlowDown",
+        "InternalError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "PriorRequestNotComplete",
+        "OperationAborted",
+        "503",
+        "500",
     }
 )
 PERMANENT_ERRNOS = frozenset(
     {
-        errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.ENOSPC,
-        errno.EDQUOT, errno.EFBIG, errno.ENAMETOOLONG, errno.EINVAL, errno.ELOOP,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.EISDIR,
+        errno.ENOTDIR,
+        errno.ENOENT,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.ENAMETOOLONG,
+        errno.EINVAL,
+        errno.ELOOP,
     }
 )
 # numpy's own short write (`ndarray.tofile`, `np.save` to a file) raises a bare OSError with no
@@ -58,7 +78,9 @@ def is_transient(error: BaseException) -> bool:
 def is_duckdb_lock(error: BaseException) -> bool:
     """A DuckDB error saying another process holds the database file's lock."""
     message = str(error)
-    return _is_instance(error, "duckdb", "IOException") and ("Could not set lock" in message or "Conflicting lock" in message)
+    return _is_instance(error, "duckdb", "IOException") and (
+        "Could not set lock" in message or "Conflicting lock" in message
+    )
 
 
 def _cause_chain(error: BaseException) -> Iterator[BaseException]:
@@ -95,11 +117,16 @@ def _type_verdict(error: BaseException) -> bool | None:
         return False
     if _is_instance(error, "botocore.exceptions", "NoCredentialsError", "PartialCredentialsError"):
         return False
-    if isinstance(error, (TimeoutError, ConnectionError)) or _is_instance(
-        error,
-        "botocore.exceptions", "ConnectionError", "HTTPClientError",
-    ) or _is_instance(error, "aiohttp", "ClientConnectionError", "ClientPayloadError") or _is_instance(
-        error, "requests", "ConnectionError", "Timeout", "ChunkedEncodingError"
+    if (
+        isinstance(error, (TimeoutError, ConnectionError))
+        or _is_instance(
+            error,
+            "botocore.exceptions",
+            "ConnectionError",
+            "HTTPClientError",
+        )
+        or _is_instance(error, "aiohttp", "ClientConnectionError", "ClientPayloadError")
+        or _is_instance(error, "requests", "ConnectionError", "Timeout", "ChunkedEncodingError")
     ):
         return True
     if isinstance(error, _PERMANENT_OS_TYPES):

@@ -41,7 +41,14 @@ from whale_assets.core.scoring.day_scoring import GAP_BLOCK_SAMPLES, runs, silen
 from whale_assets.core.utc import NS_PER_S
 from whale_assets.io_rules.network import bounded_s3fs, network_timeouts_from_env, s3fs_options
 
-__all__ = ["AudioArchive", "AudioPieces", "AvailableAudio", "AudioUnavailable", "CorruptWavHeader", "UnsupportedAudioFormat"]
+__all__ = [
+    "AudioArchive",
+    "AudioPieces",
+    "AvailableAudio",
+    "AudioUnavailable",
+    "CorruptWavHeader",
+    "UnsupportedAudioFormat",
+]
 
 # Long windows are read in pieces of this many samples: 10 minutes is 38 MB of float32 (and
 # 29 MB of PCM) in memory at a time, however long the window.
@@ -49,6 +56,7 @@ PIECE_SAMPLES = 10 * 60 * ARCHIVE_SAMPLE_RATE
 
 
 T = TypeVar("T")
+
 
 class AudioUnavailable(Exception):
     """The archive has no audio for a window (missing day, before recording began, too short)."""
@@ -102,7 +110,9 @@ class AudioArchive:
     HEADER_PROBE = 4096  # first header read; the archive's real header is ~332 bytes
     MAX_HEADER = 1 << 20  # a bigger "header" means a garbage chunk size, not a real WAV
 
-    def __init__(self, root: str | os.PathLike[str], endpoint_url: str | None = None, anonymous: bool | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], endpoint_url: str | None = None, anonymous: bool | None = None
+    ) -> None:
         root = os.fspath(root)
         if root.startswith("s3://"):
             self.root = root.rstrip("/")
@@ -158,7 +168,9 @@ class AudioArchive:
                 break
             except HeaderTooShort as short:
                 if len(head) < asked:
-                    raise CorruptWavHeader(path, f"the file is only {len(head)} bytes and ends inside its header") from None
+                    raise CorruptWavHeader(
+                        path, f"the file is only {len(head)} bytes and ends inside its header"
+                    ) from None
                 if short.needed > self.MAX_HEADER:
                     raise CorruptWavHeader(
                         path, f"its data chunk would start past byte {self.MAX_HEADER}: a chunk size is garbage"
@@ -185,7 +197,9 @@ class AudioArchive:
             except AudioUnavailable as absent:
                 present[piece.day], short = 0, absent.reason
             if present[piece.day] < piece.stop_sample:
-                missing.append(short or f"{self.day_path(piece.day)} ends at {present[piece.day] / self.sample_rate:g} s")
+                missing.append(
+                    short or f"{self.day_path(piece.day)} ends at {present[piece.day] / self.sample_rate:g} s"
+                )
         requested = sum(piece.n_samples for piece in slices)
         run = longest_available_run(slices, present, self.sample_rate)
         if run is None:
@@ -204,7 +218,9 @@ class AudioArchive:
             try:
                 start, end = layout.byte_range(piece.first_sample, piece.n_samples)
             except ValueError as err:
-                raise AudioUnavailable(f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}") from None
+                raise AudioUnavailable(
+                    f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}"
+                ) from None
             plan.append((piece.day, path, layout, start, end))
         # All headers are checked before any sample bytes are fetched.
         parts = []
@@ -234,7 +250,9 @@ class AudioArchive:
             try:
                 _, end = layout.byte_range(piece.first_sample, piece.n_samples)
             except ValueError as err:
-                raise AudioUnavailable(f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}") from None
+                raise AudioUnavailable(
+                    f"{path} ({piece.day}) is too short for the window {start_utc} .. {end_utc}: {err}"
+                ) from None
             try:
                 size = int(self.fs.size(path))
             except FileNotFoundError:
@@ -361,10 +379,13 @@ def _bounded_local_read(path: str, read: Callable[[], T]) -> T:
         try:
             mode = os.stat(path).st_mode
             if stat.S_ISDIR(mode):
-                raise UnsupportedAudioFormat(path, "it is a directory, not the day's WAV file", "Replace it with the day's WAV file.")
+                raise UnsupportedAudioFormat(
+                    path, "it is a directory, not the day's WAV file", "Replace it with the day's WAV file."
+                )
             if not stat.S_ISREG(mode):
                 raise UnsupportedAudioFormat(
-                    path, "it is not a regular file (a FIFO, socket or device): reading it may never end",
+                    path,
+                    "it is not a regular file (a FIFO, socket or device): reading it may never end",
                     "Replace it with the day's WAV file or remove it.",
                 )
             outcome["value"] = read()

@@ -118,7 +118,9 @@ def _import_happywhale() -> ModuleType:
         with contextlib.redirect_stdout(banner):  # its "newer version available" notice
             return importlib.import_module("happywhale.happywhale")
     except ImportError as exc:
-        raise HappywhaleError(f"cannot import the happywhale package ({exc}); install the project's dependencies") from exc
+        raise HappywhaleError(
+            f"cannot import the happywhale package ({exc}); install the project's dependencies"
+        ) from exc
     except requests.RequestException as exc:
         raise HappywhaleError(
             "importing happywhale failed: at import time it asks PyPI (https://pypi.org/pypi/happywhale/json) "
@@ -146,11 +148,13 @@ def _search_area(center: tuple[float, float], radius_km: float) -> dict:
     ring = circle_polygon(center[0], center[1], radius_km)
     return {
         "type": "FeatureCollection",
-        "features": [{
-            "type": "Feature",
-            "properties": {"radius_km": radius_km},
-            "geometry": {"type": "Polygon", "coordinates": [[list(point) for point in ring]]},
-        }],
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"radius_km": radius_km},
+                "geometry": {"type": "Polygon", "coordinates": [[list(point) for point in ring]]},
+            }
+        ],
     }
 
 
@@ -190,12 +194,16 @@ def _transcript() -> Iterator[_Transcript]:
         root.setLevel(level)
 
 
-def _run_search(hw: ModuleType, geometry_file: Path, start: dt.date, end: dt.date, export: Path) -> list[tuple[str, str]]:
+def _run_search(
+    hw: ModuleType, geometry_file: Path, start: dt.date, end: dt.date, export: Path
+) -> list[tuple[str, str]]:
     import requests
 
     with _transcript() as transcript:
         try:
-            hw.geometry_search(str(geometry_file), start.isoformat(), end.isoformat(), export=str(export), species=SPECIES)
+            hw.geometry_search(
+                str(geometry_file), start.isoformat(), end.isoformat(), export=str(export), species=SPECIES
+            )
         except SystemExit as exc:
             offered = [text for kind, text in transcript.lines if kind == "print"]
             raise HappywhaleError(
@@ -209,8 +217,12 @@ def _run_search(hw: ModuleType, geometry_file: Path, start: dt.date, end: dt.dat
                 f"{start}..{end} was not sent ({exc}); retry later.",
                 transient=True,
             ) from exc
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.JSONDecodeError) as exc:
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.JSONDecodeError,
+        ) as exc:
             raise HappywhaleError(
                 f"Happywhale search for local dates {start}..{end} failed on the network or with a "
                 f"non-JSON answer ({type(exc).__name__}: {exc}); retry later.",
@@ -238,7 +250,11 @@ def _search_failed(lines: list[tuple[str, str]], start: dt.date, end: dt.date) -
     return HappywhaleError(
         f"Happywhale search for local dates {start}..{end} wrote no export: "
         f"{'; '.join(details) or 'the package gave no reason'}. Retry later"
-        + (" (the service looks temporarily unavailable)." if transient else "; if it keeps failing, check the request."),
+        + (
+            " (the service looks temporarily unavailable)."
+            if transient
+            else "; if it keeps failing, check the request."
+        ),
         transient=transient,
     )
 

@@ -105,6 +105,8 @@ class HumpbackModel:
         """One model call on [rows, samples]; returns [rows, windows] after checking the count."""
         import tensorflow as tf
 
+        if self._score_fn is None:
+            raise TypeError(f"{type(self).__name__} has no TensorFlow score signature: it must override _call")
         with precision_scope(self.precision):
             out = self._score_fn(
                 waveform=tf.constant(batch[:, :, np.newaxis]),

@@ -59,8 +59,22 @@ from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.sources.humpback_model import HumpbackModel, ModelLoadError, grid_from_metadata
 from whale_assets.sources.model_precision import INT8, INT8_RECIPE, PRECISION_ENV_VAR, PrecisionUnavailable
 
-FLOAT_OPS = ("FULLY_CONNECTED", "MEAN", "LOGISTIC", "RESHAPE", "DIV", "POW", "SQRT", "SUB", "MUL",
-             "STRIDED_SLICE", "GATHER", "TRANSPOSE", "PACK", "CONCATENATION")
+FLOAT_OPS = (
+    "FULLY_CONNECTED",
+    "MEAN",
+    "LOGISTIC",
+    "RESHAPE",
+    "DIV",
+    "POW",
+    "SQRT",
+    "SUB",
+    "MUL",
+    "STRIDED_SLICE",
+    "GATHER",
+    "TRANSPOSE",
+    "PACK",
+    "CONCATENATION",
+)
 """Ops kept in float32: the head and PCEN's front end (see the module docstring)."""
 CALIBRATION_SEED = 7
 CALIBRATION_BATCHES = 8
@@ -111,18 +125,35 @@ def model_files_digest(model_dir: Path) -> str:
 class Int8HumpbackModel(HumpbackModel):
     """`HumpbackModel`'s chunking and grid, each call run by a LiteRT interpreter on the int8 model."""
 
-    def __init__(self, interpreter: Any, handle: str, grid: WindowGrid, context_step_samples: int,
-                 class_names: tuple[str, ...], chunk_windows: int, rows: int, threads: int,
-                 logit_offset: float = 0.0) -> None:
+    def __init__(
+        self,
+        interpreter: Any,
+        handle: str,
+        grid: WindowGrid,
+        context_step_samples: int,
+        class_names: tuple[str, ...],
+        chunk_windows: int,
+        rows: int,
+        threads: int,
+        logit_offset: float = 0.0,
+    ) -> None:
         super().__init__(
-            None, handle, grid, context_step_samples, class_names, chunk_windows,
-            max_batch_samples=rows * grid.samples_for_windows(chunk_windows), max_batch_rows=rows, precision=INT8,
+            None,
+            handle,
+            grid,
+            context_step_samples,
+            class_names,
+            chunk_windows,
+            max_batch_samples=rows * grid.samples_for_windows(chunk_windows),
+            max_batch_rows=rows,
+            precision=INT8,
         )
         self.threads = threads
         self.logit_offset = logit_offset
         self._runner = interpreter.get_signature_runner()
         self._interpreter = interpreter  # the runner refers to it
         self._input_shape = (rows, grid.samples_for_windows(chunk_windows), 1)
+        self.cache_entry: Path | None = None  # where its conversion is cached (set by the loader)
         self._run_lock = threading.Lock()  # an interpreter runs one call at a time
 
     def _call(self, batch: np.ndarray, expected_windows: int) -> np.ndarray:
@@ -142,20 +173,35 @@ def load_int8_model(
 ) -> Int8HumpbackModel:
     """The int8 model for the SavedModel in `model_dir`, converted on first use and cached."""
     interpreter_class = litert_interpreter_class()  # fail before a minute of conversion, not after
-    key_text = json.dumps([model_files_digest(model_dir), context_step_samples, chunk_windows, rows,
-                           INT8_RECIPE, _tensorflow_version()])
+    key_text = json.dumps(
+        [model_files_digest(model_dir), context_step_samples, chunk_windows, rows, INT8_RECIPE, _tensorflow_version()]
+    )
     entry = int8_cache_dir() / hashlib.sha256(key_text.encode()).hexdigest()[:24]
     if not (entry / "model.tflite").exists():
         started = time.perf_counter()
-        log.info("%s=%s: converting %s to int8 (calibrated on MARS-like audio), cached in %s",
-                 PRECISION_ENV_VAR, INT8, handle, entry)
+        log.info(
+            "%s=%s: converting %s to int8 (calibrated on MARS-like audio), cached in %s",
+            PRECISION_ENV_VAR,
+            INT8,
+            handle,
+            entry,
+        )
         convert_to_int8(model_dir, context_step_samples, chunk_windows, rows, entry)
         log.info("int8 conversion of %s took %.0f s", handle, time.perf_counter() - started)
     meta = json.loads((entry / "conversion.json").read_text())
     grid = grid_from_metadata(meta["metadata"], handle, context_step_samples)
     interpreter = interpreter_class(model_path=str(entry / "model.tflite"), num_threads=threads)
-    model = Int8HumpbackModel(interpreter, handle, grid, context_step_samples, tuple(meta["class_names"]),
-                              chunk_windows, rows, threads, float(meta.get("logit_offset", 0.0)))
+    model = Int8HumpbackModel(
+        interpreter,
+        handle,
+        grid,
+        context_step_samples,
+        tuple(meta["class_names"]),
+        chunk_windows,
+        rows,
+        threads,
+        float(meta.get("logit_offset", 0.0)),
+    )
     model.cache_entry = entry
     return model
 
@@ -220,7 +266,9 @@ def convert_to_int8(model_dir: Path, context_step_samples: int, chunk_windows: i
     from whale_assets.sources.humpback_model import _import_hub
 
     _import_hub()  # thread settings and the C++ log level, as for the float model
-    grid_meta, class_names, fixed, loaded, samples = _fixed_shape_function(tf, model_dir, context_step_samples, chunk_windows, rows)
+    grid_meta, class_names, fixed, loaded, samples = _fixed_shape_function(
+        tf, model_dir, context_step_samples, chunk_windows, rows
+    )
     converter = tf.lite.TFLiteConverter.from_concrete_functions([fixed.get_concrete_function()], loaded)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([batch] for batch in calibration_batches(rows, samples))
@@ -240,20 +288,34 @@ def convert_to_int8(model_dir: Path, context_step_samples: int, chunk_windows: i
     for batch in calibration_batches(rows, samples):
         out = runner(waveform=batch)["scores"]
         if out.size != rows * chunk_windows or not np.all(np.isfinite(out)):
-            raise ModelLoadError(f"{model_dir}: the int8 model returned {out.shape} scores, expected {rows} x {chunk_windows}")
+            raise ModelLoadError(
+                f"{model_dir}: the int8 model returned {out.shape} scores, expected {rows} x {chunk_windows}"
+            )
         int8_scores.append(out.ravel())
         float_scores.append(fixed(tf.constant(batch))["scores"].numpy().ravel())
     offset = logit_offset(np.concatenate(int8_scores), np.concatenate(float_scores))
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=entry.name + ".", dir=entry.parent))
     (staging / "model.tflite").write_bytes(flat)
-    (staging / "conversion.json").write_text(json.dumps({
-        "metadata": grid_meta, "class_names": class_names, "rows": rows, "chunk_windows": chunk_windows,
-        "context_step_samples": context_step_samples, "recipe": INT8_RECIPE, "float_ops": FLOAT_OPS,
-        "calibration": f"{CALIBRATION_BATCHES} batches of {rows} x {samples} samples, MarsScene seed {CALIBRATION_SEED}",
-        "tensorflow": tf.__version__, "static_shapes_fixed": fixed_shapes, "source": str(model_dir),
-        "logit_offset": offset,
-    }, indent=1))
+    (staging / "conversion.json").write_text(
+        json.dumps(
+            {
+                "metadata": grid_meta,
+                "class_names": class_names,
+                "rows": rows,
+                "chunk_windows": chunk_windows,
+                "context_step_samples": context_step_samples,
+                "recipe": INT8_RECIPE,
+                "float_ops": FLOAT_OPS,
+                "calibration": f"{CALIBRATION_BATCHES} batches of {rows} x {samples} samples, MarsScene seed {CALIBRATION_SEED}",
+                "tensorflow": tf.__version__,
+                "static_shapes_fixed": fixed_shapes,
+                "source": str(model_dir),
+                "logit_offset": offset,
+            },
+            indent=1,
+        )
+    )
     try:
         staging.rename(entry)  # atomic: a concurrent loader sees the whole entry or none
     except OSError:  # another process converted it first: keep theirs
@@ -296,8 +358,10 @@ def _fixed_shape_function(tf: Any, model_dir: Path, step: int, chunk_windows: in
     """The `score` signature called with a fixed [rows, samples, 1] input and a constant step."""
     loaded = tf.saved_model.load(str(model_dir))
     meta = {key: value.numpy() for key, value in loaded.signatures["metadata"]().items()}
-    grid_meta = {"input_sample_rate": float(meta["input_sample_rate"]),
-                 "context_width_samples": int(meta["context_width_samples"])}
+    grid_meta = {
+        "input_sample_rate": float(meta["input_sample_rate"]),
+        "context_width_samples": int(meta["context_width_samples"]),
+    }
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in np.ravel(meta.get("class_names", []))] or ["Mn"]
     samples = grid_from_metadata(grid_meta, str(model_dir), step).samples_for_windows(chunk_windows)
     score: Callable = loaded.signatures["score"]

@@ -131,9 +131,13 @@ def prepare_precision(precision: str) -> None:
     precision = resolve_precision(precision)
     if precision == INT8:
         if not int8_dot_product_flags():
-            log.warning("%s=%s: this CPU has none of %s, so LiteRT's int8 kernels run without VNNI and "
-                        "the speed measured in the model precision guide does not apply here",
-                        PRECISION_ENV_VAR, INT8, "/".join(INT8_DOT_PRODUCT_FLAGS))
+            log.warning(
+                "%s=%s: this CPU has none of %s, so LiteRT's int8 kernels run without VNNI and "
+                "the speed measured in the model precision guide does not apply here",
+                PRECISION_ENV_VAR,
+                INT8,
+                "/".join(INT8_DOT_PRODUCT_FLAGS),
+            )
         return
     if precision == FLOAT32:
         return
@@ -151,8 +155,13 @@ def prepare_precision(precision: str) -> None:
             "%s=%s: this CPU has none of %s, so oneDNN emulates bfloat16 with float32 instructions: the "
             "scores are bfloat16 ones, but scoring is ~3x slower than %s here (on a CPU with avx512_bf16 it "
             "is ~1.5x faster); use %s=%s or %s on this machine",
-            PRECISION_ENV_VAR, BFLOAT16, "/".join(NATIVE_BFLOAT16_FLAGS), FLOAT32,
-            PRECISION_ENV_VAR, AUTO, FLOAT32,
+            PRECISION_ENV_VAR,
+            BFLOAT16,
+            "/".join(NATIVE_BFLOAT16_FLAGS),
+            FLOAT32,
+            PRECISION_ENV_VAR,
+            AUTO,
+            FLOAT32,
         )
 
 

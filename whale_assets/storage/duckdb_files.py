@@ -76,7 +76,9 @@ def read_duckdb_table(database: Path, table: str) -> pd.DataFrame | None:
         return None
     connection = connect_read_only_waiting(database)
     try:
-        return connection.execute(f"select * from {duckdb_table(table)}").df() if _has_table(connection, table) else None
+        return (
+            connection.execute(f"select * from {duckdb_table(table)}").df() if _has_table(connection, table) else None
+        )
     finally:
         connection.close()
 

@@ -193,7 +193,9 @@ def partition_where(context: InputContext | OutputContext, metadata: Mapping[str
     return f"{column} >= '{start.strftime(SQL_TIME)}' AND {column} < '{end.strftime(SQL_TIME)}'"
 
 
-def connect_writer(database: str, config: dict, waits_s: Sequence[float] = WRITER_LOCK_WAITS_S) -> duckdb.DuckDBPyConnection:
+def connect_writer(
+    database: str, config: dict, waits_s: Sequence[float] = WRITER_LOCK_WAITS_S
+) -> duckdb.DuckDBPyConnection:
     """A read-write connection, waiting out (only) another process's lock on the file."""
     for wait_s in waits_s:
         try:

@@ -10,7 +10,6 @@ written: a zero-row file that carries the schema.
 No `from __future__ import annotations` here: Dagster reads the factory's field types at runtime.
 """
 
-
 import pandas as pd
 from dagster import (
     ConfigurableIOManagerFactory,
@@ -65,7 +64,9 @@ class ParquetTableIOManager(IOManager):
         context.add_output_metadata(
             {
                 TABLE_NAME_KEY: table,
-                "path": MetadataValue.path(self._url(written[0])) if len(written) == 1 else f"{len(written)} partitions",
+                "path": MetadataValue.path(self._url(written[0]))
+                if len(written) == 1
+                else f"{len(written)} partitions",
             }
         )
 

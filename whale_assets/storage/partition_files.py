@@ -85,7 +85,9 @@ def _listing(directory: UPath) -> list[tuple[str, float]]:
         entries = directory.fs.ls(directory.path, detail=True)
     except FileNotFoundError:
         return []
-    return [(entry["name"].rstrip("/").rsplit("/", 1)[-1], _modified(entry)) for entry in entries if entry["type"] == "file"]
+    return [
+        (entry["name"].rstrip("/").rsplit("/", 1)[-1], _modified(entry)) for entry in entries if entry["type"] == "file"
+    ]
 
 
 def _modified(entry: dict) -> float:

@@ -46,7 +46,9 @@ def plan_fingerprint(model: str, plan: DayChunkPlan) -> str:
 class ScoreCheckpoints:
     """`ChunkCheckpoints` for one day and plan, stored in a `ByteStore`."""
 
-    def __init__(self, store: ByteStore, day: dt.date, model: str, plan: DayChunkPlan, prefix: str = "daily_scores") -> None:
+    def __init__(
+        self, store: ByteStore, day: dt.date, model: str, plan: DayChunkPlan, prefix: str = "daily_scores"
+    ) -> None:
         self.store = store
         self.day_dir = f"{prefix}/{day:%Y-%m-%d}"
         self.directory = f"{self.day_dir}/{plan_fingerprint(model, plan)}"

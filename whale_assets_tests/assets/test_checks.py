@@ -37,11 +37,15 @@ def evaluations(result: ExecuteInProcessResult) -> dict[str, object]:
 
 
 def run_pipeline_job(settings: Settings, instance, day: str = DAY) -> ExecuteInProcessResult:
-    return build_definitions(settings).resolve_job_def("whale_pipeline").execute_in_process(
-        partition_key=day,
-        instance=instance,
-        run_config={"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}},
-        raise_on_error=False,
+    return (
+        build_definitions(settings)
+        .resolve_job_def("whale_pipeline")
+        .execute_in_process(
+            partition_key=day,
+            instance=instance,
+            run_config={"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}},
+            raise_on_error=False,
+        )
     )
 
 
@@ -57,7 +61,10 @@ def stand_in(name: str, table: pd.DataFrame):
 
 def materialize_with(settings: Settings, instance, *definitions, day: str = DAY) -> ExecuteInProcessResult:
     return materialize(
-        list(definitions), partition_key=day, resources=build_resources(settings), instance=instance,
+        list(definitions),
+        partition_key=day,
+        resources=build_resources(settings),
+        instance=instance,
         raise_on_error=False,
     )
 
@@ -68,7 +75,10 @@ def test_the_pipeline_job_runs_its_checks_and_they_pass_on_a_good_day(world: Wor
     assert result.success
     checks = evaluations(result)
     assert set(checks) == {
-        "encounters_dropped_rows", "encounters_source_readable", "whale_results_rows_valid", "whale_results_complete"
+        "encounters_dropped_rows",
+        "encounters_source_readable",
+        "whale_results_rows_valid",
+        "whale_results_complete",
     }
     assert all(check.passed for check in checks.values()), {n: c.description for n, c in checks.items()}
     assert all(check.partition == DAY for check in checks.values())
@@ -106,10 +116,15 @@ def test_results_with_a_bad_status_a_score_above_one_and_a_missing_encounter_fai
     world.encounters(export_row("a", f"{DAY} 10:00:00"), export_row("b", f"{DAY} 11:00:00"))
     settings = world.settings()
     assert materialize_with(settings, instance, encounters).success
-    crafted = pd.DataFrame({
-        "date": pd.Timestamp(DAY), "encounter_id": ["a"], "status": ["maybe"],
-        "pooled_score": [1.5], "max_score": [0.9],
-    })
+    crafted = pd.DataFrame(
+        {
+            "date": pd.Timestamp(DAY),
+            "encounter_id": ["a"],
+            "status": ["maybe"],
+            "pooled_score": [1.5],
+            "max_score": [0.9],
+        }
+    )
     result = materialize_with(settings, instance, stand_in("whale_results", crafted), whale_results_rows_valid)
     assert not result.success  # blocking: an ERROR fails the run
     [check] = evaluations(result).values()
@@ -145,11 +160,15 @@ def test_daily_scores_coverage_warns_and_lists_the_hours_without_scores(world: W
 def test_hourly_presence_needs_all_24_hours_and_blocks_otherwise(world: World, instance, hours_kept):
     scores = full_day_scores()
     table = hourly_presence(
-        Day.from_key(DAY), scores["time_utc"].to_numpy("datetime64[ns]"), scores["score"].to_numpy("float64"),
-        DetectionRule(0.5, 5), min_seconds=10.0,
+        Day.from_key(DAY),
+        scores["time_utc"].to_numpy("datetime64[ns]"),
+        scores["score"].to_numpy("float64"),
+        DetectionRule(0.5, 5),
+        min_seconds=10.0,
     ).head(hours_kept)
-    result = materialize_with(world.settings(), instance, stand_in("hourly_presence", table),
-                              hourly_presence_has_24_hours)
+    result = materialize_with(
+        world.settings(), instance, stand_in("hourly_presence", table), hourly_presence_has_24_hours
+    )
     [check] = evaluations(result).values()
     assert check.passed == (hours_kept == 24) and result.success == (hours_kept == 24)
     assert check.severity == AssetCheckSeverity.ERROR

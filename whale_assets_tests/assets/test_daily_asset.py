@@ -106,13 +106,19 @@ def toy_downstream(
 def run(tmp_path, instance, scale: int = 1):
     root = str(tmp_path / "store")
     resources = {
-        "table_io_manager": WhaleDuckDBIOManager(database=str(tmp_path / "t.duckdb"), schema="main", fingerprint_root=root),
+        "table_io_manager": WhaleDuckDBIOManager(
+            database=str(tmp_path / "t.duckdb"), schema="main", fingerprint_root=root
+        ),
         "fingerprints": FingerprintStore(root=root),
     }
     run_config = {"ops": {"toy_upstream": {"config": {"scale": scale}}}}
-    result = materialize([toy_upstream, toy_downstream], partition_key=DAY, resources=resources, instance=instance,
-                         run_config=run_config)
-    return {e.asset_key.path[-1]: e.materialization.metadata["reused"].value for e in result.get_asset_materialization_events()}
+    result = materialize(
+        [toy_upstream, toy_downstream], partition_key=DAY, resources=resources, instance=instance, run_config=run_config
+    )
+    return {
+        e.asset_key.path[-1]: e.materialization.metadata["reused"].value
+        for e in result.get_asset_materialization_events()
+    }
 
 
 def test_a_daily_asset_reuses_its_day_until_an_input_changes(tmp_path):

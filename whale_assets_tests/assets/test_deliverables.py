@@ -64,7 +64,10 @@ def test_raven_selections_are_the_runs_above_threshold_of_each_encounter_window(
     assert len(stored) == len(table) and list(stored["begin_time_s"]) == list(table["Begin Time (s)"])
     # Each row records how it was made: this run, its threshold and filter, the day's upstream settings.
     result = _deliver(settings, instance, "raven_selections", raven_selections={"threshold": 0.4})
-    made = query(settings, "select run_id, threshold, median_filter_windows, margin_s, sift_mode, classifier from raven_selections")
+    made = query(
+        settings,
+        "select run_id, threshold, median_filter_windows, margin_s, sift_mode, classifier from raven_selections",
+    )
     assert set(made["run_id"]) == {result.run_id} and set(made["threshold"]) == {0.4}
     assert set(made["median_filter_windows"]) == {5} and set(made["margin_s"]) == {60.0}
     assert set(made["sift_mode"]) == {"noise_floor"} and set(made["classifier"]) == {"energy"}
@@ -84,7 +87,9 @@ def test_raven_selections_add_the_runs_of_the_days_stored_full_day_scores(world,
         times = day + pd.Timedelta(hours=3) + pd.to_timedelta(np.arange(606) * STEP_S, unit="s")
         offset_s = (times - day - pd.Timedelta(hours=3)).total_seconds()
         scores = np.where((offset_s >= 120) & (offset_s < 240), 0.9, 0.05)
-        return daily_score_table(Day.from_key(context.partition_key), times.to_numpy("datetime64[ns]"), scores, "energy")
+        return daily_score_table(
+            Day.from_key(context.partition_key), times.to_numpy("datetime64[ns]"), scores, "energy"
+        )
 
     build_song_day(world)
     settings = world.settings()
@@ -134,14 +139,19 @@ def test_encounter_clips_play_back_the_stored_archive_samples_around_the_peak(wo
             played = flac.read(dtype="float64")
         assert played.size == round(row["clip_seconds"] * 16_000) == 20 * 16_000
         np.testing.assert_allclose(played, audio[first : first + played.size], rtol=0, atol=2.0**-23)
-        assert row["clip_path"].endswith(f"{row['clip_start_utc']:%Y%m%dT%H%M%S}.{row['clip_start_utc']:%f}"[:-3] + "Z.flac")
+        assert row["clip_path"].endswith(
+            f"{row['clip_start_utc']:%Y%m%dT%H%M%S}.{row['clip_start_utc']:%f}"[:-3] + "Z.flac"
+        )
     made = query(settings, "select run_id, margin_s, threshold, classifier from encounter_clips")
     assert made["run_id"].notna().all() and set(made["margin_s"]) == {60.0} and set(made["threshold"]) == {0.5}
     # Another clip length gives other file names: the day's folder keeps only the new clips.
     assert _deliver(settings, instance, "encounter_clips", encounter_clips={"clip_s": 10.0}).success
     again = query(settings, "select clip_path, listening_path, clip_seconds from encounter_clips")
     assert set(again["clip_seconds"]) == {10.0}
-    assert {str(p) for p in (settings.data_dir / "clips" / DAY).iterdir()} == {*again["clip_path"], *again["listening_path"]}
+    assert {str(p) for p in (settings.data_dir / "clips" / DAY).iterdir()} == {
+        *again["clip_path"],
+        *again["listening_path"],
+    }
     sing = joined.set_index("encounter_id").loc["sing"]
     # The clip is centred on the detected song (16:00:30-16:01:30 UTC).
     assert pd.Timestamp("2023-09-14 16:00:10") <= sing["clip_start_utc"] <= pd.Timestamp("2023-09-14 16:01:30")
@@ -167,8 +177,15 @@ def test_diel_presence_draws_every_stored_day_with_cells_equal_to_the_hourly_min
         # Two hours of 0.99 s windows; song (scores ~0.9) in the second hour's first 20 minutes.
         day = pd.Timestamp(context.partition_key)
         times = day + pd.Timedelta(hours=5) + pd.to_timedelta(np.arange(7272) * STEP_S, unit="s")
-        scores = np.where((times >= day + pd.Timedelta(hours=6)) & (times < day + pd.Timedelta(hours=6, minutes=20)), 0.9, 0.05)
-        return daily_score_table(Day.from_key(context.partition_key), times.to_numpy("datetime64[ns]"), scores + rng.normal(0, 0.01, scores.size), "energy")
+        scores = np.where(
+            (times >= day + pd.Timedelta(hours=6)) & (times < day + pd.Timedelta(hours=6, minutes=20)), 0.9, 0.05
+        )
+        return daily_score_table(
+            Day.from_key(context.partition_key),
+            times.to_numpy("datetime64[ns]"),
+            scores + rng.normal(0, 0.01, scores.size),
+            "energy",
+        )
 
     for day in ("2023-09-14", "2023-09-16"):
         result = materialize(

@@ -21,8 +21,11 @@ pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliabilit
 
 def materialize_encounters(world: World, instance, *checks):
     return materialize(
-        [encounters, *checks], partition_key=DAY, resources=build_resources(world.settings()),
-        instance=instance, raise_on_error=False,
+        [encounters, *checks],
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
+        raise_on_error=False,
     )
 
 
@@ -82,7 +85,9 @@ def test_a_header_only_export_beside_good_ones_is_listed_and_the_check_warns(wor
 
 def test_exports_whose_rows_are_all_elsewhere_give_an_empty_day_and_a_passing_check(world: World, instance):
     store_two_encounters(world, instance)
-    world.encounters(export_row("tomorrow", "2023-09-15 10:00:00"), export_row("blue", f"{DAY} 10:00:00", species="blue_whale"))
+    world.encounters(
+        export_row("tomorrow", "2023-09-15 10:00:00"), export_row("blue", f"{DAY} 10:00:00", species="blue_whale")
+    )
     result = materialize_encounters(world, instance, encounters_source_readable)
     assert result.success
     assert len(query(world.settings(), "select * from encounters")) == 0  # the source says: none that day

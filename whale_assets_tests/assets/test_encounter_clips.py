@@ -59,7 +59,9 @@ def test_the_listening_copy_peaks_within_1_db_of_its_target_with_no_dc_while_the
     run_day(settings, instance)
     assert deliver_clips(settings, instance, listening_peak_dbfs=TARGET_DBFS).success
 
-    [row] = query(settings, "select distinct clip_path, listening_path, listening_peak_dbfs from encounter_clips").to_dict("records")
+    [row] = query(
+        settings, "select distinct clip_path, listening_path, listening_peak_dbfs from encounter_clips"
+    ).to_dict("records")
     archival, _ = sf.read(row["clip_path"], dtype="float64")
     heard, _ = sf.read(row["listening_path"], dtype="float64")
     assert archival.size == heard.size == 30 * 16_000

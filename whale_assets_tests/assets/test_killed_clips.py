@@ -20,8 +20,13 @@ pytestmark = pytest.mark.faults
 
 
 def _clips(settings, instance):
-    return materialize(ALL_ASSETS, selection=["encounter_clips"], partition_key=DAY,
-                       resources=build_resources(settings), instance=instance)
+    return materialize(
+        ALL_ASSETS,
+        selection=["encounter_clips"],
+        partition_key=DAY,
+        resources=build_resources(settings),
+        instance=instance,
+    )
 
 
 def test_rows_naming_clips_a_killed_run_removed_are_recomputed_not_reused(world, instance):

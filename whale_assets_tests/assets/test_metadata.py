@@ -17,8 +17,13 @@ from whale_assets.storage.metadata_keys import COLUMN_SCHEMA_KEY, PARTITION_ROW_
 from whale_assets_tests.support.pipeline import DAY, build_song_day, query, run_day
 
 TABLE_ASSETS = [
-    "encounters", "whale_results", "daily_scores", "hourly_presence",
-    "raven_selections", "encounter_clips", "diel_presence",
+    "encounters",
+    "whale_results",
+    "daily_scores",
+    "hourly_presence",
+    "raven_selections",
+    "encounter_clips",
+    "diel_presence",
 ]
 MODEL_ASSETS = ("classifications", "daily_scores")
 # What describes the run rather than the stored partition.

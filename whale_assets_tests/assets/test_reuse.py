@@ -64,7 +64,9 @@ def run(tmp_path: Path, instance, **config):
     root = str(tmp_path / "store")
     resources = {
         "array_io_manager": WindowArrayStorage(base_path=root, fingerprint_root=root),
-        "table_io_manager": WhaleDuckDBIOManager(database=str(tmp_path / "t.duckdb"), schema="main", fingerprint_root=root),
+        "table_io_manager": WhaleDuckDBIOManager(
+            database=str(tmp_path / "t.duckdb"), schema="main", fingerprint_root=root
+        ),
         "fingerprints": FingerprintStore(root=root),
     }
     run_config = {"ops": {name: {"config": config} for name in ("toy_audio", "toy_table")}}

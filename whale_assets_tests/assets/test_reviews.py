@@ -60,8 +60,9 @@ def test_verdicts_join_and_the_performance_table_matches_an_independent_count(re
     assert _materialize(settings, instance, "reviewed_detections").success
     joined = query(settings, "select * from reviewed_detections order by selection")
     assert joined["selection"].tolist() == [int(s) for s in table["Selection"]]
-    assert joined["verdict"].tolist() == [{"yes": "true", "no": "false", "unsure": "unsure"}[v]
-                                          for v in verdicts[: len(table)]]
+    assert joined["verdict"].tolist() == [
+        {"yes": "true", "no": "false", "unsure": "unsure"}[v] for v in verdicts[: len(table)]
+    ]
     assert set(joined["match"]) == {"current"}
 
     result = _materialize(settings, instance, "detector_performance", partition=False)
@@ -104,8 +105,18 @@ def test_a_whole_day_review_gives_recall_with_the_song_the_analyst_added(reviewe
     # Every detection judged song, and one song the detector missed, drawn in Raven (Raven's own
     # columns only), 10 s into the day, where no selection lies.
     assert (table["File Offset (s)"].astype(float) > 60).all()
-    drawn = pd.DataFrame([{"Selection": str(len(table) + 1), "View": "Spectrogram 1", "Channel": "1",
-                           "Begin Time (s)": "10.0", "End Time (s)": "14.5", "Verdict": "yes"}])
+    drawn = pd.DataFrame(
+        [
+            {
+                "Selection": str(len(table) + 1),
+                "View": "Spectrogram 1",
+                "Channel": "1",
+                "Begin Time (s)": "10.0",
+                "End Time (s)": "14.5",
+                "Verdict": "yes",
+            }
+        ]
+    )
     review = pd.concat([table.assign(Verdict="yes"), drawn], ignore_index=True).fillna("")
     save_review(settings, review, RAVEN_FILE.replace(".selections.txt", ".whole-day.txt"))
 
@@ -147,10 +158,12 @@ def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flo
     settings, table = reviewed_day
     day = pd.Timestamp(DAY).date()
     database, archive = settings.database, AudioArchive(settings.audio_source)
-    first = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database,
-                          archive=archive)
-    again = review_sample(day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database,
-                          archive=archive)
+    first = review_sample(
+        day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "samples", database=database, archive=archive
+    )
+    again = review_sample(
+        day, day, per_bin=2, seed=5, out_dir=settings.data_dir / "again", database=database, archive=archive
+    )
     assert [path.read_text() for path in again.tables] == [path.read_text() for path in first.tables]
     assert [path.read_bytes() for path in again.clips] == [path.read_bytes() for path in first.clips]
 
@@ -159,8 +172,12 @@ def test_the_review_sample_is_reproducible_covers_every_bin_and_its_verdicts_flo
     non_empty = set(score_bin(confidence, DEFAULT_BIN_EDGES)) - {-1}
     assert set(score_bin(sample["Confidence"].to_numpy(float), DEFAULT_BIN_EDGES)) == non_empty
     assert first.detections == len(table) and first.rows == len(sample)
-    _assert_each_row_has_its_clip(first.folder, pd.concat(
-        [pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in first.tables], ignore_index=True))
+    _assert_each_row_has_its_clip(
+        first.folder,
+        pd.concat(
+            [pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False) for path in first.tables], ignore_index=True
+        ),
+    )
 
     # The analyst fills in the sample's tables and copies its folder into the reviews folder.
     folder = settings.data_dir / "reviews" / first.folder.name
@@ -206,11 +223,15 @@ def _store_raven_selections(settings, instance, day: str, stored: pd.DataFrame) 
 
     from whale_assets.assets.partitions import DAILY_TABLE
 
-    @asset(name="raven_selections", **{key: DAILY_TABLE[key] for key in ("partitions_def", "io_manager_key", "metadata")})
+    @asset(
+        name="raven_selections", **{key: DAILY_TABLE[key] for key in ("partitions_def", "io_manager_key", "metadata")}
+    )
     def raven_selections() -> pd.DataFrame:
         return stored
 
-    assert materialize([raven_selections], partition_key=day, resources=build_resources(settings), instance=instance).success
+    assert materialize(
+        [raven_selections], partition_key=day, resources=build_resources(settings), instance=instance
+    ).success
 
 
 def test_reviews_of_the_demo_days_give_the_counts_precision_and_fitted_thresholds_computed_here(world, instance):
@@ -242,11 +263,15 @@ def test_reviews_of_the_demo_days_give_the_counts_precision_and_fitted_threshold
                 begin = start + pd.Timedelta(seconds=offset_s)
                 sings = any(begin < stop and begin + pd.Timedelta(seconds=20) > on for on, stop in song)
                 score = rng.uniform(0.55, 1.0) if sings else rng.uniform(0.05, 0.9)
-                selections.append(Selection(begin, begin + pd.Timedelta(seconds=20), round(float(score), 6),
-                                            (encounter.encounter_id,)))
+                selections.append(
+                    Selection(
+                        begin, begin + pd.Timedelta(seconds=20), round(float(score), 6), (encounter.encounter_id,)
+                    )
+                )
         table = selection_table(day, selections)
-        _store_raven_selections(settings, instance, day.isoformat(),
-                                as_stored_table(day, table).assign(classifier="energy"))
+        _store_raven_selections(
+            settings, instance, day.isoformat(), as_stored_table(day, table).assign(classifier="energy")
+        )
         for file_day, rows in tables_by_file(day, table).items():
             text = pd.read_csv(pd.io.common.BytesIO(raven_text(rows)), sep="\t", dtype=str, keep_default_na=False)
             text["Verdict"] = verdicts_from_known_song(text, song)
@@ -258,8 +283,13 @@ def test_reviews_of_the_demo_days_give_the_counts_precision_and_fitted_threshold
     assert {"yes", "no", "unsure"} <= set(every["Verdict"])
 
     for day in DEMO_DAYS:
-        assert materialize(ALL_ASSETS, selection=["reviewed_detections"], partition_key=day.isoformat(),
-                           resources=build_resources(settings), instance=instance).success
+        assert materialize(
+            ALL_ASSETS,
+            selection=["reviewed_detections"],
+            partition_key=day.isoformat(),
+            resources=build_resources(settings),
+            instance=instance,
+        ).success
     result = _materialize(settings, instance, "detector_performance", partition=False)
     assert result.success
     performance = query(settings, "select * from detector_performance")
@@ -282,7 +312,8 @@ def test_reviews_of_the_demo_days_give_the_counts_precision_and_fitted_threshold
     fits = performance[performance.kind == "fit"].set_index("target_precision")
     assert (fits["reviewed"] == int(decided.sum())).all()
     assert (float(fits.loc[0.9, "fit_intercept"]), float(fits.loc[0.9, "fit_slope"])) == pytest.approx(
-        (intercept, slope), abs=1e-3)
+        (intercept, slope), abs=1e-3
+    )
     for target in (0.9, 0.95):
         expected = fitted_threshold(intercept, slope, target)
         assert 0 < expected < 1, "the demo days' verdicts should give a threshold inside (0, 1)"

@@ -43,8 +43,12 @@ def run_pipeline(world: World, instance, **configs: dict):
     for name, values in configs.items():
         run_config["ops"].setdefault(name, {"config": {}})["config"].update(values)
     return materialize(
-        PIPELINE_ASSETS, partition_key=DAY, resources=build_resources(world.settings()), instance=instance,
-        run_config=run_config, raise_on_error=False,
+        PIPELINE_ASSETS,
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
+        run_config=run_config,
+        raise_on_error=False,
     )
 
 
@@ -69,8 +73,16 @@ def test_a_wrong_type_is_rejected_by_dagsters_schema_before_the_run(world: World
         ({"whale_results": {"median_filter_windows": 4}}, "whale_results.median_filter_windows"),
         ({"raw_audio": {"margin_s": 1e9}}, "raw_audio.margin_s"),
     ],
-    ids=["negative margin", "lowcut above highcut", "threshold 1.5", "threshold 1.0", "end above start",
-         "step below one hop", "even median filter", "margin of 30 years"],
+    ids=[
+        "negative margin",
+        "lowcut above highcut",
+        "threshold 1.5",
+        "threshold 1.0",
+        "end above start",
+        "step below one hop",
+        "even median filter",
+        "margin of 30 years",
+    ],
 )
 def test_a_bad_value_fails_the_runs_first_step_at_once_before_any_work(world: World, instance, configs, named):
     build_song_day(world)
@@ -86,8 +98,12 @@ def test_a_bad_value_fails_the_runs_first_step_at_once_before_any_work(world: Wo
 def test_a_bad_value_in_a_step_with_a_retry_policy_fails_once(world: World, instance):
     world.encounters(export_row("a", f"{DAY} 10:00:00"))
     result = materialize(
-        [encounters], partition_key=DAY, resources=build_resources(world.settings()), instance=instance,
-        run_config={"ops": {"encounters": {"config": {"max_duration_h": 100.0}}}}, raise_on_error=False,
+        [encounters],
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
+        run_config={"ops": {"encounters": {"config": {"max_duration_h": 100.0}}}},
+        raise_on_error=False,
     )
     assert not result.success
     assert not events(result, "STEP_UP_FOR_RETRY")
@@ -107,7 +123,9 @@ def test_sift_threshold_range_is_the_cores(threshold):
     assert accepts(lambda: SiftConfig(threshold=threshold)) == accepts(lambda: SiftParameters(threshold=threshold))
 
 
-@pytest.mark.parametrize(("low", "high"), [(100.0, 3000.0), (3000.0, 100.0), (100.0, 100.0), (100.0, 7999.0), (100.0, 8000.0)])
+@pytest.mark.parametrize(
+    ("low", "high"), [(100.0, 3000.0), (3000.0, 100.0), (100.0, 100.0), (100.0, 7999.0), (100.0, 8000.0)]
+)
 def test_sift_band_range_is_the_cores(low, high):
     core = accepts(lambda: bandpass_sos(low, high, ARCHIVE_SAMPLE_RATE, 5))
     assert accepts(lambda: SiftConfig(lowcut_hz=low, highcut_hz=high)) == core
@@ -164,8 +182,13 @@ def test_every_bad_value_of_a_run_config_is_named_at_once(world: World, instance
     )
     [failure] = events(result, "STEP_FAILURE")
     message = failure.event_specific_data.error.message
-    for named in ["encounters.radius_km", "raw_audio.margin_s", "sifted_audio.lowcut_hz",
-                  "end_db=7.0 must not exceed start_db=3.0", "classifications.context_step_samples"]:
+    for named in [
+        "encounters.radius_km",
+        "raw_audio.margin_s",
+        "sifted_audio.lowcut_hz",
+        "end_db=7.0 must not exceed start_db=3.0",
+        "classifications.context_step_samples",
+    ]:
         assert named in message
     assert failure.step_key == "encounters" and not events(result, "STEP_UP_FOR_RETRY")
 
@@ -189,9 +212,16 @@ def test_absurdly_large_settings_are_refused_naming_the_key(config, values):
 def test_the_energy_classifier_warns_that_it_ignores_a_requested_step(world: World, instance):
     build_song_day(world)
     result = materialize(
-        PIPELINE_ASSETS[:4], partition_key=DAY, resources=build_resources(world.settings()), instance=instance,
-        run_config={"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}},
-                            "classifications": {"config": {"context_step_samples": 20_000}}}},
+        PIPELINE_ASSETS[:4],
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
+        run_config={
+            "ops": {
+                "raw_audio": {"config": {"margin_s": TEST_MARGIN_S}},
+                "classifications": {"config": {"context_step_samples": 20_000}},
+            }
+        },
     )
     [materialization] = result.asset_materializations_for_node("classifications")
     ignored = materialization.metadata["ignored_settings"].value
@@ -202,7 +232,10 @@ def test_the_energy_classifier_warns_that_it_ignores_a_requested_step(world: Wor
 def test_the_default_step_is_not_reported_as_ignored(world: World, instance):
     build_song_day(world)
     result = materialize(
-        PIPELINE_ASSETS[:4], partition_key=DAY, resources=build_resources(world.settings()), instance=instance,
+        PIPELINE_ASSETS[:4],
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
         run_config={"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}}}},
     )
     [materialization] = result.asset_materializations_for_node("classifications")
@@ -213,12 +246,14 @@ def test_the_energy_classifier_warns_on_a_requested_step_for_the_full_day(world:
     world.audio(f"{DAY} 00:00:00", 120)
     world.write_archive()
     result = materialize(
-        [daily_scores], partition_key=DAY, resources=build_resources(world.settings()), instance=instance,
+        [daily_scores],
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
         run_config={"ops": {"daily_scores": {"config": {"context_step_samples": 20_000}}}},
     )
     [materialization] = result.asset_materializations_for_node("daily_scores")
     assert set(materialization.metadata["ignored_settings"].value) == {"context_step_samples"}
-
 
 
 def test_a_requested_step_is_reported_ignored_when_scores_come_from_daily_scores(world: World, instance):
@@ -226,10 +261,16 @@ def test_a_requested_step_is_reported_ignored_when_scores_come_from_daily_scores
     resources = build_resources(world.settings())
     assert materialize([daily_scores], partition_key=DAY, resources=resources, instance=instance).success
     result = materialize(
-        PIPELINE_ASSETS[:4], partition_key=DAY, resources=resources, instance=instance,
-        run_config={"ops": {"raw_audio": {"config": {"margin_s": TEST_MARGIN_S}},
-                            "classifications": {"config": {"context_step_samples": 20_000,
-                                                           "score_source": "daily_scores"}}}},
+        PIPELINE_ASSETS[:4],
+        partition_key=DAY,
+        resources=resources,
+        instance=instance,
+        run_config={
+            "ops": {
+                "raw_audio": {"config": {"margin_s": TEST_MARGIN_S}},
+                "classifications": {"config": {"context_step_samples": 20_000, "score_source": "daily_scores"}},
+            }
+        },
     )
     [materialization] = result.asset_materializations_for_node("classifications")
     assert "daily_scores" in materialization.metadata["ignored_settings"].value["context_step_samples"]

@@ -37,16 +37,25 @@ def test_the_automation_and_freshness_sensors_run_by_default_and_the_schedule_ta
     with running_dagster_dev(world, tmp_path) as server:
         repository = server.graphql(INSTIGATORS, {"location": LOCATION})["repositoryOrError"]
         sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
-        assert sensors == {"daily_audio_sensor": "RUNNING", AUTOMATION_SENSOR_NAME: "RUNNING",
-                           "freshness_checks_sensor": "RUNNING", "review_files_sensor": "RUNNING"}
+        assert sensors == {
+            "daily_audio_sensor": "RUNNING",
+            AUTOMATION_SENSOR_NAME: "RUNNING",
+            "freshness_checks_sensor": "RUNNING",
+            "review_files_sensor": "RUNNING",
+        }
         [schedule] = repository["schedules"]
         assert (schedule["name"], schedule["pipelineName"], schedule["cronSchedule"]) == (
-            SCHEDULE_NAME, "whale_pipeline", "0 2 * * *")
+            SCHEDULE_NAME,
+            "whale_pipeline",
+            "0 2 * * *",
+        )
         assert schedule["scheduleState"]["status"] == "STOPPED"
 
         base = f"http://127.0.0.1:{server.port}"
         with headless_chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log") as page:
-            text = open_page(page, f"{base}/locations/{LOCATION}/schedules/{SCHEDULE_NAME}", SCHEDULE_NAME, "whale_pipeline")
+            text = open_page(
+                page, f"{base}/locations/{LOCATION}/schedules/{SCHEDULE_NAME}", SCHEDULE_NAME, "whale_pipeline"
+            )
             page.wait_for_text("Execution timezone")
             time.sleep(3)  # the tick history below loads after the table; a shot sooner shows spinners
             shot = page.screenshot(tmp_path / "schedule.png")

@@ -53,8 +53,10 @@ class Readers:
         self.problems: list[str] = []
         self.cli_runs = 0
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._in_process, daemon=True),
-                         threading.Thread(target=self._cli, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._in_process, daemon=True),
+            threading.Thread(target=self._cli, daemon=True),
+        ]
 
     def __enter__(self):
         for thread in self._threads:
@@ -78,8 +80,15 @@ class Readers:
             self._stop.wait(0.2)
 
     def _cli(self) -> None:
-        command = [sys.executable, "-m", "whale_assets.cli", "sql", "select count(*) as n from whale_results",
-                   "--database", str(self.database)]
+        command = [
+            sys.executable,
+            "-m",
+            "whale_assets.cli",
+            "sql",
+            "select count(*) as n from whale_results",
+            "--database",
+            str(self.database),
+        ]
         while not self._stop.is_set():
             done = subprocess.run(command, capture_output=True, text=True, env=self.env, timeout=120)
             self.cli_runs += 1
@@ -148,9 +157,14 @@ def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagste
     [location] = server.locations()
     [repository] = location["locationOrLoadError"]["repositories"]
     assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == {
-        "daily_audio_sensor": "RUNNING", "automation_condition_sensor": "RUNNING", "freshness_checks_sensor": "RUNNING",
-        "review_files_sensor": "RUNNING"}
-    assert {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]} == {"whale_pipeline_schedule": "STOPPED"}
+        "daily_audio_sensor": "RUNNING",
+        "automation_condition_sensor": "RUNNING",
+        "freshness_checks_sensor": "RUNNING",
+        "review_files_sensor": "RUNNING",
+    }
+    assert {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]} == {
+        "whale_pipeline_schedule": "STOPPED"
+    }
 
     with Readers(database, server.env) as readers:
         # What the UI does from the asset graph: Materialize -> partition range.
@@ -165,8 +179,21 @@ def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagste
         backfill_id = launched["backfillId"]
 
         # The README's CLI command, for a shorter range, against the same instance.
-        cli = server.cli("job", "backfill", "-w", "workspace.yaml", "-l", LOCATION, "-j", "whale_pipeline",
-                         "--from", CLI_DAYS[0], "--to", CLI_DAYS[-1], "--noprompt")
+        cli = server.cli(
+            "job",
+            "backfill",
+            "-w",
+            "workspace.yaml",
+            "-l",
+            LOCATION,
+            "-j",
+            "whale_pipeline",
+            "--from",
+            CLI_DAYS[0],
+            "--to",
+            CLI_DAYS[-1],
+            "--noprompt",
+        )
         assert cli.returncode == 0, cli.stdout + cli.stderr
 
         deadline = time.monotonic() + BACKFILL_TIMEOUT_S
@@ -193,9 +220,9 @@ def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagste
     assert all(state == "SUCCESS" for _, state in outcomes), f"{outcomes}\n{server.tail()}"
 
     with duckdb.connect(str(database), read_only=True) as connection:
-        counts = dict(connection.sql(
-            "select strftime(date, '%Y-%m-%d'), count(*) from whale_results group by 1"
-        ).fetchall())
+        counts = dict(
+            connection.sql("select strftime(date, '%Y-%m-%d'), count(*) from whale_results group by 1").fetchall()
+        )
         statuses = dict(connection.sql("select encounter_id, status from whale_results").fetchall())
     assert counts == {GRAPHQL_DAYS[0]: 1, GRAPHQL_DAYS[1]: 1, GRAPHQL_DAYS[2]: 2, CLI_DAYS[0]: 1}
     # Song where it was put; a window of digital silence (zeros: the recorder wrote nothing) and a
@@ -204,4 +231,6 @@ def test_backfills_from_graphql_and_the_cli_run_concurrently_with_readers(dagste
 
     assert not readers.problems, readers.problems[:5]
     assert readers.answers > 0 and readers.cli_runs > 0
-    print(f"readers: {readers.answers} answers, {len(readers.retry_messages)} clear retry messages, {readers.cli_runs} CLI runs")
+    print(
+        f"readers: {readers.answers} answers, {len(readers.retry_messages)} clear retry messages, {readers.cli_runs} CLI runs"
+    )

@@ -39,7 +39,9 @@ ASSETS = [asset.key.to_user_string() for asset in ALL_ASSETS if asset not in REV
 
 def checks_of(asset: str) -> list[str]:
     """The names of the asset checks defined on `asset`, as the UI lists them."""
-    return sorted(key.name for checks in ALL_CHECKS for key in checks.check_keys if key.asset_key.to_user_string() == asset)
+    return sorted(
+        key.name for checks in ALL_CHECKS for key in checks.check_keys if key.asset_key.to_user_string() == asset
+    )
 
 
 WHALE_RESULTS_CHECKS = checks_of("whale_results")
@@ -94,8 +96,11 @@ def inline_images(server: DagsterDev, day: str, asset_name: str = "whale_results
     """Labels of the day's `asset_name` metadata entries that carry an inline PNG (markdown data URI)."""
     asset = server.graphql(MATERIALIZATION_METADATA, {"partition": day, "asset": asset_name})["assetOrError"]
     [materialization] = asset["assetMaterializations"]
-    return [entry["label"] for entry in materialization["metadataEntries"]
-            if "data:image/png;base64," in (entry.get("mdStr") or "")]
+    return [
+        entry["label"]
+        for entry in materialization["metadataEntries"]
+        if "data:image/png;base64," in (entry.get("mdStr") or "")
+    ]
 
 
 def open_page(page: Page, url: str, *needles: str) -> str:
@@ -144,8 +149,10 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
             # (1) Global asset lineage: three groups, collapsed at first; expand them (the graph
             # menu's "Expand all groups", shortcut Alt+E) and every asset is drawn.
             open_page(page, f"{base}/asset-groups", "Global asset lineage")
-            page.wait_until(lambda text: re.search(r"^whale_pipeline\n\d+$", text, re.MULTILINE) is not None,
-                            "the collapsed whale_pipeline group drawn with its asset count")
+            page.wait_until(
+                lambda text: re.search(r"^whale_pipeline\n\d+$", text, re.MULTILINE) is not None,
+                "the collapsed whale_pipeline group drawn with its asset count",
+            )
             page.press("KeyE", "e", alt=True)
             page.wait_for_text(*ASSETS)
             # Loaded again, the graph keeps the groups open and is zoomed to fit them all.
@@ -157,14 +164,25 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
             images = inline_images(server, DAY)
             # The day has a detection ('sing'), so whale_results emits the best spectrogram inline.
             assert images, "whale_results carried no inline spectrogram preview for a day with a detection"
-            open_page(page, f"{base}/assets/whale_results?view=partitions&partition={DAY}",
-                      "Latest materialization", "Metadata", "preview", *images)
+            open_page(
+                page,
+                f"{base}/assets/whale_results?view=partitions&partition={DAY}",
+                "Latest materialization",
+                "Metadata",
+                "preview",
+                *images,
+            )
             # `detected` and the `preview` table (rendered from markdown, a moment later): song at
             # 'sing' with its pooled score and peak time, nothing in band at 'quiet'.
-            partition_shows = [r"^detected\n\s*\n?1$", r"^sing\tok\t0\.\d+\tTrue\t2023-09-14 16:0",
-                               r"^quiet\tno_signal\tnan\tFalse\tNaT"]
-            page.wait_until(lambda text: all(re.search(p, text, re.MULTILINE) for p in partition_shows),
-                            f"the metadata {partition_shows}")
+            partition_shows = [
+                r"^detected\n\s*\n?1$",
+                r"^sing\tok\t0\.\d+\tTrue\t2023-09-14 16:0",
+                r"^quiet\tno_signal\tnan\tFalse\tNaT",
+            ]
+            page.wait_until(
+                lambda text: all(re.search(p, text, re.MULTILINE) for p in partition_shows),
+                f"the metadata {partition_shows}",
+            )
             keep_screenshot(page, tmp_path, "whale_results-partition")
             for label in images:  # the spectrogram preview (markdown data URI)
                 show_markdown(page, label)
@@ -174,26 +192,41 @@ def test_the_ui_shows_every_asset_a_days_metadata_and_its_checks_in_a_browser(tm
                 print(f"{label}: inline PNG shown at {[(i['width'], i['height']) for i in shown]} px")
 
             # (3) The checks tab: each check of the day with its result, and the details of one.
-            open_page(page, f"{base}/assets/whale_results?view=checks",
-                      f"Checks ({len(WHALE_RESULTS_CHECKS) + len(WHALE_RESULTS_FRESHNESS)})", *WHALE_RESULTS_FRESHNESS)
-            page.wait_until(lambda text: all(shows_check_result(text, c, "Succeeded") for c in WHALE_RESULTS_CHECKS),
-                            f"{WHALE_RESULTS_CHECKS} succeeded")
+            open_page(
+                page,
+                f"{base}/assets/whale_results?view=checks",
+                f"Checks ({len(WHALE_RESULTS_CHECKS) + len(WHALE_RESULTS_FRESHNESS)})",
+                *WHALE_RESULTS_FRESHNESS,
+            )
+            page.wait_until(
+                lambda text: all(shows_check_result(text, c, "Succeeded") for c in WHALE_RESULTS_CHECKS),
+                f"{WHALE_RESULTS_CHECKS} succeeded",
+            )
             page.click_text("whale_results_rows_valid", selector="a, button, [role=button], div")
-            details = page.wait_for_text("This is a blocking asset check", "Latest execution", "Passed", DAY,
-                                         "kept_encounters")
+            details = page.wait_for_text(
+                "This is a blocking asset check", "Latest execution", "Passed", DAY, "kept_encounters"
+            )
             keep_screenshot(page, tmp_path, "whale_results-checks")
             assert "One row per kept encounter" in details
 
             open_page(page, f"{base}/assets/encounters?view=checks", f"Checks ({len(ENCOUNTERS_CHECKS)})")
-            page.wait_until(lambda text: all(shows_check_result(text, c, "Succeeded") for c in ENCOUNTERS_CHECKS),
-                            f"{ENCOUNTERS_CHECKS} succeeded")
+            page.wait_until(
+                lambda text: all(shows_check_result(text, c, "Succeeded") for c in ENCOUNTERS_CHECKS),
+                f"{ENCOUNTERS_CHECKS} succeeded",
+            )
 
             # (4) The diel heatmap, drawn by the day's full_day_scoring run, shown inline (not only a path).
             launch_day(server, DAY, "full_day_scoring")
             diel_images = inline_images(server, DAY, "diel_presence")
             assert diel_images == ["figure_preview"], diel_images
-            open_page(page, f"{base}/assets/diel_presence?view=partitions&partition={DAY}",
-                      "Latest materialization", "Metadata", "figure_preview", "days_in_figure")
+            open_page(
+                page,
+                f"{base}/assets/diel_presence?view=partitions&partition={DAY}",
+                "Latest materialization",
+                "Metadata",
+                "figure_preview",
+                "days_in_figure",
+            )
             keep_screenshot(page, tmp_path, "diel_presence-partition")
             show_markdown(page, "figure_preview")
             shown = [i for i in page.loaded_images() if i["src"].startswith("data:image/png")]

@@ -89,7 +89,9 @@ def fail_whale_results(instance, day: str) -> None:
 
 
 def report_materialized(instance, day: str, encounters: int) -> None:
-    instance.report_runless_asset_event(AssetMaterialization("encounters", partition=day, metadata={"rows_kept": encounters}))
+    instance.report_runless_asset_event(
+        AssetMaterialization("encounters", partition=day, metadata={"rows_kept": encounters})
+    )
     instance.report_runless_asset_event(AssetMaterialization("whale_results", partition=day))
 
 
@@ -176,7 +178,12 @@ def test_the_tick_logs_each_decision(world, instance, archive_days, capfd):
 def test_a_day_the_sensor_already_requested_and_failed_is_left_for_a_person(world, instance, archive_days):
     world.encounters()
     fail_whale_results(instance, "2023-09-19")
-    add_run(instance, "2023-09-19", DagsterRunStatus.FAILURE, **{"dagster/sensor_name": SENSOR_NAME, "dagster/run_key": "2023-09-19"})
+    add_run(
+        instance,
+        "2023-09-19",
+        DagsterRunStatus.FAILURE,
+        **{"dagster/sensor_name": SENSOR_NAME, "dagster/run_key": "2023-09-19"},
+    )
     result = evaluate(world, instance)
     assert "2023-09-19" not in requested(result)
 

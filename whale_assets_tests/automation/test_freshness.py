@@ -19,8 +19,9 @@ from whale_assets.assets.partitions import daily_partitions
 
 def evaluate_freshness(instance):
     job = define_asset_job("freshness", selection=AssetSelection.checks(*FRESHNESS_CHECKS))
-    defs = Definitions(assets=[AssetSpec("whale_results", partitions_def=daily_partitions)],
-                       asset_checks=FRESHNESS_CHECKS, jobs=[job])
+    defs = Definitions(
+        assets=[AssetSpec("whale_results", partitions_def=daily_partitions)], asset_checks=FRESHNESS_CHECKS, jobs=[job]
+    )
     [evaluation] = defs.resolve_job_def("freshness").execute_in_process(instance=instance).get_asset_check_evaluations()
     return evaluation
 

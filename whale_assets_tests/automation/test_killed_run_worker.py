@@ -92,20 +92,33 @@ def test_a_sigkilled_run_worker_is_failed_at_the_next_poll_its_slot_freed_and_it
         world.data_dir.mkdir(parents=True, exist_ok=True)
         holder = duckdb.connect(str(world.data_dir / "whale.duckdb"))  # encounters waits for this lock
         try:
-            launched = server.graphql(LAUNCH_RUN, {"params": {
-                "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
-                             "jobName": "whale_pipeline"},
-                "runConfigData": {"ops": {"raw_audio": {"config": {"margin_s": 60.0}}}},
-                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": DAY}]},
-            }})["launchRun"]
+            launched = server.graphql(
+                LAUNCH_RUN,
+                {
+                    "params": {
+                        "selector": {
+                            "repositoryLocationName": LOCATION,
+                            "repositoryName": "__repository__",
+                            "jobName": "whale_pipeline",
+                        },
+                        "runConfigData": {"ops": {"raw_audio": {"config": {"margin_s": 60.0}}}},
+                        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": DAY}]},
+                    }
+                },
+            )["launchRun"]
             assert launched["__typename"] == "LaunchRunSuccess", launched
             with DagsterInstance.from_ref(InstanceRef.from_dir(home)) as instance:
                 [record] = instance.get_run_records(RunsFilter(tags={"dagster/partition": DAY}))
                 run_id = record.dagster_run.run_id
-                wait_for("encounters holding duckdb_writers",
-                         lambda: step_started(instance, run_id, "encounters")
-                         and run_id in slot_holders(instance, "duckdb_writers"),
-                         STEP_TIMEOUT_S, server)
+                wait_for(
+                    "encounters holding duckdb_writers",
+                    lambda: (
+                        step_started(instance, run_id, "encounters")
+                        and run_id in slot_holders(instance, "duckdb_writers")
+                    ),
+                    STEP_TIMEOUT_S,
+                    server,
+                )
                 pid = worker_pid(instance, run_id)
                 assert pid is not None
 
@@ -118,12 +131,17 @@ def test_a_sigkilled_run_worker_is_failed_at_the_next_poll_its_slot_freed_and_it
                 failed = wait_for(
                     "the killed run marked failed",
                     lambda: instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE or None,
-                    DEAD_RUN_NOTICED_WITHIN_S, server)
+                    DEAD_RUN_NOTICED_WITHIN_S,
+                    server,
+                )
                 failed_after_s = time.monotonic() - killed_at
                 assert failed
-                wait_for("its duckdb_writers slot freed",
-                         lambda: run_id not in slot_holders(instance, "duckdb_writers"),
-                         DEAD_RUN_NOTICED_WITHIN_S, server)
+                wait_for(
+                    "its duckdb_writers slot freed",
+                    lambda: run_id not in slot_holders(instance, "duckdb_writers"),
+                    DEAD_RUN_NOTICED_WITHIN_S,
+                    server,
+                )
                 freed_after_s = time.monotonic() - killed_at
                 print(f"SIGKILL -> run FAILURE {failed_after_s:.0f} s, slot freed {freed_after_s:.0f} s")
 
@@ -137,9 +155,15 @@ def test_a_sigkilled_run_worker_is_failed_at_the_next_poll_its_slot_freed_and_it
 
                 retries = wait_for(
                     "one retry of the day, to SUCCESS",
-                    lambda: [r for r in instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": run_id}))
-                             if r.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE)],
-                    RETRY_TIMEOUT_S, server, interval_s=3.0)
+                    lambda: [
+                        r
+                        for r in instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": run_id}))
+                        if r.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE)
+                    ],
+                    RETRY_TIMEOUT_S,
+                    server,
+                    interval_s=3.0,
+                )
                 assert [r.status for r in retries] == [DagsterRunStatus.SUCCESS], server.tail()
                 assert retries[0].tags["dagster/partition"] == DAY
         finally:

@@ -135,9 +135,9 @@ def run(assets, settings, instance, **resources):
         partition_key=DAY,
         resources={**build_resources(settings), **resources},
         instance=instance,
-        run_config={"ops": {"raw_audio": {"config": {"margin_s": 60.0}}}} if any(
-            AssetKey("raw_audio") in a.keys for a in assets
-        ) else None,
+        run_config={"ops": {"raw_audio": {"config": {"margin_s": 60.0}}}}
+        if any(AssetKey("raw_audio") in a.keys for a in assets)
+        else None,
         raise_on_error=False,
     )
 
@@ -254,7 +254,6 @@ def test_a_directory_where_the_duckdb_file_should_be_fails_the_table_write_at_on
     result = run([fast], settings, instance)
     assert_failed_without_retry(result, "encounters", str(settings.database))
     assert time.monotonic() - started < 30  # no lock-wait backoff either: it is not a lock
-
 
 
 class InterruptedArchiveResource(AudioArchiveResource):

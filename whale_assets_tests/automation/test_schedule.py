@@ -60,5 +60,7 @@ def test_it_is_built_from_the_partitioned_job_so_its_ticks_are_the_jobs_daily_pa
 
 def test_it_requests_nothing_before_the_archive_starts(schedule):
     repository = defs.get_repository_def()
-    with build_schedule_context(scheduled_execution_time=dt.datetime(2015, 7, 1, 2, 0, tzinfo=UTC), repository_def=repository) as context:
+    with build_schedule_context(
+        scheduled_execution_time=dt.datetime(2015, 7, 1, 2, 0, tzinfo=UTC), repository_def=repository
+    ) as context:
         assert not schedule.evaluate_tick(context).run_requests

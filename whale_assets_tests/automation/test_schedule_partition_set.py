@@ -48,9 +48,10 @@ def graphql():
     origin = InProcessCodeLocationOrigin(
         LoadableTargetOrigin(module_name="whale_assets.definitions", attribute="defs"), location_name=LOCATION
     )
-    with instance_for_test() as instance, WorkspaceProcessContext(
-        instance, InProcessWorkspaceLoadTarget([origin])
-    ) as process:
+    with (
+        instance_for_test() as instance,
+        WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget([origin])) as process,
+    ):
         context = process.create_request_context()
 
         def query(text: str, variables: dict) -> dict:

@@ -55,5 +55,7 @@ def test_a_long_scene_streams_into_a_day_file_piece_by_piece(tmp_path):
     write_day_file(archive_path(tmp_path, DAY), stream_segment(3600.0, pieces), duration_s=4000)
     start = pd.Timestamp(DAY, tz="UTC") + pd.Timedelta(seconds=3600)
     read = AudioArchive(str(tmp_path)).read(start, start + pd.Timedelta(seconds=180))
-    expected = pcm24_to_float32(np.rint(render(scene).astype(np.float64) * 2**23).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes())
+    expected = pcm24_to_float32(
+        np.rint(render(scene).astype(np.float64) * 2**23).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    )
     np.testing.assert_array_equal(read, expected)

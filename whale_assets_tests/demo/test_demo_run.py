@@ -57,7 +57,10 @@ def test_the_demo_runs_whale_pipeline_on_the_project_instance_settings(session_d
     assert first.remote_job_origin is not None
     assert first.remote_job_origin.location_name == launch.LOCATION
     env = {name: value for name, value in demo.env().items() if name.startswith("WHALE_")}
-    assert demo.env()["DAGSTER_HOME"] == str(tmp_path / "dagster_home") and f"source {tmp_path / 'demo.env'}" in demo.stdout
+    assert (
+        demo.env()["DAGSTER_HOME"] == str(tmp_path / "dagster_home")
+        and f"source {tmp_path / 'demo.env'}" in demo.stdout
+    )
     again = launch.RunRequestSpec(first.job_name, first.tags["dagster/partition"], first.run_config, {})
     [rerun] = launch.launch_and_wait(tmp_path / "dagster_home", env, [again])
     assert rerun.status == DagsterRunStatus.SUCCESS
@@ -143,19 +146,30 @@ def _assert_reviews_of_the_demo_days_give_the_precision_computed_here(data: Path
     try:
         with instance_for_test() as instance:
             for day in DEMO_DAYS:
-                assert materialize(ALL_ASSETS, selection=["reviewed_detections"], partition_key=day.isoformat(),
-                                   resources=build_resources(settings), instance=instance).success
-            assert materialize(ALL_ASSETS, selection=["detector_performance"], resources=build_resources(settings),
-                               instance=instance).success
+                assert materialize(
+                    ALL_ASSETS,
+                    selection=["reviewed_detections"],
+                    partition_key=day.isoformat(),
+                    resources=build_resources(settings),
+                    instance=instance,
+                ).success
+            assert materialize(
+                ALL_ASSETS, selection=["detector_performance"], resources=build_resources(settings), instance=instance
+            ).success
     finally:  # the tour runs on this demo next: no review files for its review sensor to pick up
         shutil.rmtree(data / "reviews", ignore_errors=True)
     performance = run_sql(data, "select * from detector_performance")
     confidence = every["Confidence"].astype(float).to_numpy()
     verdict = every["Verdict"].to_numpy()
     at = performance[(performance["kind"] == "threshold") & np.isclose(performance["score_low"], 0.5)]
-    true, false = int(((confidence >= 0.5) & (verdict == "yes")).sum()), int(((confidence >= 0.5) & (verdict == "no")).sum())
+    true, false = (
+        int(((confidence >= 0.5) & (verdict == "yes")).sum()),
+        int(((confidence >= 0.5) & (verdict == "no")).sum()),
+    )
     assert at[["n_true", "n_false", "n_unsure"]].sum().tolist() == [
-        true, false, int(((confidence >= 0.5) & (verdict == "unsure")).sum())
+        true,
+        false,
+        int(((confidence >= 0.5) & (verdict == "unsure")).sum()),
     ]
     if true + false:
         assert float(at["precision"].iloc[0]) == pytest.approx(true / (true + false))

@@ -42,7 +42,9 @@ def measured_snr_db(scene: MarsScene, low_hz: float, high_hz: float, intervals: 
     quiet = dataclasses.replace(scene, song=(), baleen=())
     noise = render(quiet).astype(np.float64)
     calls = render(scene).astype(np.float64) - noise
-    return 10 * np.log10(power_in(band(calls, low_hz, high_hz), intervals) / power_in(band(noise, low_hz, high_hz), intervals))
+    return 10 * np.log10(
+        power_in(band(calls, low_hz, high_hz), intervals) / power_in(band(noise, low_hz, high_hz), intervals)
+    )
 
 
 def test_samples_carry_the_archive_dc_offset_and_a_tiny_signal():
@@ -74,12 +76,18 @@ def test_song_units_have_the_in_band_snr_asked(snr_db):
 
 def test_a_piece_renders_equal_to_the_same_slice_of_the_whole():
     scene = MarsScene(
-        200.0, seed=8, song=(SongSession(10.0, 180.0),), ships=(ShipPassage(100.0, 150.0, 12.0),),
-        baleen=(BaleenCalls("fin", 0.0, 200.0, 10.0),), earthquakes=(Earthquake(55.0),),
+        200.0,
+        seed=8,
+        song=(SongSession(10.0, 180.0),),
+        ships=(ShipPassage(100.0, 150.0, 12.0),),
+        baleen=(BaleenCalls("fin", 0.0, 200.0, 10.0),),
+        earthquakes=(Earthquake(55.0),),
     )
     whole = render(scene)
     for start, stop in [(0.0, 3.3), (9.99, 10.01), (37.25, 121.5), (150.0, 200.0)]:
-        np.testing.assert_allclose(render(scene, start, stop), whole[round(start * SR) : round(stop * SR)], atol=1e-9, rtol=0)
+        np.testing.assert_allclose(
+            render(scene, start, stop), whole[round(start * SR) : round(stop * SR)], atol=1e-9, rtol=0
+        )
     np.testing.assert_array_equal(np.concatenate(list(render_pieces(scene, piece_s=33.0))), whole)
 
 
@@ -112,7 +120,9 @@ def test_a_passing_ship_rises_and_falls_around_closest_approach():
     peak_db = 15.0
     scene = MarsScene(1200.0, seed=13, drift_db=0.0, ships=(ShipPassage(600.0, 800.0, peak_db),))
     x = render(scene).astype(np.float64)
-    level = {t: 10 * np.log10(np.var(x[round(t * SR) : round((t + 10) * SR)]) / 8e-5**2) for t in (50, 250, 595, 900, 1150)}
+    level = {
+        t: 10 * np.log10(np.var(x[round(t * SR) : round((t + 10) * SR)]) / 8e-5**2) for t in (50, 250, 595, 900, 1150)
+    }
     assert level[595] == pytest.approx(peak_db, abs=1.5)
     assert level[50] < 1.0 and level[1150] < 1.0
     assert level[50] < level[250] < level[595] > level[900] > level[1150]

@@ -24,7 +24,8 @@ from whale_assets.demo.real_song import (
 
 SR = 16_000
 requires_real_song = pytest.mark.skipif(
-    units_dir() is None, reason="real song units absent: ../shared/data/mbari-song-units/ (or WHALE_REAL_SONG_UNITS) not found"
+    units_dir() is None,
+    reason="real song units absent: ../shared/data/mbari-song-units/ (or WHALE_REAL_SONG_UNITS) not found",
 )
 
 
@@ -68,7 +69,9 @@ def test_sessions_chain_recordings_into_hours():
     placed = song_intervals(scene)
     assert {u.recording for u in placed} == set(HELD_OUT_RECORDINGS)
     assert placed[-1].end_s > 3000.0  # recordings of 139-631 s, chained, fill the hour
-    assert max(b.start_s - a.end_s for a, b in zip(placed, placed[1:], strict=False)) < 70.0  # no silence longer than a breath
+    assert (
+        max(b.start_s - a.end_s for a, b in zip(placed, placed[1:], strict=False)) < 70.0
+    )  # no silence longer than a breath
 
 
 @requires_real_song
@@ -82,7 +85,9 @@ def test_real_units_have_the_in_band_snr_asked(snr_db):
     mask = np.zeros(noise.size, bool)
     for a, b in intervals:
         mask[round(a * SR) : round(b * SR)] = True
-    ratio = np.mean(signal.sosfiltfilt(sos, calls)[mask] ** 2) / np.mean(signal.sosfiltfilt(sos, noise - noise.mean())[mask] ** 2)
+    ratio = np.mean(signal.sosfiltfilt(sos, calls)[mask] ** 2) / np.mean(
+        signal.sosfiltfilt(sos, noise - noise.mean())[mask] ** 2
+    )
     assert 10 * np.log10(ratio) == pytest.approx(snr_db, abs=1.0)
 
 

@@ -19,7 +19,13 @@ def test_default_world_audio_is_quiet_reddish_noise_on_the_dc_offset_with_song_u
     x = AudioArchive(str(world.archive_dir)).read(start, start + pd.Timedelta(seconds=300))
     assert np.mean(x) == pytest.approx(-0.0034, abs=5e-6)
     assert 5e-5 < np.std(x[: 50 * 16_000]) < 1.3e-4
-    assert units and all(start.tz_localize(None) + pd.Timedelta(seconds=60) <= a < b <= start.tz_localize(None) + pd.Timedelta(seconds=180) for a, b in units)
+    assert units and all(
+        start.tz_localize(None) + pd.Timedelta(seconds=60)
+        <= a
+        < b
+        <= start.tz_localize(None) + pd.Timedelta(seconds=180)
+        for a, b in units
+    )
 
 
 def test_a_scene_across_midnight_is_streamed_into_both_day_files(tmp_path):

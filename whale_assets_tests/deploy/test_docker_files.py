@@ -97,8 +97,9 @@ def test_model_server_serves_humpback_whale_versions_from_a_volume_on_8500_and_8
 
 
 def test_the_model_name_and_webserver_port_settings_reach_the_services_that_use_them():
-    services = compose({"WHALE_MODEL_NAME": "humpback_whale_v2", "WHALE_WEBSERVER_PORT": "8080",
-                        "WHALE_MODEL_DIR": "/srv/models"})["services"]
+    services = compose(
+        {"WHALE_MODEL_NAME": "humpback_whale_v2", "WHALE_WEBSERVER_PORT": "8080", "WHALE_MODEL_DIR": "/srv/models"}
+    )["services"]
     # TF Serving serves the name the runs ask for, from the folder of that name.
     assert services["model_server"]["environment"]["MODEL_NAME"] == "humpback_whale_v2"
     assert services["model_server"]["volumes"] == ["/srv/models/humpback_whale_v2:/models/humpback_whale_v2:ro"]
@@ -111,7 +112,8 @@ def test_the_model_name_and_webserver_port_settings_reach_the_services_that_use_
 
 def test_env_example_sets_only_variables_compose_reads_and_a_bucket_for_s3_storage():
     example = dict(
-        line.split("=", 1) for line in (DOCKER / "env.example").read_text().splitlines()
+        line.split("=", 1)
+        for line in (DOCKER / "env.example").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     )
     compose_text = (DOCKER / "compose.yaml").read_text()
@@ -141,8 +143,13 @@ def test_instance_validates_with_postgres_storage_on_psycopg2_and_the_queued_coo
     config, _ = dagster_instance_config(str(DOCKER))  # raises on anything the instance schema rejects
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert set(config["storage"]) == {"postgres"}
-    env = {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "6543", "DAGSTER_PG_USER": "u",
-           "DAGSTER_PG_PASSWORD": "p", "DAGSTER_PG_DB": "dagster"}
+    env = {
+        "DAGSTER_PG_HOST": "db",
+        "DAGSTER_PG_PORT": "6543",
+        "DAGSTER_PG_USER": "u",
+        "DAGSTER_PG_PASSWORD": "p",
+        "DAGSTER_PG_DB": "dagster",
+    }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -186,8 +193,14 @@ def test_workspace_points_at_the_code_server_over_grpc_with_the_location_name(mo
 
 
 def test_host_network_variant_puts_every_service_on_the_host_network_bound_to_loopback():
-    env = {"DAGSTER_PG_HOST": "127.0.0.1", "POSTGRES_LISTEN": "127.0.0.1", "WHALE_CODE_SERVER_BIND": "127.0.0.1",
-           "WHALE_CODE_SERVER_HOST": "127.0.0.1", "WHALE_WEBSERVER_BIND": "127.0.0.1", "WHALE_DOCKER_NETWORK": "host"}
+    env = {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "POSTGRES_LISTEN": "127.0.0.1",
+        "WHALE_CODE_SERVER_BIND": "127.0.0.1",
+        "WHALE_CODE_SERVER_HOST": "127.0.0.1",
+        "WHALE_WEBSERVER_BIND": "127.0.0.1",
+        "WHALE_DOCKER_NETWORK": "host",
+    }
     services = compose(env, "compose.hostnet.yaml")["services"]
     assert {service["network_mode"] for service in services.values()} == {"host"}
     code = services["code_server"]["command"]
@@ -207,8 +220,11 @@ def test_image_runs_as_a_non_root_user_and_serves_the_code_location_by_default()
 
 
 def test_image_installs_postgres_and_docker_extras_and_tensorflow_only_with_model():
-    install = next(argument for instruction, argument in dockerfile_instructions()
-                   if instruction == "RUN" and "pip install" in argument)
+    install = next(
+        argument
+        for instruction, argument in dockerfile_instructions()
+        if instruction == "RUN" and "pip install" in argument
+    )
     assert "extras=postgres,docker,k8s,served;" in install
     assert 'if [ "$WITH_MODEL" = "1" ]; then extras="$extras,model"; fi' in install
     assert 'pip install ".[$extras]"' in install

@@ -83,13 +83,18 @@ def _started_task(job_def) -> tuple[dict, dict]:
 
     def run_task(**request):
         requests.append(request)
-        return {"tasks": [{"taskArn": f"{CLUSTER_ARN.replace('cluster', 'task')}/0123abcd", "clusterArn": CLUSTER_ARN}],
-                "failures": []}
+        return {
+            "tasks": [{"taskArn": f"{CLUSTER_ARN.replace('cluster', 'task')}/0123abcd", "clusterArn": CLUSTER_ARN}],
+            "failures": [],
+        }
 
     job_origin, remote_origin = _origins(job_def.name)
     with instance_for_test(overrides={"run_launcher": launcher}) as instance:
         run = create_run_for_test(
-            instance, job_name=job_def.name, job_code_origin=job_origin, remote_job_origin=remote_origin,
+            instance,
+            job_name=job_def.name,
+            job_code_origin=job_origin,
+            remote_job_origin=remote_origin,
             tags={**job_def.tags, "dagster/partition": "2023-09-14"},
         )
         client = instance.run_launcher.ecs
@@ -108,7 +113,8 @@ def test_a_full_day_run_is_a_fargate_task_sized_by_the_jobs_tags(aws):
     assert request["cluster"] == "whale-assets" and request["launchType"] == "FARGATE"
     assert request["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
     assert (request["overrides"]["cpu"], request["overrides"]["memory"]) == (
-        full_day_scoring_job.tags["ecs/cpu"], full_day_scoring_job.tags["ecs/memory"]
+        full_day_scoring_job.tags["ecs/cpu"],
+        full_day_scoring_job.tags["ecs/memory"],
     )
     assert (container["cpu"], container["memory"]) == (2048, 6144)
     assert container["command"][:3] == ["dagster", "api", "execute_run"]

@@ -20,18 +20,23 @@ WITHOUT_TENSORFLOW = "import sys\nfor name in ('tensorflow', 'tensorflow_hub'):\
 @pytest.mark.parametrize("classifier", ["energy", "humpback", "served"])
 def test_definitions_load_without_tensorflow_installed(tmp_path: Path, classifier: str) -> None:
     code = WITHOUT_TENSORFLOW + (
-        "from whale_assets.definitions import defs\n"
-        "assert defs.resolve_job_def('whale_pipeline') is not None\n"
+        "from whale_assets.definitions import defs\nassert defs.resolve_job_def('whale_pipeline') is not None\n"
     )
-    env = {**os.environ, "WHALE_DATA_DIR": str(tmp_path), "WHALE_CLASSIFIER": classifier,
-           "WHALE_MODEL_SERVER": "grpc://127.0.0.1:8500"}  # only read with served; nothing connects at load
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=180)
+    env = {
+        **os.environ,
+        "WHALE_DATA_DIR": str(tmp_path),
+        "WHALE_CLASSIFIER": classifier,
+        "WHALE_MODEL_SERVER": "grpc://127.0.0.1:8500",
+    }  # only read with served; nothing connects at load
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_humpback_model_without_tensorflow_names_the_model_extra(monkeypatch: pytest.MonkeyPatch,
-                                                                  tmp_path: Path) -> None:
+def test_humpback_model_without_tensorflow_names_the_model_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setitem(sys.modules, "tensorflow", None)
     monkeypatch.setitem(sys.modules, "tensorflow_hub", None)
     with pytest.raises(ModelLoadError, match=r"whale_assets\[model\]"):

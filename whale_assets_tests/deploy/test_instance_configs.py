@@ -44,8 +44,12 @@ def k8s_sections(tmp_path: Path) -> dict:
 
 def _driver(postgres_db: dict) -> str:
     url = get_conn_string(
-        username=postgres_db["username"], password=postgres_db["password"], hostname=postgres_db["hostname"],
-        db_name=postgres_db["db_name"], port=str(postgres_db["port"]), scheme=postgres_db["scheme"],
+        username=postgres_db["username"],
+        password=postgres_db["password"],
+        hostname=postgres_db["hostname"],
+        db_name=postgres_db["db_name"],
+        port=str(postgres_db["port"]),
+        scheme=postgres_db["scheme"],
     )
     return sqlalchemy.engine.make_url(url).get_dialect().driver
 
@@ -77,8 +81,9 @@ def test_every_deploy_instance_config_reads_the_same_postgres_variables():
     # moved from one to another (and the README's commands) keep working.
     configs = sorted((helm_chart.REPO / "deploy").glob("*/dagster.yaml"))
     names = {
-        config.parent.name: {name for name in env_references(yaml.safe_load(config.read_text()))
-                             if name.startswith("DAGSTER_PG_")}
+        config.parent.name: {
+            name for name in env_references(yaml.safe_load(config.read_text())) if name.startswith("DAGSTER_PG_")
+        }
         for config in configs
     }
 
@@ -110,8 +115,11 @@ def test_compute_logs_go_to_s3_and_runs_wait_in_the_queue(instance, ecs_sections
 
 @pytest.mark.parametrize("source", ["ecs", "k8s"])
 def test_run_limits_are_explicit_and_no_pool_is_left_to_a_default_limit(source, tmp_path):
-    config = (yaml.safe_load(ECS_INSTANCE.read_text()) if source == "ecs"
-              else helm_chart.instance_config(helm_chart.load_values()))
+    config = (
+        yaml.safe_load(ECS_INSTANCE.read_text())
+        if source == "ecs"
+        else helm_chart.instance_config(helm_chart.load_values())
+    )
     runs, pools = config["concurrency"]["runs"], config["concurrency"]["pools"]
 
     assert runs["max_concurrent_runs"] >= 2
@@ -140,5 +148,13 @@ def test_the_helm_workspace_serves_the_one_location_whale_assets_from_the_code_s
     assert location.name == local["python_module"]["location_name"] == "whale_assets"
     assert (location.host, location.port) == (deployment["name"], deployment["port"])
     assert helm_chart.code_server_command(deployment) == [
-        "dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "3030", "-m", "whale_assets.definitions"
+        "dagster",
+        "code-server",
+        "start",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        "3030",
+        "-m",
+        "whale_assets.definitions",
     ]

@@ -36,12 +36,18 @@ MANIFESTS = helm_chart.REPO / "deploy" / "k8s"
 
 def _kubeconfig(path: Path) -> Path:
     """A kubeconfig for a cluster that is never contacted (the launcher only loads it)."""
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "offline",
-        "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:6443"}}],
-        "users": [{"name": "offline", "user": {"token": "unused"}}],
-        "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "offline"}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "offline",
+                "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                "users": [{"name": "offline", "user": {"token": "unused"}}],
+                "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "offline"}}],
+            }
+        )
+    )
     return path
 
 
@@ -50,8 +56,11 @@ def _submitted_job(job_def, tmp_path: Path) -> dict:
     values = helm_chart.load_values()
     launcher = helm_chart.instance_config(values)["run_launcher"]
     # In the cluster the launcher reads the service account's in-cluster config instead.
-    launcher["config"] = {**launcher["config"], "load_incluster_config": False,
-                          "kubeconfig_file": str(_kubeconfig(tmp_path / f"{job_def.name}.kubeconfig"))}
+    launcher["config"] = {
+        **launcher["config"],
+        "load_incluster_config": False,
+        "kubeconfig_file": str(_kubeconfig(tmp_path / f"{job_def.name}.kubeconfig")),
+    }
     deployment = helm_chart.user_deployment(values, "whale-assets")
     origin = JobPythonOrigin(
         job_def.name,
@@ -67,12 +76,15 @@ def _submitted_job(job_def, tmp_path: Path) -> dict:
     with (
         instance_for_test(overrides={"run_launcher": launcher}) as instance,
         mock.patch.object(
-            DagsterKubernetesClient, "create_namespaced_job_with_retries",
+            DagsterKubernetesClient,
+            "create_namespaced_job_with_retries",
             lambda _client, body, namespace: submitted.append((body, namespace)),
         ),
     ):
         run = create_run_for_test(
-            instance, job_name=job_def.name, job_code_origin=origin,
+            instance,
+            job_name=job_def.name,
+            job_code_origin=origin,
             tags={**job_def.tags, "dagster/partition": "2023-09-14"},
         )
         instance.run_launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
@@ -119,7 +131,9 @@ def test_whale_settings_and_aws_credentials_come_from_the_configmap_and_the_secr
     # The chart's own per-deployment env ConfigMap comes along too.
     assert f"{helm_chart.FULLNAME}-whale-assets-user-env" in config_maps
     # No secret value is ever written into the Job itself.
-    assert not any("valueFrom" not in var and "SECRET" in var["name"] for var in _container(full_day_job).get("env", []))
+    assert not any(
+        "valueFrom" not in var and "SECRET" in var["name"] for var in _container(full_day_job).get("env", [])
+    )
 
 
 def test_the_postgres_password_reaches_the_run_from_its_secret(full_day_job):

@@ -94,24 +94,40 @@ def test_a_four_day_backfill_runs_two_at_a_time_on_postgres_with_results_in_s3(t
     world = build_world(tmp_path / "world")
     local_data = tmp_path / "local-data"  # must stay untouched: results go to S3
     with running_postgres() as postgres_url, moto_server() as endpoint:
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **{
-            "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        }).create_bucket(Bucket=BUCKET)
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            **{
+                "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            },
+        ).create_bucket(Bucket=BUCKET)
         whale = {
-            "WHALE_STORAGE": "s3", "WHALE_S3_BUCKET": BUCKET, "WHALE_DATA_DIR": str(local_data),
-            "WHALE_ENCOUNTERS": str(world.encounters_dir), "WHALE_AUDIO_SOURCE": str(world.archive_dir),
+            "WHALE_STORAGE": "s3",
+            "WHALE_S3_BUCKET": BUCKET,
+            "WHALE_DATA_DIR": str(local_data),
+            "WHALE_ENCOUNTERS": str(world.encounters_dir),
+            "WHALE_AUDIO_SOURCE": str(world.archive_dir),
             **classifier_env,
         }
-        with running_deployment(tmp_path / "deployment", postgres_url, whale, endpoint, max_concurrent_runs=2) as deployment:
+        with running_deployment(
+            tmp_path / "deployment", postgres_url, whale, endpoint, max_concurrent_runs=2
+        ) as deployment:
             backfill_id = deployment.launch_backfill("whale_pipeline", DAYS, RUN_CONFIG)
             records = deployment.wait_for_backfill(backfill_id, len(DAYS), BACKFILL_TIMEOUT_S)
             with deployment.instance() as instance:
                 spans = step_spans(instance, [r.dagster_run.run_id for r in records])
                 waits = pool_waits(instance, [r.dagster_run.run_id for r in records])
                 limits = {p.name: (p.limit, p.from_default) for p in instance.event_log_storage.get_pool_limits()}
-            answered = deployment.run("whale-assets", "sql", "select strftime(date, '%Y-%m-%d') as day, encounter_id, "
-                                      "status, detected, model from whale_results order by 1, 2", "--format", "csv")
+            answered = deployment.run(
+                "whale-assets",
+                "sql",
+                "select strftime(date, '%Y-%m-%d') as day, encounter_id, "
+                "status, detected, model from whale_results order by 1, 2",
+                "--format",
+                "csv",
+            )
             logs = deployment.tails()
 
     outcomes = {r.dagster_run.tags["dagster/partition"]: r.dagster_run.status.value for r in records}

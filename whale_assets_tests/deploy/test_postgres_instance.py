@@ -28,8 +28,13 @@ def test_the_example_instance_stores_runs_and_pool_limits_in_postgres(postgres_u
     home = postgres_dagster_home(tmp_path / "home")
     env = {**os.environ, **instance_env(postgres_url), "DAGSTER_HOME": str(home), "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("WHALE_DEPLOY_PODS", None), env.pop("WHALE_POOL_LIMITS", None)
-    done = subprocess.run([sys.executable, "-m", "whale_assets.cli", "deploy-init", "--pods", "3"],
-                          capture_output=True, text=True, env=env, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "whale_assets.cli", "deploy-init", "--pods", "3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines() == ["duckdb_writers: 3 (was not set)", "model_scoring: 3 (was not set)"]
 
@@ -44,7 +49,7 @@ def test_the_example_instance_stores_runs_and_pool_limits_in_postgres(postgres_u
     assert limits == {"duckdb_writers": (3, False), "model_scoring": (3, False)}
     # the limits are rows of the Postgres database itself, not of a local file
     with sqlalchemy.create_engine(postgres_url).connect() as connection:
-        rows = connection.execute(sqlalchemy.text("select concurrency_key, \"limit\" from concurrency_limits")).all()
+        rows = connection.execute(sqlalchemy.text('select concurrency_key, "limit" from concurrency_limits')).all()
     assert sorted(rows) == [("duckdb_writers", 3), ("model_scoring", 3)]
 
 
@@ -55,4 +60,3 @@ def test_a_bare_postgresql_url_needs_psycopg_3_which_dagster_postgres_does_not_i
     bare = postgres_url.replace("postgresql+psycopg2://", "postgresql://")
     with pytest.raises(ModuleNotFoundError, match="psycopg"):
         sqlalchemy.create_engine(bare)
-

@@ -85,7 +85,9 @@ def test_the_launcher_comes_from_the_setting_or_else_the_instance_file(tmp_path)
         configured_run_launcher({"WHALE_RUN_LAUNCHER": "docker"})
 
 
-@pytest.mark.parametrize("instance_file", ["dagster.yaml", "deploy/docker/dagster.yaml", "deploy/postgres/dagster.yaml"])
+@pytest.mark.parametrize(
+    "instance_file", ["dagster.yaml", "deploy/docker/dagster.yaml", "deploy/postgres/dagster.yaml"]
+)
 def test_the_projects_local_docker_and_postgres_instances_give_untagged_runs(instance_file, tmp_path):
     home = tmp_path / "home"
     home.mkdir()

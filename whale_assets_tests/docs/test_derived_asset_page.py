@@ -45,7 +45,9 @@ def test_the_page_shows_a_core_function_and_an_asset(page_modules):
 
 def test_the_pages_asset_is_materialized_after_encounters_and_then_reused(page_modules, world: World, instance):
     encounter_hours = page_modules["whale_assets.assets.encounter_hours"].encounter_hours
-    world.encounters(export_row("a", f"{DAY} 10:05:00"), export_row("b", f"{DAY} 10:40:00"), export_row("c", f"{DAY} 13:00:00"))
+    world.encounters(
+        export_row("a", f"{DAY} 10:05:00"), export_row("b", f"{DAY} 10:40:00"), export_row("c", f"{DAY} 13:00:00")
+    )
     resources = build_resources(world.settings())
     runs = [
         materialize([encounters, encounter_hours], partition_key=DAY, resources=resources, instance=instance)

@@ -18,8 +18,8 @@ _TABLE_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)` \|", re.MULTILINE)
 
 def _section(text: str, heading: str) -> str:
     start = text.index(f"\n{heading}\n")
-    following = re.search(r"\n#{1,3} ", text[start + len(heading) + 2:])
-    return text[start: start + len(heading) + 2 + following.start()] if following else text[start:]
+    following = re.search(r"\n#{1,3} ", text[start + len(heading) + 2 :])
+    return text[start : start + len(heading) + 2 + following.start()] if following else text[start:]
 
 
 def package_variables() -> set[str]:

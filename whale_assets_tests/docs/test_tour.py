@@ -52,8 +52,15 @@ def test_the_tour_marks_its_runnable_blocks_and_one_background_block():
     blocks = tour_blocks(TOUR.read_text())
     assert [block.code for block in blocks if block.background] == ["make dev-demo"]
     runnable = "\n".join(block.code for block in blocks)
-    for step in ("dg launch --job whale_pipeline", "dagster job backfill", "whale-assets wait-runs",
-                 "dagster schedule start", "whale-assets sql", "whale-assets export", "dg launch --job deliverables"):
+    for step in (
+        "dg launch --job whale_pipeline",
+        "dagster job backfill",
+        "whale-assets wait-runs",
+        "dagster schedule start",
+        "whale-assets sql",
+        "whale-assets export",
+        "dg launch --job deliverables",
+    ):
         assert step in runnable
     assert "--select '*'" not in runnable and "duckdb -readonly" not in runnable
 
@@ -87,16 +94,28 @@ class TourShell:
         return f"set -eo pipefail\nsource {self.state}\n{code}\n{keep} > {self.state}.new && mv {self.state}.new {self.state}\n"
 
     def run(self, code: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", "-c", self._script(code)], cwd=self.folder, env=self.env,
-                              capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)
+        return subprocess.run(
+            ["bash", "-c", self._script(code)],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=BLOCK_TIMEOUT_S,
+        )
 
     def start(self, code: str, index: int) -> Path:
         log = self.logs / f"background-{index}.log"
         with log.open("wb") as out:
-            self.background.append(subprocess.Popen(
-                ["bash", "-c", f"source {self.state}\n{code}"], cwd=self.folder, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            ))
+            self.background.append(
+                subprocess.Popen(
+                    ["bash", "-c", f"source {self.state}\n{code}"],
+                    cwd=self.folder,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         return log
 
     def stop(self) -> None:
@@ -115,8 +134,9 @@ class TourShell:
 
 
 def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", json.dumps({"query": query}).encode(),
-                                     {"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", json.dumps({"query": query}).encode(), {"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)["data"]
 
@@ -146,7 +166,9 @@ def test_the_tour_runs_as_written_after_make_demo(session_demo, tmp_path):
     checkout = session_demo.checkout
     _checkout(checkout)
     port = _free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("WHALE_", "DAGSTER_", "VIRTUAL_ENV"))}
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("WHALE_", "DAGSTER_", "VIRTUAL_ENV"))
+    }
     shell = TourShell(checkout, {**env, "PORT": str(port)}, tmp_path)
     outputs = []
     started = time.monotonic()
@@ -157,7 +179,9 @@ def test_the_tour_runs_as_written_after_make_demo(session_demo, tmp_path):
                 _wait_for_ui(port, shell.background[-1], ui_log)
                 continue
             done = shell.run(block.code)
-            assert done.returncode == 0, f"tour block failed:\n{block.code}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            assert done.returncode == 0, (
+                f"tour block failed:\n{block.code}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
             outputs.append((block.code, done.stdout))
 
         [entry] = _graphql(port, WORKSPACE)["workspaceOrError"]["locationEntries"]

@@ -148,7 +148,7 @@ def test_chunked_scores_equal_one_call_window_for_window_with_the_stand_in_saved
     n = 1200 * RATE + 77
     rng = np.random.default_rng(5)
     t = np.arange(n) / RATE
-    audio = (np.sin(2 * np.pi * 300 * t) * (0.001 + 0.01 * (np.floor(t / 7.3) % 5)) + rng.normal(0, 3e-4, n))
+    audio = np.sin(2 * np.pi * 300 * t) * (0.001 + 0.01 * (np.floor(t / 7.3) % 5)) + rng.normal(0, 3e-4, n)
     audio = audio.astype(np.float32)
     whole = model.score(resample_exact(audio, RATE, GRID.sample_rate))
     plan = plan_day_chunks(n, model.grid, chunk_s=170.0)  # 8 chunks, none on a window boundary

@@ -54,7 +54,11 @@ def test_a_bfloat16_partition_is_stored_reused_and_recomputed_when_the_precision
     assert reused_flags(run_day(bfloat16, instance)) == dict.fromkeys(PIPELINE, True)
 
     changed = run_day(float32, instance)
-    assert reused_flags(changed) == {**dict.fromkeys(PIPELINE[:3], True), "classifications": False, "whale_results": False}
+    assert reused_flags(changed) == {
+        **dict.fromkeys(PIPELINE[:3], True),
+        "classifications": False,
+        "whale_results": False,
+    }
     rescored = query(float32, "select * from whale_results order by start_utc")
     assert rescored["model"].iloc[0] == str(humpback_savedmodel_dir)
     assert list(rescored["detected"]) == list(stored["detected"])
@@ -83,4 +87,3 @@ def test_daily_scores_in_bfloat16_are_stored_reused_and_recomputed_in_float32(wo
     assert 0 < difference.max() <= BFLOAT16_TOLERANCE
     presence = query(float32, "select * from hourly_presence order by hour_utc")
     assert presence["present"].any()
-

@@ -23,8 +23,11 @@ def test_a_day_recomputed_with_other_settings_shows_them_in_sql_and_names_them_i
     build_song_day(world)
     settings = world.settings()
     first = run_day(settings, instance)
-    rows = query(settings, "select run_id, margin_s, threshold, median_filter_windows, sift_mode, sift_lowcut_hz, "
-                           "sift_highcut_hz, classifier, score_source, pooling from whale_results")
+    rows = query(
+        settings,
+        "select run_id, margin_s, threshold, median_filter_windows, sift_mode, sift_lowcut_hz, "
+        "sift_highcut_hz, classifier, score_source, pooling from whale_results",
+    )
     assert set(rows["run_id"]) == {first.run_id} and set(rows["margin_s"]) == {TEST_MARGIN_S}
     assert set(rows["threshold"]) == {0.5} and set(rows["median_filter_windows"]) == {5}
     assert set(rows["sift_mode"]) == {"noise_floor"} and set(rows["sift_lowcut_hz"]) == {100.0}
@@ -59,8 +62,10 @@ def test_a_day_stored_before_the_provenance_columns_is_recomputed_once_and_gains
     monkeypatch.undo()
 
     again = run_day(settings, instance)
-    flags = {e.asset_key.path[-1]: e.event_specific_data.materialization.metadata["reused"].value
-             for e in again.get_asset_materialization_events()}
+    flags = {
+        e.asset_key.path[-1]: e.event_specific_data.materialization.metadata["reused"].value
+        for e in again.get_asset_materialization_events()
+    }
     assert flags["classifications"] is True and flags["whale_results"] is False
     rows = query(settings, "select run_id, margin_s, threshold from whale_results")
     assert set(rows["run_id"]) == {again.run_id} and set(rows["margin_s"]) == {TEST_MARGIN_S}

@@ -18,9 +18,15 @@ DAY = "2023-07-04"
 
 def csv_row(encounter_id: str, start_time: str | None, timezone: str, end_time: str | None = None) -> dict:
     return {
-        "id": encounter_id, "species": "humpback_whale", "latitude": 36.75, "longitude": -122.15,
-        "startDate": DAY if start_time else "", "startTime": start_time or "",
-        "endDate": DAY if end_time else "", "endTime": end_time or "", "timezone": timezone,
+        "id": encounter_id,
+        "species": "humpback_whale",
+        "latitude": 36.75,
+        "longitude": -122.15,
+        "startDate": DAY if start_time else "",
+        "startTime": start_time or "",
+        "endDate": DAY if end_time else "",
+        "endTime": end_time or "",
+        "timezone": timezone,
         "displayImgUrl": f"https://example.org/{encounter_id}.jpg",
     }
 
@@ -31,27 +37,46 @@ def geojson_feature(encounter_id: str, start_time: str, end_time: str, timezone:
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [-122.15, 36.75]},
         "properties": {
-            "id": encounter_id, "species": "humpback_whale", "approved": True,
-            "dateRange": {"startDate": DAY, "startTime": start_time, "endDate": DAY, "endTime": end_time, "timezone": timezone},
-            "displayImage": {"id": 1, "thumbUrl": "t.jpg", "type": "IMAGE", "url": f"https://example.org/{encounter_id}.jpg"},
+            "id": encounter_id,
+            "species": "humpback_whale",
+            "approved": True,
+            "dateRange": {
+                "startDate": DAY,
+                "startTime": start_time,
+                "endDate": DAY,
+                "endTime": end_time,
+                "timezone": timezone,
+            },
+            "displayImage": {
+                "id": 1,
+                "thumbUrl": "t.jpg",
+                "type": "IMAGE",
+                "url": f"https://example.org/{encounter_id}.jpg",
+            },
         },
     }
 
 
 def write_quirky_exports(world) -> None:
     world.encounters_dir.mkdir(parents=True, exist_ok=True)
-    write_export(world.encounters_dir / "2023-07-a.csv", [
-        csv_row("frac", "09:15:30.88", "-07:00", "09:45:00"),  # fractional seconds
-        csv_row("pst-in-july", "10:00:00", "-08:00", "10:30:00"),  # offset of the wrong season
-        csv_row("plus-one", "14:00:00", "+01:00"),  # a Monterey encounter entered with a European offset
-        csv_row("named", "11:00:00", "America/Los_Angeles", "11:10:00"),
-        csv_row("end-only", None, "-07:00", "15:00:00"),  # an end but no start
-        csv_row("dup", "12:00:00", "-07:00"),  # also in the GeoJSON file, with its end there
-    ])
-    collection = {"type": "FeatureCollection", "features": [
-        geojson_feature("dup", "12:00:00", "12:30:00"),
-        geojson_feature("geo", "13:05:10.5", "13:20:00"),
-    ]}
+    write_export(
+        world.encounters_dir / "2023-07-a.csv",
+        [
+            csv_row("frac", "09:15:30.88", "-07:00", "09:45:00"),  # fractional seconds
+            csv_row("pst-in-july", "10:00:00", "-08:00", "10:30:00"),  # offset of the wrong season
+            csv_row("plus-one", "14:00:00", "+01:00"),  # a Monterey encounter entered with a European offset
+            csv_row("named", "11:00:00", "America/Los_Angeles", "11:10:00"),
+            csv_row("end-only", None, "-07:00", "15:00:00"),  # an end but no start
+            csv_row("dup", "12:00:00", "-07:00"),  # also in the GeoJSON file, with its end there
+        ],
+    )
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            geojson_feature("dup", "12:00:00", "12:30:00"),
+            geojson_feature("geo", "13:05:10.5", "13:20:00"),
+        ],
+    }
     (world.encounters_dir / "2023-07-b.geojson").write_text(json.dumps(collection, indent=2), encoding="utf-8")
 
 
@@ -71,7 +96,12 @@ def test_a_folder_with_every_export_quirk_gives_one_flagged_row_per_encounter(wo
     assert table.loc["pst-in-july", "start_utc"] == pd.Timestamp("2023-07-04 18:00:00")  # applied as written
     assert table.loc["dup", "end_utc"] == pd.Timestamp("2023-07-04 19:30:00")  # the fuller copy
     assert table["timezone_suspect"].to_dict() == {
-        "plus-one": True, "frac": False, "named": False, "pst-in-july": True, "dup": False, "geo": False,
+        "plus-one": True,
+        "frac": False,
+        "named": False,
+        "pst-in-july": True,
+        "dup": False,
+        "geo": False,
     }
     event = instance.get_latest_materialization_event(AssetKey("encounters"))
     metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
@@ -96,6 +126,8 @@ def test_an_encounters_table_stored_before_the_flag_existed_takes_the_new_rows(w
             "'2023-07-03 18:00', '2023-07-03 18:30', null, '-07:00', '2023-07-03 11:00:00')"
         )
     assert materialize_encounters(settings, instance).success
-    flags = query(settings, "select encounter_id, timezone_suspect from encounters").set_index("encounter_id")["timezone_suspect"]
+    flags = query(settings, "select encounter_id, timezone_suspect from encounters").set_index("encounter_id")[
+        "timezone_suspect"
+    ]
     assert len(flags) == 7 and pd.isna(flags["old"])  # the earlier day is kept, its flag unknown
     assert flags["plus-one"] == True and flags["frac"] == False  # noqa: E712 - nullable booleans

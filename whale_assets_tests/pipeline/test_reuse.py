@@ -18,7 +18,9 @@ PIPELINE = ["encounters", "raw_audio", "sifted_audio", "classifications", "whale
 
 
 def build_day(world):
-    world.encounters(export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"), export_row("b", "2023-09-14 20:00:00"))
+    world.encounters(
+        export_row("sing", "2023-09-14 16:00:00", "2023-09-14 16:02:00"), export_row("b", "2023-09-14 20:00:00")
+    )
     world.audio("2023-09-14 15:55:00", 12 * 60, song_at_s=(5 * 60 + 30, 6 * 60 + 30))
     world.audio("2023-09-14 19:55:00", 12 * 60, seed=2)
     world.write_archive()
@@ -130,9 +132,15 @@ def test_in_s3_mode_a_rerun_reuses_everything_and_leaves_every_object_untouched(
         bucket = use_endpoint(monkeypatch, endpoint)
         local = world.settings()
         settings = Settings.from_env(
-            {"WHALE_DATA_DIR": str(local.data_dir), "WHALE_ENCOUNTERS": local.encounters,
-             "WHALE_AUDIO_SOURCE": local.audio_source, "WHALE_CLASSIFIER": "energy",
-             "WHALE_STORAGE": "s3", "WHALE_S3_BUCKET": bucket, "WHALE_S3_PREFIX": "reuse"}
+            {
+                "WHALE_DATA_DIR": str(local.data_dir),
+                "WHALE_ENCOUNTERS": local.encounters,
+                "WHALE_AUDIO_SOURCE": local.audio_source,
+                "WHALE_CLASSIFIER": "energy",
+                "WHALE_STORAGE": "s3",
+                "WHALE_S3_BUCKET": bucket,
+                "WHALE_S3_PREFIX": "reuse",
+            }
         )
 
         def objects() -> dict[str, tuple[str, object]]:

@@ -193,7 +193,9 @@ def test_materializing_again_replaces_the_partition_without_duplicates(aws, tmp_
 
 def test_a_failed_array_write_aborts_its_upload_and_keeps_the_previous_partition(aws):
     directory = UPath(f"s3://{aws}/{PREFIX}/raw_audio/{DAY}")
-    write_partition(directory, WindowArrays(iter([WindowArray(WindowRecord("w", n_samples=1), np.ones(5, np.float32))])))
+    write_partition(
+        directory, WindowArrays(iter([WindowArray(WindowRecord("w", n_samples=1), np.ones(5, np.float32))]))
+    )
     before = object_keys(aws)
 
     def windows():
@@ -207,7 +209,9 @@ def test_a_failed_array_write_aborts_its_upload_and_keeps_the_previous_partition
     np.testing.assert_array_equal(stored.load("w"), np.ones(5, np.float32))
     # The fully written array of the failed run is an unreferenced object, removed by the next write.
     assert set(before) <= set(object_keys(aws))
-    write_partition(directory, WindowArrays(iter([WindowArray(WindowRecord("w", n_samples=3), np.ones(2, np.float32))])))
+    write_partition(
+        directory, WindowArrays(iter([WindowArray(WindowRecord("w", n_samples=3), np.ones(2, np.float32))]))
+    )
     assert len(object_keys(aws, f"{PREFIX}/raw_audio/")) == 2
     uploads = boto3.client("s3").list_multipart_uploads(Bucket=aws).get("Uploads", [])
     assert uploads == []

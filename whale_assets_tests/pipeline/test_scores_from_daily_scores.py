@@ -95,7 +95,9 @@ def test_whale_results_detect_song_from_daily_scores_on_the_day_grid_without_loa
     # Every window's whole context lies in one stored stretch (a region padded by one context).
     sifted = read_partition(UPath(settings.data_dir / "sifted_audio" / DAY)).record(sing["window_id"])
     context = np.timedelta64(3_912_400_000, "ns")
-    stretches = [(a.tz_localize(None).to_datetime64(), b.tz_localize(None).to_datetime64()) for a, b in sifted.segments_utc]
+    stretches = [
+        (a.tz_localize(None).to_datetime64(), b.tz_localize(None).to_datetime64()) for a, b in sifted.segments_utc
+    ]
     assert all(any(a <= t and t + context <= b for a, b in stretches) for t in track["start_utc"])
     table = query(settings, "select time_utc, score from daily_scores").set_index("time_utc")["score"]
     np.testing.assert_array_equal(track["score"], table.loc[pd.DatetimeIndex(track["start_utc"])].to_numpy())

@@ -68,12 +68,15 @@ def test_the_scoring_assets_run_on_the_served_model_and_match_the_in_process_mod
     np.testing.assert_array_equal(by_server["track"]["start_utc"], by_process["track"]["start_utc"])
     np.testing.assert_allclose(by_server["track"]["score"], by_process["track"]["score"], rtol=1e-6, atol=1e-7)
     for asset, fingerprint in by_server["fingerprints"].items():
-        assert fingerprint and by_process["fingerprints"][asset] and fingerprint != by_process["fingerprints"][asset], asset
+        assert fingerprint and by_process["fingerprints"][asset] and fingerprint != by_process["fingerprints"][asset], (
+            asset
+        )
 
 
 def test_a_wrong_model_name_fails_daily_scores_at_once_saying_what_to_set(world, instance, grpc_url):
-    settings = dataclasses.replace(build_early_song_day(world), classifier="served", model_server=grpc_url,
-                                   model_name="humpback")
+    settings = dataclasses.replace(
+        build_early_song_day(world), classifier="served", model_server=grpc_url, model_name="humpback"
+    )
     result = score_day_result(settings, instance)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -88,11 +91,14 @@ def score_day_result(settings, instance):
     from whale_assets.assets import daily_scores
     from whale_assets.definitions import build_resources
 
-    return materialize([daily_scores], partition_key=DAY, resources=build_resources(settings), instance=instance,
-                       raise_on_error=False)
+    return materialize(
+        [daily_scores], partition_key=DAY, resources=build_resources(settings), instance=instance, raise_on_error=False
+    )
 
 
-def test_a_new_served_model_version_recomputes_the_stored_classifications(world, instance, humpback_savedmodel_dir, tmp_path):
+def test_a_new_served_model_version_recomputes_the_stored_classifications(
+    world, instance, humpback_savedmodel_dir, tmp_path
+):
     base = build_early_song_day(world)
     models = tmp_path / "humpback_whale"  # TF Serving's layout: one folder per version, the latest served
     models.mkdir()

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliabilit
 
 def failure_of(settings, instance, asset, **config) -> str:
     result = materialize(
-        ALL_ASSETS, selection=[asset.key], partition_key=DAY, resources=build_resources(settings), instance=instance,
-        raise_on_error=False, run_config={"ops": {asset.key.path[-1]: {"config": config}}} if config else None,
+        ALL_ASSETS,
+        selection=[asset.key],
+        partition_key=DAY,
+        resources=build_resources(settings),
+        instance=instance,
+        raise_on_error=False,
+        run_config={"ops": {asset.key.path[-1]: {"config": config}}} if config else None,
     )
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert not result.success and failures

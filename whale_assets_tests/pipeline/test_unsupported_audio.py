@@ -42,8 +42,12 @@ def assert_failed_once_naming(result, step: str, file_name: str, fmt: str) -> No
 
 @pytest.mark.parametrize(
     "subtype, channels, rate, fmt",
-    [("PCM_16", 1, ARCHIVE_SAMPLE_RATE, "16-bit"), ("FLOAT", 1, ARCHIVE_SAMPLE_RATE, "IEEE float"),
-     ("PCM_24", 2, ARCHIVE_SAMPLE_RATE, "2 channel"), ("PCM_24", 1, 48_000, "48000 Hz")],
+    [
+        ("PCM_16", 1, ARCHIVE_SAMPLE_RATE, "16-bit"),
+        ("FLOAT", 1, ARCHIVE_SAMPLE_RATE, "IEEE float"),
+        ("PCM_24", 2, ARCHIVE_SAMPLE_RATE, "2 channel"),
+        ("PCM_24", 1, 48_000, "48000 Hz"),
+    ],
 )
 def test_raw_audio_fails_without_retry_on_a_day_file_in_another_format(world, instance, subtype, channels, rate, fmt):
     world.encounters(export_row("a", f"{DAY} 00:04:00"))
@@ -55,7 +59,10 @@ def test_raw_audio_fails_without_retry_on_a_day_file_in_another_format(world, in
 def test_daily_scores_fails_without_retry_on_a_16_bit_day_file(world, instance):
     file_name = write_day_as(world, "PCM_16")
     result = materialize(
-        DAY_SCORE_ASSETS, partition_key=DAY, resources=build_resources(world.settings()), instance=instance,
+        DAY_SCORE_ASSETS,
+        partition_key=DAY,
+        resources=build_resources(world.settings()),
+        instance=instance,
         raise_on_error=False,
     )
     assert_failed_once_naming(result, "daily_scores", file_name, "16-bit")

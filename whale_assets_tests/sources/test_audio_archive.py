@@ -47,7 +47,7 @@ def at(day: dt.date, seconds: float) -> pd.Timestamp:
 
 def write_big_header_file(path: Path, samples: np.ndarray) -> int:
     """A 1-minute file whose LIST chunk is bigger than the header probe; returns its data offset."""
-    data = (np.rint(samples.astype(np.float64) * 2**23).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes())
+    data = np.rint(samples.astype(np.float64) * 2**23).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     data = data.ljust(60 * SR * 3, b"\0")
     fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, SR, SR * 3, 3, 24)
     listing = struct.pack("<4sI4s", b"LIST", BIG_LIST, b"INFO") + b"\0" * (BIG_LIST - 4)
@@ -135,7 +135,9 @@ def test_read_places_the_segment_at_the_exact_sample_offset(archive):
 def test_read_agrees_with_libsndfile_on_a_full_length_day(archive, root):
     first = round(SONG_AT * SR) - 100
     reference, _ = sf.read(str(archive_path(root, FULL_DAY)), start=first, frames=SONG.size + 200, dtype="float32")
-    np.testing.assert_array_equal(archive.read(at(FULL_DAY, first / SR), at(FULL_DAY, (first + SONG.size + 200) / SR)), reference)
+    np.testing.assert_array_equal(
+        archive.read(at(FULL_DAY, first / SR), at(FULL_DAY, (first + SONG.size + 200) / SR)), reference
+    )
 
 
 def test_window_crossing_midnight_joins_the_tail_of_one_file_and_the_head_of_the_next(archive, monkeypatch):
@@ -217,7 +219,9 @@ def test_corrupt_header_raises_corrupt_wav_header_naming_the_file(archive, day, 
 def test_garbage_chunk_size_is_corrupt_without_fetching_gigabytes(archive, root):
     day = dt.date(2019, 3, 13)
     fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, SR, SR * 3, 3, 24)
-    archive_path(root, day).write_bytes(b"RIFF\xff\xff\xff\xffWAVE" + fmt + struct.pack("<4sI", b"LIST", 0xFFFF_FF00) + bytes(8_000))
+    archive_path(root, day).write_bytes(
+        b"RIFF\xff\xff\xff\xffWAVE" + fmt + struct.pack("<4sI", b"LIST", 0xFFFF_FF00) + bytes(8_000)
+    )
     with pytest.raises(CorruptWavHeader, match="a chunk size is garbage"):
         archive.layout(day)
     assert archive.bytes_read == AudioArchive.HEADER_PROBE
@@ -248,8 +252,11 @@ def s3(root: Path):
     from moto.server import ThreadedMotoServer
 
     with pytest.MonkeyPatch.context() as env:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
             env.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
             env.delenv(name, raising=False)

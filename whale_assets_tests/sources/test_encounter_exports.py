@@ -84,8 +84,11 @@ def test_a_malformed_file_stops_the_read_naming_it(tmp_path):
 
 def write_geojson_export(path, ids: list[str]) -> None:
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-122.15, 36.75]},
-         "properties": {"id": i, "species": "humpback_whale", "startDate": "2023-07-03", "startTime": "19:23:55.88"}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-122.15, 36.75]},
+            "properties": {"id": i, "species": "humpback_whale", "startDate": "2023-07-03", "startTime": "19:23:55.88"},
+        }
         for i in ids
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,8 @@ def assert_whole(directory: UPath) -> None:
 def test_two_processes_rewriting_one_partition_leave_it_whole(tmp_path):
     directory = tmp_path / "raw_audio" / "2023-09-14"
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(directory), str(value), "25"]) for value in (-0.0034, -0.0035)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(directory), str(value), "25"])
+        for value in (-0.0034, -0.0035)
     ]
     for writer in writers:
         assert writer.wait(timeout=180) == 0
@@ -130,10 +131,13 @@ for _ in range(rounds):
 
 def test_a_reader_process_never_fails_while_another_process_rewrites_the_partition(tmp_path):
     directory = tmp_path / "classifications" / "2023-09-14"
-    write_partition(UPath(directory), WindowArrays(
-        WindowArray(WindowRecord(f"w{i}", n_samples=20_000), quiet(20_000, 0.0)) for i in range(4)))
+    write_partition(
+        UPath(directory),
+        WindowArrays(WindowArray(WindowRecord(f"w{i}", n_samples=20_000), quiet(20_000, 0.0)) for i in range(4)),
+    )
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(directory), "-0.0034", "40"])
-    reader = subprocess.run([sys.executable, "-c", READER, str(directory), "200"], capture_output=True, text=True,
-                            timeout=300)
+    reader = subprocess.run(
+        [sys.executable, "-c", READER, str(directory), "200"], capture_output=True, text=True, timeout=300
+    )
     assert writer.wait(timeout=300) == 0
     assert reader.returncode == 0, reader.stderr[-3000:]

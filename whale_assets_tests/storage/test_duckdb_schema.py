@@ -28,24 +28,38 @@ def test_missing_columns_are_added_with_the_frames_types_and_null_for_old_rows()
         assert add_missing_columns(connection, "encounters", frame) == ["timezone_suspect"]
         assert add_missing_columns(connection, "encounters", frame) == []  # nothing left to add
         connection.execute("insert into encounters by name select * from frame")
-        types = dict(connection.execute("select column_name, data_type from duckdb_columns() where table_name = 'encounters'").fetchall())
+        types = dict(
+            connection.execute(
+                "select column_name, data_type from duckdb_columns() where table_name = 'encounters'"
+            ).fetchall()
+        )
         assert types["timezone_suspect"] == "BOOLEAN"
-        rows = connection.execute("select encounter_id, date::date::varchar, timezone_suspect from encounters order by 2, 1").fetchall()
-        assert rows == [("e1", "2023-09-14", None), ("e2", "2023-09-14", None),
-                        ("e1", "2023-09-15", True), ("e2", "2023-09-15", False)]
+        rows = connection.execute(
+            "select encounter_id, date::date::varchar, timezone_suspect from encounters order by 2, 1"
+        ).fetchall()
+        assert rows == [
+            ("e1", "2023-09-14", None),
+            ("e2", "2023-09-14", None),
+            ("e1", "2023-09-15", True),
+            ("e2", "2023-09-15", False),
+        ]
 
 
 def test_the_io_manager_writes_a_new_column_into_a_table_stored_without_it(tmp_path):
     io_manager = WhaleDuckDBIOManager(database=str(tmp_path / "whale.duckdb"), schema="main")
     for day, with_flag in (("2023-09-14", False), ("2023-09-15", True)):
 
-        @asset(name="encounters", partitions_def=partitions, io_manager_key="tables", metadata={"partition_expr": "date"})
+        @asset(
+            name="encounters", partitions_def=partitions, io_manager_key="tables", metadata={"partition_expr": "date"}
+        )
         def encounters() -> pd.DataFrame:
             return encounter_rows(day, with_flag)  # noqa: B023 - materialized before the loop moves on
 
         assert materialize([encounters], partition_key=day, resources={"tables": io_manager}).success
     with duckdb.connect(str(tmp_path / "whale.duckdb"), read_only=True) as connection:
-        flags = connection.execute("select date::date::varchar, timezone_suspect from encounters order by 1, encounter_id").fetchall()
+        flags = connection.execute(
+            "select date::date::varchar, timezone_suspect from encounters order by 1, encounter_id"
+        ).fetchall()
     assert flags == [("2023-09-14", None), ("2023-09-14", None), ("2023-09-15", True), ("2023-09-15", False)]
 
 

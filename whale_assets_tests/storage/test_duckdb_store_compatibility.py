@@ -38,13 +38,16 @@ def test_days_stored_by_dagster_duckdb_are_loaded_and_replaced_day_by_day(tmp_pa
 
     ours = WhaleDuckDBIOManager(database=database, schema="main")
     source = encounters_asset(rows("2023-09-14", ["e3"]))
-    assert materialize([source.to_source_asset(), encounter_ids], partition_key="2023-09-15",
-                       resources={"tables": ours}).success
+    assert materialize(
+        [source.to_source_asset(), encounter_ids], partition_key="2023-09-15", resources={"tables": ours}
+    ).success
     assert loaded["ids"] == ["f1"]  # only the requested day of the old store
 
     result = materialize([source], partition_key="2023-09-14", resources={"tables": ours})
     with duckdb.connect(database, read_only=True) as connection:
-        stored = connection.execute("select date::date::varchar, encounter_id from main.encounters order by 1, 2").fetchall()
+        stored = connection.execute(
+            "select date::date::varchar, encounter_id from main.encounters order by 1, 2"
+        ).fetchall()
     assert stored == [("2023-09-14", "e3"), ("2023-09-15", "f1")]  # the day replaced, the other kept
     [event] = result.asset_materializations_for_node("encounters")
     assert event.metadata["dagster/table_name"].value == "main.encounters"  # a table name, not the file

@@ -26,7 +26,10 @@ class Recording(IOManager):
 
 def output_context(**output_metadata):
     return build_output_context(
-        asset_key="sifted_audio", partition_key="2023-09-14", asset_partitions_def=DAILY, output_metadata=output_metadata
+        asset_key="sifted_audio",
+        partition_key="2023-09-14",
+        asset_partitions_def=DAILY,
+        output_metadata=output_metadata,
     )
 
 
@@ -52,17 +55,27 @@ def test_a_reused_output_is_not_written_at_all(tmp_path):
     registry = FingerprintRegistry(str(tmp_path))
     registry.record("sifted_audio", "2023-09-14", "same")
     inner = Recording()
-    FingerprintedIOManager(inner, registry).handle_output(output_context(fingerprint="same", reused=True), "placeholder")
+    FingerprintedIOManager(inner, registry).handle_output(
+        output_context(fingerprint="same", reused=True), "placeholder"
+    )
     assert inner.written == [] and registry.get("sifted_audio", "2023-09-14") == "same"
 
 
 def test_fingerprints_change_with_parameters_upstream_and_code_but_not_key_order():
     base = fingerprint("a", "1", {"x": 1, "y": 2}, {"up": "f1"})
     assert base == fingerprint("a", "1", {"y": 2, "x": 1}, {"up": "f1"})
-    assert len({base, fingerprint("a", "1", {"x": 2, "y": 2}, {"up": "f1"}),
+    assert (
+        len(
+            {
+                base,
+                fingerprint("a", "1", {"x": 2, "y": 2}, {"up": "f1"}),
                 fingerprint("a", "1", {"x": 1, "y": 2}, {"up": "f2"}),
                 fingerprint("a", "2", {"x": 1, "y": 2}, {"up": "f1"}),
-                fingerprint("b", "1", {"x": 1, "y": 2}, {"up": "f1"})}) == 5
+                fingerprint("b", "1", {"x": 1, "y": 2}, {"up": "f1"}),
+            }
+        )
+        == 5
+    )
 
 
 def test_content_digests_make_downstream_chain_on_what_was_stored(tmp_path):

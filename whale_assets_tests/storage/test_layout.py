@@ -55,7 +55,9 @@ def test_a_parquet_table_partition_is_stored_where_the_layout_says(tmp_path):
         return frame
 
     root = tables_url(str(tmp_path))
-    assert materialize([encounters], partition_key=DAY.isoformat(), resources={"tables": ParquetTableStorage(base_path=root)}).success
+    assert materialize(
+        [encounters], partition_key=DAY.isoformat(), resources={"tables": ParquetTableStorage(base_path=root)}
+    ).success
     path = parquet_day_path(root, "encounters", DAY)
     assert path == f"{tmp_path}/tables/encounters/date=2023-09-14/part-0.parquet"
     assert list(pd.read_parquet(path)["encounter_id"]) == ["a", "b"]

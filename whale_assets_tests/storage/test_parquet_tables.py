@@ -131,8 +131,9 @@ def test_a_write_that_fails_midway_leaves_the_previous_version(tmp_path, monkeyp
 def test_loading_a_partition_that_was_never_written_says_what_to_do(tmp_path):
     storage = ParquetTableStorage(base_path=str(tmp_path))
     assets, _ = table_assets(rows())
-    result = materialize(assets, selection=[assets[1]], partition_key=DAY, resources={"tables": storage},
-                         raise_on_error=False)
+    result = materialize(
+        assets, selection=[assets[1]], partition_key=DAY, resources={"tables": storage}, raise_on_error=False
+    )
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "materialize sightings first" in failure.step_failure_data.error.to_string()
@@ -201,8 +202,14 @@ def test_materialization_metadata_names_the_object_and_never_credentials(bucket)
 def test_s3_resource_settings_map_onto_s3fs_options():
     assert fsspec_options(None) == {}
     options = fsspec_options(
-        S3Resource(endpoint_url="http://127.0.0.1:9000", region_name="eu-west-1", profile_name="whales",
-                   use_ssl=False, verify=False, max_attempts=3)
+        S3Resource(
+            endpoint_url="http://127.0.0.1:9000",
+            region_name="eu-west-1",
+            profile_name="whales",
+            use_ssl=False,
+            verify=False,
+            max_attempts=3,
+        )
     )
     assert options == {
         "endpoint_url": "http://127.0.0.1:9000",

@@ -52,4 +52,7 @@ def test_a_successful_write_replaces_only_its_own_day(tmp_path):
     assert write_day(database, rows(DAY, ["e1", "e2"], pd.Timestamp(f"{DAY} 10:00")))
     assert write_day(database, rows("2023-09-15", ["f1"], pd.Timestamp("2023-09-15 11:00")), day="2023-09-15")
     assert write_day(database, rows(DAY, ["e3"], pd.Timestamp(f"{DAY} 12:00")))
-    assert stored(database) == [("2023-09-14", "e3", "2023-09-14 12:00:00"), ("2023-09-15", "f1", "2023-09-15 11:00:00")]
+    assert stored(database) == [
+        ("2023-09-14", "e3", "2023-09-14 12:00:00"),
+        ("2023-09-15", "f1", "2023-09-15 11:00:00"),
+    ]

@@ -68,11 +68,15 @@ def test_local_storage_under_another_launcher_fails_at_run_start_naming_what_to_
 
 
 def test_a_declared_shared_volume_lets_local_storage_run_under_another_launcher(world, remote_instance, tmp_path):
-    settings = Settings.from_env({
-        "WHALE_DATA_DIR": str(world.data_dir), "WHALE_ENCOUNTERS": str(world.encounters_dir),
-        "WHALE_AUDIO_SOURCE": str(world.archive_dir), "WHALE_CLASSIFIER": "energy",
-        "WHALE_SHARED_LOCAL_STORAGE": "1",
-    })
+    settings = Settings.from_env(
+        {
+            "WHALE_DATA_DIR": str(world.data_dir),
+            "WHALE_ENCOUNTERS": str(world.encounters_dir),
+            "WHALE_AUDIO_SOURCE": str(world.archive_dir),
+            "WHALE_CLASSIFIER": "energy",
+            "WHALE_SHARED_LOCAL_STORAGE": "1",
+        }
+    )
     (world.archive_dir).mkdir(parents=True, exist_ok=True)
 
     assert run_day_result(settings, remote_instance).success

@@ -57,7 +57,9 @@ def test_a_name_that_is_already_safe_is_kept_as_it_is(text):
 
 
 def test_changed_names_stay_readable_and_differ_when_the_originals_differ():
-    assert safe_file_name("../../../../escape") == "~2e.~2f..~2f..~2f..~2fescape"  # one segment: inner dots are harmless
+    assert (
+        safe_file_name("../../../../escape") == "~2e.~2f..~2f..~2f..~2fescape"
+    )  # one segment: inner dots are harmless
     assert safe_file_name("a/b") != safe_file_name("a\\b") != safe_file_name("a b")
     assert safe_file_name("x" * 5000) != safe_file_name("x" * 5001)
     assert len(safe_file_name("x" * 5000, max_len=40)) == 40

@@ -30,7 +30,10 @@ def streamed(pieces: list[np.ndarray], length: int | None = None, consumed: list
 
 def test_a_streamed_window_is_written_piece_by_piece_and_reads_back_whole(tmp_path):
     pieces, consumed = quiet_pieces(4, 1000), []
-    stored = write_partition(UPath(tmp_path), WindowArrays([WindowArray(WindowRecord("w", n_samples=4000), streamed(pieces, consumed=consumed))]))
+    stored = write_partition(
+        UPath(tmp_path),
+        WindowArrays([WindowArray(WindowRecord("w", n_samples=4000), streamed(pieces, consumed=consumed))]),
+    )
     assert consumed == [1000] * 4
     assert stored.record("w").array.shape == (4000,) and stored.record("w").array.nbytes == 16_000
     np.testing.assert_array_equal(read_partition(UPath(tmp_path)).load("w"), np.concatenate(pieces))
@@ -53,7 +56,9 @@ def test_on_s3_a_streamed_window_round_trips_and_a_failed_one_leaves_no_object_o
         bucket = use_endpoint(monkeypatch, endpoint)
         directory = UPath(f"s3://{bucket}/raw_audio/2023-09-14")
         pieces = quiet_pieces(3, 2_000_000)  # 24 MB: more than one 16 MiB multipart part
-        write_partition(directory, WindowArrays([WindowArray(WindowRecord("w", n_samples=6_000_000), streamed(pieces))]))
+        write_partition(
+            directory, WindowArrays([WindowArray(WindowRecord("w", n_samples=6_000_000), streamed(pieces))])
+        )
         np.testing.assert_array_equal(read_partition(directory).load("w"), np.concatenate(pieces))
         before = object_keys(bucket)
 

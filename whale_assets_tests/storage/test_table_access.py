@@ -41,7 +41,9 @@ connection.close()
 
 def hold_write_lock(path: Path) -> subprocess.Popen:
     """Another process with the DuckDB file open for writing, as a running materialization has it."""
-    writer = subprocess.Popen([sys.executable, "-c", _HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert writer.stdout.readline().strip() == "locked"
     return writer
 
@@ -112,7 +114,9 @@ def test_a_whole_parquet_table_reads_every_day_and_only_that_table(tmp_path):
 
     fs, root = filesystem(str(tmp_path / "tables"))
     for day in (DAY, DAY + dt.timedelta(days=2)):
-        write_parquet(fs, parquet_day_path(root, "hourly_presence", day), pd.DataFrame({"date": [pd.Timestamp(day)] * 2}))
+        write_parquet(
+            fs, parquet_day_path(root, "hourly_presence", day), pd.DataFrame({"date": [pd.Timestamp(day)] * 2})
+        )
     write_parquet(fs, parquet_day_path(root, "other", DAY), pd.DataFrame({"x": [1]}))
     table = read_parquet_table(str(tmp_path / "tables"), "hourly_presence")
     assert list(table.columns) == ["date"] and len(table) == 4

@@ -25,4 +25,3 @@ def test_a_figure_written_on_a_full_disk_leaves_no_temporary(tmp_path, monkeypat
     monkeypatch.setattr(os, "fsync", real_fsync)
 
     assert [p.name for p in (tmp_path / "images" / "2023-09-14").iterdir()] == []
-

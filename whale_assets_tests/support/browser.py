@@ -69,9 +69,14 @@ class Page:
 
     def text(self) -> str:
         """What a person reads: the rendered text of the page (SVG labels included)."""
-        return self.evaluate("document.body ? document.body.innerText + '\\n' + "
-                             "Array.from(document.querySelectorAll('svg text')).map(t => t.textContent).join('\\n') "
-                             ": ''") or ""
+        return (
+            self.evaluate(
+                "document.body ? document.body.innerText + '\\n' + "
+                "Array.from(document.querySelectorAll('svg text')).map(t => t.textContent).join('\\n') "
+                ": ''"
+            )
+            or ""
+        )
 
     def wait_for_text(self, *needles: str, timeout: float = 90) -> str:
         """Poll the rendered text until every needle appears; returns that text."""
@@ -134,10 +139,20 @@ def headless_chromium(profile: Path, log: Path) -> Iterator[Page]:
     profile.mkdir(parents=True, exist_ok=True)
     (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a reused profile's is stale
     command = [
-        executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--mute-audio",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--user-data-dir={profile}",
-        "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank",
+        executable,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--hide-scrollbars",
+        "--mute-audio",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--user-data-dir={profile}",
+        "--remote-debugging-address=127.0.0.1",
+        "--remote-debugging-port=0",
+        "about:blank",
     ]
     with log.open("wb") as log_file:
         browser = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
@@ -146,8 +161,13 @@ def headless_chromium(profile: Path, log: Path) -> Iterator[Page]:
             with connect(_page_socket(port), max_size=None, open_timeout=STARTUP_TIMEOUT_S) as connection:
                 page = Page(connection)
                 page.command("Page.enable")
-                page.command("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1],
-                             deviceScaleFactor=1, mobile=False)
+                page.command(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=WINDOW[0],
+                    height=WINDOW[1],
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
                 yield page
         finally:
             _stop(browser)

@@ -88,7 +88,11 @@ class DagsterDev:
             env = {**env, "VIRTUAL_ENV": sys.prefix}
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -112,7 +116,11 @@ class DagsterDev:
     def cli(self, *arguments: str, timeout: float = 180) -> subprocess.CompletedProcess:
         """A `dagster` CLI command as the README gives it: in the repository root, same DAGSTER_HOME."""
         return subprocess.run(
-            [str(BIN / "dagster"), *arguments], capture_output=True, text=True, env=self.env, cwd=PROJECT_ROOT,
+            [str(BIN / "dagster"), *arguments],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=PROJECT_ROOT,
             timeout=timeout,
         )
 
@@ -139,8 +147,11 @@ class DagsterDev:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"dagster dev exited:\n{self.tail()}"
             try:
-                entries = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name "
-                                       "locationOrLoadError { __typename } } } } }", timeout=5)
+                entries = self.graphql(
+                    "{ workspaceOrError { ... on Workspace { locationEntries { name "
+                    "locationOrLoadError { __typename } } } } }",
+                    timeout=5,
+                )
                 entries = entries["workspaceOrError"]["locationEntries"]
                 if entries and all(e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries):
                     return

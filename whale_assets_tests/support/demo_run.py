@@ -29,8 +29,11 @@ class DemoRun:
 
     def env(self) -> dict[str, str]:
         """DAGSTER_HOME and the WHALE_* settings from the demo's demo.env."""
-        pairs = (line.removeprefix("export ").split("=", 1) for line in (self.directory / "demo.env").read_text().splitlines()
-                 if line.startswith("export "))
+        pairs = (
+            line.removeprefix("export ").split("=", 1)
+            for line in (self.directory / "demo.env").read_text().splitlines()
+            if line.startswith("export ")
+        )
         return {name: value.strip("'") for name, value in pairs}
 
 
@@ -40,7 +43,9 @@ def run_demo(checkout: Path) -> DemoRun:
     directory = checkout / "demo-data"
     demo = subprocess.run(
         [str(Path(sys.executable).with_name("whale-assets")), "demo", "--dir", str(directory)],
-        capture_output=True, text=True, timeout=DEMO_TIMEOUT_S,
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_S,
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     return DemoRun(directory, demo.stdout)

@@ -78,8 +78,9 @@ class Deployment:
     def start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = self.root / f"{name}.log"
         with log.open("wb") as log_file:  # the child keeps its own descriptor
-            process = subprocess.Popen(command, cwd=self.root, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                command, cwd=self.root, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.processes[name], self.logs[name] = process, log
         return process
 
@@ -103,13 +104,25 @@ class Deployment:
         return "\n".join(self.tail(name) for name in self.logs)
 
     def run(self, *command: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        return subprocess.run(list(command), cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            list(command), cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
 
     def launch_backfill(self, job: str, partitions: list[str], run_config: Mapping) -> str:
         """A job backfill through the GraphQL API the UI uses; returns its id."""
-        done = self.run(sys.executable, "-m", "whale_assets_tests.support.launch_backfill", "--workspace",
-                        str(self.workspace), "--job", job, "--partitions", ",".join(partitions),
-                        "--run-config", json.dumps(run_config))
+        done = self.run(
+            sys.executable,
+            "-m",
+            "whale_assets_tests.support.launch_backfill",
+            "--workspace",
+            str(self.workspace),
+            "--job",
+            job,
+            "--partitions",
+            ",".join(partitions),
+            "--run-config",
+            json.dumps(run_config),
+        )
         if done.returncode:
             raise RuntimeError(f"backfill launch failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return done.stdout.strip().splitlines()[-1]
@@ -141,8 +154,9 @@ class Deployment:
                     if process.poll() is not None:
                         raise RuntimeError(f"{name} exited with {process.returncode}\n{self.tails()}")
                 if time.monotonic() > deadline:
-                    states = sorted((r.dagster_run.tags.get("dagster/partition"), r.dagster_run.status.value)
-                                    for r in records)
+                    states = sorted(
+                        (r.dagster_run.tags.get("dagster/partition"), r.dagster_run.status.value) for r in records
+                    )
                     raise TimeoutError(f"backfill not done within {timeout_s} s: {states}\n{self.tails()}")
                 time.sleep(2)
 
@@ -179,9 +193,22 @@ def running_model_server(model_dir: Path, log: Path) -> Iterator[str]:
     container; yields its gRPC URL, grpc://127.0.0.1:PORT. Killed by its process group on exit."""
     with log.open("wb") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "whale_assets_tests.support.model_server", "--model", str(model_dir),
-             "--grpc-port", "0", "--rest-port", "0"],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "whale_assets_tests.support.model_server",
+                "--model",
+                str(model_dir),
+                "--grpc-port",
+                "0",
+                "--rest-port",
+                "0",
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            start_new_session=True,
         )
     try:
         line = process.stdout.readline()  # "grpc://127.0.0.1:P http://127.0.0.1:Q" once serving
@@ -241,8 +268,22 @@ def running_deployment(
         initialised = deployment.run(sys.executable, "-m", "whale_assets.cli", "deploy-init", "--pods", str(pods))
         if initialised.returncode:
             raise RuntimeError(f"deploy-init failed: {initialised.stderr[-3000:]}")
-        deployment.start("code-server", [str(BIN / "dagster"), "code-server", "start", "-m", "whale_assets.definitions",
-                                         "-h", "127.0.0.1", "-p", str(port), "--location-name", LOCATION])
+        deployment.start(
+            "code-server",
+            [
+                str(BIN / "dagster"),
+                "code-server",
+                "start",
+                "-m",
+                "whale_assets.definitions",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "--location-name",
+                LOCATION,
+            ],
+        )
         _wait_for_code_server(deployment, port)
         deployment.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)])
         yield deployment

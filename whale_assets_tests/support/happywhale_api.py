@@ -11,10 +11,12 @@ PYPI = "https://pypi.org/pypi/happywhale/json"
 API = "https://critterspot.happywhale.com/v1/cs"
 CONFIG = f"{API}/encounter/config"
 SEARCH = f"{API}/admin/encounter/search"
-SPECIES_LIST = {"species": [
-    {"name": "Blue Whale", "code": "blue_whale"},
-    {"name": "Humpback Whale", "code": "humpback_whale"},
-]}
+SPECIES_LIST = {
+    "species": [
+        {"name": "Blue Whale", "code": "blue_whale"},
+        {"name": "Humpback Whale", "code": "humpback_whale"},
+    ]
+}
 
 
 def hit(id: int, km: float, start_date: str, start_time: str, timezone: str, end_time: str | None = None) -> dict:
@@ -23,18 +25,39 @@ def hit(id: int, km: float, start_date: str, start_time: str, timezone: str, end
     return {
         "location": {"lat": lat, "lng": lon},
         "id": id,
-        "dateRange": {"startDate": start_date, "startTime": start_time, "endDate": start_date,
-                      "endTime": end_time, "timezone": timezone},
-        "displayImage": {"id": id * 10, "thumbUrl": f"https://img.example/{id}_t.jpg", "type": "image",
-                         "url": f"https://img.example/{id}.jpg"},
-        "individual": None, "approved": True, "attrs": ["fluke"], "maxCount": 2, "minCount": 1,
-        "orgIds": [7], "public": True, "region": "Monterey Bay", "species": "humpback_whale",
+        "dateRange": {
+            "startDate": start_date,
+            "startTime": start_time,
+            "endDate": start_date,
+            "endTime": end_time,
+            "timezone": timezone,
+        },
+        "displayImage": {
+            "id": id * 10,
+            "thumbUrl": f"https://img.example/{id}_t.jpg",
+            "type": "image",
+            "url": f"https://img.example/{id}.jpg",
+        },
+        "individual": None,
+        "approved": True,
+        "attrs": ["fluke"],
+        "maxCount": 2,
+        "minCount": 1,
+        "orgIds": [7],
+        "public": True,
+        "region": "Monterey Bay",
+        "species": "humpback_whale",
     }
 
 
 def full(id: int) -> dict:
-    return {"encounter": {"id": id, "location": {"accuracy": "exact", "precisionSource": "gps"},
-                          "displayImage": {"licenseLevel": "cc-by-nc"}}}
+    return {
+        "encounter": {
+            "id": id,
+            "location": {"accuracy": "exact", "precisionSource": "gps"},
+            "displayImage": {"licenseLevel": "cc-by-nc"},
+        }
+    }
 
 
 def serve_hits(mock: responses.RequestsMock, hits: list[dict], failing_full: frozenset[int] = frozenset()) -> None:

@@ -90,8 +90,11 @@ def _concurrency(values: dict[str, Any]) -> dict[str, Any]:
         return {}
     pools, runs = concurrency.get("pools") or {}, concurrency.get("runs") or {}
     rendered: dict[str, Any] = {}
-    pool_keys = {"defaultLimit": "default_limit", "granularity": "granularity",
-                 "opGranularityRunBuffer": "op_granularity_run_buffer"}
+    pool_keys = {
+        "defaultLimit": "default_limit",
+        "granularity": "granularity",
+        "opGranularityRunBuffer": "op_granularity_run_buffer",
+    }
     if any(pools.get(key) is not None for key in pool_keys):
         rendered["pools"] = {name: pools[key] for key, name in pool_keys.items() if pools.get(key) is not None}
     if runs.get("maxConcurrentRuns") is not None or runs.get("tagConcurrencyLimits"):
@@ -107,10 +110,20 @@ def _compute_logs(values: dict[str, Any]) -> dict[str, Any]:
     manager = values["computeLogManager"]
     assert manager["type"] == "S3ComputeLogManager", "only the S3 manager is restated here"
     s3 = manager["config"]["s3ComputeLogManager"]
-    renamed = {"bucket": "bucket", "localDir": "local_dir", "prefix": "prefix", "useSsl": "use_ssl",
-               "verify": "verify", "verifyCertPath": "verify_cert_path", "endpointUrl": "endpoint_url",
-               "skipEmptyFiles": "skip_empty_files", "uploadInterval": "upload_interval",
-               "uploadExtraArgs": "upload_extra_args", "showUrlOnly": "show_url_only", "region": "region"}
+    renamed = {
+        "bucket": "bucket",
+        "localDir": "local_dir",
+        "prefix": "prefix",
+        "useSsl": "use_ssl",
+        "verify": "verify",
+        "verifyCertPath": "verify_cert_path",
+        "endpointUrl": "endpoint_url",
+        "skipEmptyFiles": "skip_empty_files",
+        "uploadInterval": "upload_interval",
+        "uploadExtraArgs": "upload_extra_args",
+        "showUrlOnly": "show_url_only",
+        "region": "region",
+    }
     config = {renamed[key]: value for key, value in s3.items()}
     return {"module": "dagster_aws.s3.compute_log_manager", "class": "S3ComputeLogManager", "config": config}
 
@@ -122,11 +135,17 @@ def instance_config(values: dict[str, Any]) -> dict[str, Any]:
     monitoring = daemon["runMonitoring"]
     config: dict[str, Any] = {
         "scheduler": {"module": "dagster.core.scheduler", "class": "DagsterDaemonScheduler"},
-        "schedule_storage": {"module": "dagster_postgres.schedule_storage", "class": "PostgresScheduleStorage",
-                             "config": postgres},
+        "schedule_storage": {
+            "module": "dagster_postgres.schedule_storage",
+            "class": "PostgresScheduleStorage",
+            "config": postgres,
+        },
         "run_storage": {"module": "dagster_postgres.run_storage", "class": "PostgresRunStorage", "config": postgres},
-        "event_log_storage": {"module": "dagster_postgres.event_log", "class": "PostgresEventLogStorage",
-                              "config": postgres},
+        "event_log_storage": {
+            "module": "dagster_postgres.event_log",
+            "class": "PostgresEventLogStorage",
+            "config": postgres,
+        },
         "run_launcher": _run_launcher(values),
         "compute_logs": _compute_logs(values),
         "run_monitoring": {
@@ -177,17 +196,37 @@ def container_context(values: dict[str, Any], deployment: dict[str, Any]) -> dic
 
 def code_server_command(deployment: dict[str, Any]) -> list[str]:
     if deployment.get("dagsterApiGrpcArgs"):
-        return ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p", str(deployment["port"]),
-                *deployment["dagsterApiGrpcArgs"]]
-    return ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", str(deployment["port"]),
-            *deployment["codeServerArgs"]]
+        return [
+            "dagster",
+            "api",
+            "grpc",
+            "-h",
+            "0.0.0.0",
+            "-p",
+            str(deployment["port"]),
+            *deployment["dagsterApiGrpcArgs"],
+        ]
+    return [
+        "dagster",
+        "code-server",
+        "start",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        str(deployment["port"]),
+        *deployment["codeServerArgs"],
+    ]
 
 
 def workspace_locations(values: dict[str, Any]) -> list[Location]:
     """The workspace.yaml locations: `dagsterWebserver.workspace.servers` if enabled, else the deployments."""
     workspace = values["dagsterWebserver"].get("workspace") or {}
     if workspace.get("enabled"):
-        return [Location(server["host"], server["port"], server.get("name") or server["host"])
-                for server in workspace["servers"]]
-    return [Location(deployment["name"], deployment["port"], deployment["name"])
-            for deployment in values["dagster-user-deployments"]["deployments"]]
+        return [
+            Location(server["host"], server["port"], server.get("name") or server["host"])
+            for server in workspace["servers"]
+        ]
+    return [
+        Location(deployment["name"], deployment["port"], deployment["name"])
+        for deployment in values["dagster-user-deployments"]["deployments"]
+    ]

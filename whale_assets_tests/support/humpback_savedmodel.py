@@ -97,7 +97,5 @@ def build_humpback_savedmodel(directory: Path) -> Path:
 
     directory = Path(directory)
     module = _build_module()
-    tf.saved_model.save(
-        module, str(directory), signatures={"score": module.score, "metadata": module.metadata}
-    )
+    tf.saved_model.save(module, str(directory), signatures={"score": module.score, "metadata": module.metadata})
     return directory

@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         "runConfigData": json.loads(args.run_config),
         "title": f"{args.job} {args.partitions}",
     }
-    with DagsterInstance.get() as instance, WorkspaceProcessContext(
-        instance, WorkspaceFileTarget(paths=[args.workspace])
-    ) as process_context:
+    with (
+        DagsterInstance.get() as instance,
+        WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[args.workspace])) as process_context,
+    ):
         result = execute_dagster_graphql(process_context.create_request_context(), LAUNCH, {"params": params})
     answer = (result.data or {}).get("launchPartitionBackfill") or {}
     if answer.get("__typename") != "LaunchBackfillSuccess":

@@ -38,8 +38,14 @@ from whale_assets_tests.support.servable import Faults, Servable, ServingError
 
 HOST = "127.0.0.1"
 MAX_MESSAGE_BYTES = 2**31 - 1  # TF Serving sets no practical limit on its side either
-HTTP_STATUS = {"NOT_FOUND": 404, "INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "UNAVAILABLE": 503,
-               "DEADLINE_EXCEEDED": 504, "RESOURCE_EXHAUSTED": 429}
+HTTP_STATUS = {
+    "NOT_FOUND": 404,
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+    "RESOURCE_EXHAUSTED": 429,
+}
 
 
 def start_grpc(servable: Servable, port: int = 0):
@@ -67,7 +73,10 @@ def start_grpc(servable: Servable, port: int = 0):
 
     server = grpc.server(
         ThreadPoolExecutor(max_workers=4),
-        options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES), ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
+        options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ],
     )
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionService(), server)
     bound = server.add_insecure_port(f"{HOST}:{port}")
@@ -145,7 +154,9 @@ def _rest_predict(servable: Servable, name: str, version: int | None, body: byte
 
 def _json_value(value: np.ndarray):
     if value.dtype == object:
-        return np.vectorize(lambda item: item.decode() if isinstance(item, bytes) else item, otypes=[object])(value).tolist()
+        return np.vectorize(lambda item: item.decode() if isinstance(item, bytes) else item, otypes=[object])(
+            value
+        ).tolist()
     return value.tolist()
 
 
@@ -153,9 +164,12 @@ def _rest_status(servable: Servable, name: str, version: int | None) -> dict:
     if name != servable.name or (version is not None and version not in servable.versions):
         raise ServingError("NOT_FOUND", f"Could not find any versions of model {name}")
     versions = sorted(servable.versions, reverse=True) if version is None else [version]
-    return {"model_version_status": [
-        {"version": str(v), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}} for v in versions
-    ]}
+    return {
+        "model_version_status": [
+            {"version": str(v), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+            for v in versions
+        ]
+    }
 
 
 def _rest_metadata(servable: Servable, name: str, version: int | None) -> dict:
@@ -164,11 +178,20 @@ def _rest_metadata(servable: Servable, name: str, version: int | None) -> dict:
     signatures = {}
     for key, function in servable.versions[answered].signatures.items():
         inputs = {k: _tensor_info(spec, f"{key}_{k}:0") for k, spec in function.structured_input_signature[1].items()}
-        outputs = {k: _tensor_info(spec, f"StatefulPartitionedCall:{i}")
-                   for i, (k, spec) in enumerate(sorted(function.structured_outputs.items()))}
-        signatures[key] = {"inputs": inputs, "outputs": outputs, "method_name": "tensorflow/serving/predict", "defaults": {}}
-    return {"model_spec": {"name": name, "signature_name": "", "version": str(answered)},
-            "metadata": {"signature_def": {"signature_def": signatures}}}
+        outputs = {
+            k: _tensor_info(spec, f"StatefulPartitionedCall:{i}")
+            for i, (k, spec) in enumerate(sorted(function.structured_outputs.items()))
+        }
+        signatures[key] = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "method_name": "tensorflow/serving/predict",
+            "defaults": {},
+        }
+    return {
+        "model_spec": {"name": name, "signature_name": "", "version": str(answered)},
+        "metadata": {"signature_def": {"signature_def": signatures}},
+    }
 
 
 def _tensor_info(spec, tensor_name: str) -> dict:
@@ -178,12 +201,17 @@ def _tensor_info(spec, tensor_name: str) -> dict:
     if spec.shape.rank is None:
         shape = {"dim": [], "unknown_rank": True}
     else:
-        shape = {"dim": [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape.as_list()], "unknown_rank": False}
+        shape = {
+            "dim": [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape.as_list()],
+            "unknown_rank": False,
+        }
     return {"dtype": types_pb2.DataType.Name(spec.dtype.as_datatype_enum), "tensor_shape": shape, "name": tensor_name}
 
 
 @contextmanager
-def running_grpc_model_server(model_dir: Path, name: str = "humpback_whale", faults: Faults | None = None) -> Iterator[str]:
+def running_grpc_model_server(
+    model_dir: Path, name: str = "humpback_whale", faults: Faults | None = None
+) -> Iterator[str]:
     """Serve `model_dir` over gRPC on loopback; yields `grpc://127.0.0.1:PORT`."""
     server, port = start_grpc(Servable(model_dir, name, faults))
     try:
@@ -193,7 +221,9 @@ def running_grpc_model_server(model_dir: Path, name: str = "humpback_whale", fau
 
 
 @contextmanager
-def running_rest_model_server(model_dir: Path, name: str = "humpback_whale", faults: Faults | None = None) -> Iterator[str]:
+def running_rest_model_server(
+    model_dir: Path, name: str = "humpback_whale", faults: Faults | None = None
+) -> Iterator[str]:
     """Serve `model_dir` over TF Serving's REST API on loopback; yields `http://127.0.0.1:PORT`."""
     server = start_rest(Servable(model_dir, name, faults))
     try:

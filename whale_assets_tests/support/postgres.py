@@ -43,7 +43,10 @@ def ensure_postgres_installed() -> Path:
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql) and this user cannot install it")
     installed = subprocess.run(
         "apt-get update -q && apt-get install -y -q --no-install-recommends postgresql",
-        shell=True, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
@@ -85,7 +88,9 @@ def _wait_until_accepting(port: int, process: subprocess.Popen, log: Path) -> No
         if process.poll() is not None:
             raise RuntimeError(f"postgres exited with {process.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
         try:
-            psycopg2.connect(host="127.0.0.1", port=port, user=SERVER_USER, dbname="postgres", connect_timeout=2).close()
+            psycopg2.connect(
+                host="127.0.0.1", port=port, user=SERVER_USER, dbname="postgres", connect_timeout=2
+            ).close()
             return
         except psycopg2.OperationalError:
             time.sleep(0.2)
@@ -135,18 +140,44 @@ def running_postgres() -> Iterator[str]:
     process: subprocess.Popen | None = None
     try:
         initialised = subprocess.run(
-            _as_server_user([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SERVER_USER, "--auth=trust",
-                             "--encoding=UTF8", "--no-sync"]),
-            capture_output=True, text=True, cwd=root,
+            _as_server_user(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    SERVER_USER,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            cwd=root,
         )
         if initialised.returncode:
             raise RuntimeError(f"initdb failed: {initialised.stdout[-1000:]}{initialised.stderr[-1000:]}")
         port = _free_port()
-        server = [str(bin_dir / "postgres"), "-D", str(data_dir), "-h", "127.0.0.1", "-p", str(port),
-                  "-k", str(socket_dir), "-c", "fsync=off", "-c", "max_connections=200"]
+        server = [
+            str(bin_dir / "postgres"),
+            "-D",
+            str(data_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(socket_dir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ]
         with log.open("wb") as log_file:  # the child keeps its own descriptor
-            process = subprocess.Popen(_as_server_user(server), stdout=log_file, stderr=subprocess.STDOUT, cwd=root,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                _as_server_user(server), stdout=log_file, stderr=subprocess.STDOUT, cwd=root, start_new_session=True
+            )
         _wait_until_accepting(port, process, log)
         _create_database(port, DATABASE)
         yield f"postgresql+psycopg2://{SERVER_USER}@127.0.0.1:{port}/{DATABASE}"

@@ -27,8 +27,20 @@ def assert_valid_raven_table(path: Path | str) -> pd.DataFrame:
     """
     path = Path(path)
     header = path.read_text().split("\n", 1)[0].split("\t")
-    for column in ("Selection", "View", "Channel", "Begin Time (s)", "End Time (s)", "Low Freq (Hz)",
-                   "High Freq (Hz)", "Begin File", "File Offset (s)", "Common Name", "Confidence", "Source"):
+    for column in (
+        "Selection",
+        "View",
+        "Channel",
+        "Begin Time (s)",
+        "End Time (s)",
+        "Low Freq (Hz)",
+        "High Freq (Hz)",
+        "Begin File",
+        "File Offset (s)",
+        "Common Name",
+        "Confidence",
+        "Source",
+    ):
         assert column in header, f"{path.name}: no {column!r} column"
     if len(path.read_text().rstrip("\n").split("\n")) == 1:
         return pd.DataFrame(columns=header)  # crowsetta refuses a table without rows
@@ -51,4 +63,3 @@ def assert_valid_raven_table(path: Path | str) -> pd.DataFrame:
     assert rows["Confidence"].between(0, 1).all(), "Confidence outside [0, 1]"
     assert rows["Source"].notna().all(), "a row without Source"
     return rows
-

@@ -36,8 +36,12 @@ class Round:
 def two_runs_at_once(world_root: Path, homes: tuple[Path, Path], day: str) -> Round:
     """Start two forced runs of `day` as two processes with two instances, and wait for both."""
     processes = [
-        subprocess.Popen([sys.executable, "-m", __name__, str(world_root), str(home), day],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", __name__, str(world_root), str(home), day],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for home in homes
     ]
     outputs = [process.communicate(timeout=RUN_TIMEOUT_S) for process in processes]

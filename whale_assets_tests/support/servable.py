@@ -108,7 +108,9 @@ class Servable:
         if (self.base_path / "saved_model.pb").exists():
             paths = {1: self.base_path}
         else:
-            paths = {int(p.name): p for p in self.base_path.iterdir() if p.name.isdigit() and (p / "saved_model.pb").exists()}
+            paths = {
+                int(p.name): p for p in self.base_path.iterdir() if p.name.isdigit() and (p / "saved_model.pb").exists()
+            }
         with self._load_lock:
             for version, path in paths.items():
                 if version not in self.versions:
@@ -135,7 +137,9 @@ class Servable:
     def input_specs(self, version: int, signature_name: str) -> dict[str, Any]:
         return dict(self.signature(version, signature_name).structured_input_signature[1])
 
-    def predict(self, name: str, version: int | None, signature_name: str, inputs: dict[str, Any]) -> tuple[int, dict[str, np.ndarray]]:
+    def predict(
+        self, name: str, version: int | None, signature_name: str, inputs: dict[str, Any]
+    ) -> tuple[int, dict[str, np.ndarray]]:
         """(version that answered, outputs as arrays). Inputs are arrays (gRPC) or JSON values (REST),
         which take the signature's dtypes as TF Serving's JSON parser does."""
         self.faults.count(signature_name or DEFAULT_SIGNATURE)
@@ -146,7 +150,9 @@ class Servable:
         finally:
             self.faults.finished()
 
-    def _predict(self, name: str, version: int | None, signature_name: str, inputs: dict[str, Any]) -> tuple[int, dict[str, np.ndarray]]:
+    def _predict(
+        self, name: str, version: int | None, signature_name: str, inputs: dict[str, Any]
+    ) -> tuple[int, dict[str, np.ndarray]]:
         import tensorflow as tf
 
         version = self.resolve(name, version)
@@ -165,7 +171,9 @@ class Servable:
             if not isinstance(value, np.ndarray):
                 value = np.asarray(value, dtype=specs[key].dtype.as_numpy_dtype)
             if value.dtype != specs[key].dtype.as_numpy_dtype:
-                raise ServingError("INVALID_ARGUMENT", f"Expects arg {key} to be {specs[key].dtype.name} but {value.dtype} is provided")
+                raise ServingError(
+                    "INVALID_ARGUMENT", f"Expects arg {key} to be {specs[key].dtype.name} but {value.dtype} is provided"
+                )
             if key == "waveform":
                 self.faults.saw_waveform(value.size)
             tensors[key] = tf.constant(value)

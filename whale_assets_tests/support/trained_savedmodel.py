@@ -44,7 +44,10 @@ def training_scene(seed: int, duration_s: float = 180.0) -> MarsScene:
     return MarsScene(
         duration_s,
         seed=seed,
-        song=(SongSession(10.0, third - 20, float(rng.uniform(6, 15))), SongSession(2 * third, third - 10, float(rng.uniform(6, 15)))),
+        song=(
+            SongSession(10.0, third - 20, float(rng.uniform(6, 15))),
+            SongSession(2 * third, third - 10, float(rng.uniform(6, 15))),
+        ),
         ships=(ShipPassage(1.5 * third, third, float(rng.uniform(10, 18))),),
         baleen=(BaleenCalls("blue", 0.0, duration_s, 10.0), BaleenCalls("fin", third, third, 10.0)),
         earthquakes=(Earthquake(1.3 * third, 20.0),),

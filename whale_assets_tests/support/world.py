@@ -47,8 +47,6 @@ def export_row(
     }
 
 
-
-
 @dataclass
 class World:
     root: Path

@@ -51,7 +51,9 @@ def split_by_day(
     while first < stop:
         day_index = first // per_day
         day_stop = min(stop, (day_index + 1) * per_day)
-        slices.append(DaySlice(_EPOCH_DAY + dt.timedelta(days=day_index), first - day_index * per_day, day_stop - first))
+        slices.append(
+            DaySlice(_EPOCH_DAY + dt.timedelta(days=day_index), first - day_index * per_day, day_stop - first)
+        )
         first = day_stop
     return slices
 

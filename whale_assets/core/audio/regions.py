@@ -15,13 +15,9 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def frames_to_regions(
-    starts: np.ndarray, ends: np.ndarray, frame_samples: int, n_samples: int
-) -> list[Region]:
+def frames_to_regions(starts: np.ndarray, ends: np.ndarray, frame_samples: int, n_samples: int) -> list[Region]:
     """Frame-index runs as sample ranges of the input, the last clipped to the input's end."""
-    return [
-        (int(s) * frame_samples, min(int(e) * frame_samples, n_samples)) for s, e in zip(starts, ends, strict=True)
-    ]
+    return [(int(s) * frame_samples, min(int(e) * frame_samples, n_samples)) for s, e in zip(starts, ends, strict=True)]
 
 
 def merge_regions(regions: Iterable[Region], max_gap: int = 0) -> list[Region]:

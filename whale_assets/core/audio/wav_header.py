@@ -123,12 +123,15 @@ def _parse_fmt(chunk: bytes, name: str) -> tuple[int, int, int]:
             raise CorruptWavHeader(name, f"WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is {len(chunk)} bytes, 40 expected")
         sub_tag, guid_tail = struct.unpack_from("<H14s", chunk, 24)
         if guid_tail != _KSDATAFORMAT_GUID_TAIL:
-            raise CorruptWavHeader(name, f"WAVE_FORMAT_EXTENSIBLE sub-format GUID is not a known one ({chunk[24:40].hex()})")
+            raise CorruptWavHeader(
+                name, f"WAVE_FORMAT_EXTENSIBLE sub-format GUID is not a known one ({chunk[24:40].hex()})"
+            )
         tag = sub_tag
     if tag != WAVE_FORMAT_PCM:
         kind = _FORMAT_NAMES.get(tag, "unknown")
         raise CorruptWavHeader(
-            name, f"audio format is {tag:#06x} ({kind}); only integer PCM is supported",
+            name,
+            f"audio format is {tag:#06x} ({kind}); only integer PCM is supported",
             "Convert the file to integer PCM (e.g. 24-bit) to use it.",
         )
     if channels < 1 or rate < 1:
@@ -137,6 +140,7 @@ def _parse_fmt(chunk: bytes, name: str) -> tuple[int, int, int]:
         raise CorruptWavHeader(name, f"{bits} bits per sample is not a whole number of bytes")
     if block_align != channels * bits // 8:
         raise CorruptWavHeader(
-            name, f"block align is {block_align}, but {channels} channel(s) of {bits}-bit samples need {channels * bits // 8}"
+            name,
+            f"block align is {block_align}, but {channels} channel(s) of {bits}-bit samples need {channels * bits // 8}",
         )
     return rate, channels, bits

@@ -128,8 +128,10 @@ def decide(facts: DayFacts, stale_run_after: dt.timedelta | None = None) -> DayD
             f"whale_results is {facts.state.value} but this sensor already requested it once (run key {key}); "
             "re-execute it from the UI or backfill it once the cause is fixed",
         )
-    what = "its last run failed and this sensor has not requested it yet" if facts.state is PartitionState.FAILED else (
-        "whale_results is not materialized"
+    what = (
+        "its last run failed and this sensor has not requested it yet"
+        if facts.state is PartitionState.FAILED
+        else ("whale_results is not materialized")
     )
     return DayDecision(day, key, f"audio is in the archive and {what}")
 
@@ -180,9 +182,7 @@ def _decide_materialized(facts: DayFacts) -> DayDecision:
 
 def summarize(decisions: Sequence[DayDecision]) -> str:
     """One line per day, for the tick's log and skip reason."""
-    return "\n".join(
-        f"{d.day.isoformat()}: {'REQUEST' if d.requested else 'skip'} - {d.reason}" for d in decisions
-    )
+    return "\n".join(f"{d.day.isoformat()}: {'REQUEST' if d.requested else 'skip'} - {d.reason}" for d in decisions)
 
 
 def previous_complete_day(now_utc: dt.datetime) -> dt.date:

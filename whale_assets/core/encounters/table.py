@@ -29,15 +29,43 @@ from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE, MARS_TIM
 
 # Column order of happywhale 0.0.3's CSV export (`geometry_search(..., export="x.csv")`).
 EXPORT_COLUMNS: list[str] = [
-    "latitude", "longitude", "approved", "attrs", "startDate", "startTime", "endDate",
-    "endTime", "timezone", "displayImgId", "displayThumbUrl", "displayImgType", "displayImgUrl",
-    "id", "accuracy", "precision", "displayImgLicense", "maxCount", "minCount", "orgIds",
-    "public", "region", "species", "system:time_start",
+    "latitude",
+    "longitude",
+    "approved",
+    "attrs",
+    "startDate",
+    "startTime",
+    "endDate",
+    "endTime",
+    "timezone",
+    "displayImgId",
+    "displayThumbUrl",
+    "displayImgType",
+    "displayImgUrl",
+    "id",
+    "accuracy",
+    "precision",
+    "displayImgLicense",
+    "maxCount",
+    "minCount",
+    "orgIds",
+    "public",
+    "region",
+    "species",
+    "system:time_start",
 ]
 # What select_encounters reads; a file without these is not an encounter export.
 REQUIRED_EXPORT_COLUMNS: list[str] = [
-    "latitude", "longitude", "startDate", "startTime", "endDate", "endTime", "timezone",
-    "displayImgUrl", "id", "species",
+    "latitude",
+    "longitude",
+    "startDate",
+    "startTime",
+    "endDate",
+    "endTime",
+    "timezone",
+    "displayImgUrl",
+    "id",
+    "species",
 ]
 
 ENCOUNTER_DTYPES: dict[str, str] = {
@@ -74,14 +102,23 @@ ENCOUNTER_DESCRIPTIONS: dict[str, str] = {
 }
 
 DROP_REASONS: list[str] = [
-    "dropped_missing_species", "other_species", "dropped_missing_id",
-    "dropped_missing_position", "dropped_unparseable_position",
-    "dropped_missing_time", "dropped_unparseable_time",
-    "outside_day", "outside_radius", "duplicate_id",
+    "dropped_missing_species",
+    "other_species",
+    "dropped_missing_id",
+    "dropped_missing_position",
+    "dropped_unparseable_position",
+    "dropped_missing_time",
+    "dropped_unparseable_time",
+    "outside_day",
+    "outside_radius",
+    "duplicate_id",
 ]
 # Kept rows whose end had to be derived or whose offset looks mistyped; informative, not drops.
 END_NOTES: list[str] = [
-    "end_missing_used_start", "end_unparseable_used_start", "end_before_start_clamped", "duration_clipped",
+    "end_missing_used_start",
+    "end_unparseable_used_start",
+    "end_before_start_clamped",
+    "duration_clipped",
 ]
 # Longer "encounters" are typing slips (an end date a day or centuries late); their window would
 # swallow the day and its neighbours' windows.
@@ -151,7 +188,9 @@ def read_export_csv(path: str | PathLike[str]) -> pd.DataFrame:
         return empty_export()
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: cannot be parsed as CSV ({exc}); re-export it from Happywhale.") from exc
-    return export_columns(table, REQUIRED_EXPORT_COLUMNS, f"{path}: line 1: header lacks Happywhale export columns", "csv")
+    return export_columns(
+        table, REQUIRED_EXPORT_COLUMNS, f"{path}: line 1: header lacks Happywhale export columns", "csv"
+    )
 
 
 def export_columns(table: pd.DataFrame, required: list[str], problem: str, extension: str) -> pd.DataFrame:
@@ -237,21 +276,24 @@ def select_encounters(
     # Kept rows lie within radius_km of the centre, so the centre's zone is their position's zone.
     suspect = offsets_disagree_with_zone(start_local[keep], col["timezone"][keep], center_zone)
     counts["timezone_suspect"] = int(suspect.sum())
-    table = pd.DataFrame({
-        "date": pd.Timestamp(day),
-        "encounter_id": col["id"][keep],
-        "species": col["species"][keep],
-        "latitude": lat[keep],
-        "longitude": lon[keep],
-        "distance_km": distance[keep],
-        "start_utc": start_kept.dt.tz_localize(None),
-        "end_utc": end.dt.tz_localize(None),
-        "encounter_img_url": col["displayImgUrl"][keep],
-        "timezone": col["timezone"][keep],
-        "start_local": start_local[keep].dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "timezone_suspect": suspect,
-        "duration_clipped": clipped,
-    }, columns=list(ENCOUNTER_DTYPES))
+    table = pd.DataFrame(
+        {
+            "date": pd.Timestamp(day),
+            "encounter_id": col["id"][keep],
+            "species": col["species"][keep],
+            "latitude": lat[keep],
+            "longitude": lon[keep],
+            "distance_km": distance[keep],
+            "start_utc": start_kept.dt.tz_localize(None),
+            "end_utc": end.dt.tz_localize(None),
+            "encounter_img_url": col["displayImgUrl"][keep],
+            "timezone": col["timezone"][keep],
+            "start_local": start_local[keep].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "timezone_suspect": suspect,
+            "duration_clipped": clipped,
+        },
+        columns=list(ENCOUNTER_DTYPES),
+    )
     table = table.astype(ENCOUNTER_DTYPES).sort_values(["start_utc", "encounter_id"], kind="stable")
     counts["kept"] = len(table)
     return EncounterSelection(table=table.reset_index(drop=True) if len(table) else empty_encounters(), counts=counts)

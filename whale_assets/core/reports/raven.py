@@ -231,8 +231,9 @@ def selection_table(
     )
     text = ("View", "Begin File", "Begin Date Time", "Common Name", "Scientific Name", "Source", "Encounter ID")
     floats = ("Begin Time (s)", "End Time (s)", "File Offset (s)", "Confidence")
-    table = table.astype({"Selection": "int64", "Channel": "int64", **dict.fromkeys(floats, "float64"),
-                          **dict.fromkeys(text, "string")})
+    table = table.astype(
+        {"Selection": "int64", "Channel": "int64", **dict.fromkeys(floats, "float64"), **dict.fromkeys(text, "string")}
+    )
     return table
 
 

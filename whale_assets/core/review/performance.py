@@ -154,8 +154,11 @@ def fit_logistic(scores: np.ndarray, verdicts: Sequence[Verdict]) -> LogisticFit
 
     Two parameters, so a direct minimisation (scipy) rather than a machine-learning dependency.
     """
-    decided = [(score, verdict is Verdict.TRUE) for score, verdict in zip(scores, verdicts, strict=True)
-               if verdict is not Verdict.UNSURE]
+    decided = [
+        (score, verdict is Verdict.TRUE)
+        for score, verdict in zip(scores, verdicts, strict=True)
+        if verdict is not Verdict.UNSURE
+    ]
     if not decided or all(true for _, true in decided) or not any(true for _, true in decided):
         return None
     x = logit(np.asarray([score for score, _ in decided]))

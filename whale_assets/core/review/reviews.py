@@ -62,7 +62,10 @@ def _table(text: str, name: str) -> pd.DataFrame:
     separator = "\t" if "\t" in header else ","
     try:
         return pd.read_csv(
-            io.StringIO(text.lstrip("\ufeff")), sep=separator, dtype=str, keep_default_na=False,
+            io.StringIO(text.lstrip("\ufeff")),
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
             quoting=csv.QUOTE_MINIMAL,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -86,21 +89,27 @@ def _begin(row: pd.Series, columns: dict[str, str], where: str, file_day: dt.dat
         try:
             return pd.Timestamp(row[columns["begindatetime"]].strip().replace("/", "-"))
         except ValueError:
-            raise ReviewError(f"{where}: Begin Date Time {row[columns['begindatetime']]!r} is not a date and time") from None
+            raise ReviewError(
+                f"{where}: Begin Date Time {row[columns['begindatetime']]!r} is not a date and time"
+            ) from None
     if "beginfile" in columns and "fileoffsets" in columns and row[columns["beginfile"]].strip():
         day = _file_day(row[columns["beginfile"]], where)
         return pd.Timestamp(day) + pd.Timedelta(seconds=_seconds(row[columns["fileoffsets"]], where, "File Offset (s)"))
     if file_day is not None:
         # A selection the analyst drew in Raven may lack the measurements above: Raven's own
         # Begin Time (s) is then seconds into the day file the table describes.
-        return pd.Timestamp(file_day) + pd.Timedelta(seconds=_seconds(row[columns["begintimes"]], where, "Begin Time (s)"))
+        return pd.Timestamp(file_day) + pd.Timedelta(
+            seconds=_seconds(row[columns["begintimes"]], where, "Begin Time (s)")
+        )
     raise ReviewError(f"{where}: no Begin Date Time, nor Begin File with File Offset (s): keep the platform's columns")
 
 
 def _file_day(file_name: str, where: str) -> dt.date:
     found = re.search(r"(\d{4})(\d{2})(\d{2})T000000Z", file_name)
     if not found:
-        raise ReviewError(f"{where}: Begin File {file_name!r} is not an archive day file (MARS-YYYYMMDDT000000Z-16kHz.wav)")
+        raise ReviewError(
+            f"{where}: Begin File {file_name!r} is not an archive day file (MARS-YYYYMMDDT000000Z-16kHz.wav)"
+        )
     return dt.date(*map(int, found.groups()))
 
 
@@ -114,8 +123,9 @@ def read_review(text: str, name: str, file_day: dt.date | None = None) -> list[R
     file_day = _day_in_name(name) or file_day
     columns = {_key(column): column for column in table.columns}
     verdict_name = verdict_column(list(table.columns), where=name)
-    missing = [label for key, label in (("begintimes", "Begin Time (s)"), ("endtimes", "End Time (s)"))
-               if key not in columns]
+    missing = [
+        label for key, label in (("begintimes", "Begin Time (s)"), ("endtimes", "End Time (s)")) if key not in columns
+    ]
     if missing:
         raise ReviewError(f"{name}: the columns {', '.join(missing)} are missing; keep the platform's columns")
     rows = []
@@ -172,7 +182,9 @@ def join_verdicts(
     missed (`match = 'added'`)."""
     joined = []
     for row in rows:
-        if row.end_utc <= pd.Timestamp(day) - pd.Timedelta(days=1) or row.begin_utc >= pd.Timestamp(day) + pd.Timedelta(days=2):
+        if row.end_utc <= pd.Timestamp(day) - pd.Timedelta(days=1) or row.begin_utc >= pd.Timestamp(day) + pd.Timedelta(
+            days=2
+        ):
             raise ReviewError(
                 f"{row.where}: the selection begins {row.begin_utc:%Y-%m-%d %H:%M:%S} UTC, not near {day}; "
                 f"save the review of that day's table under reviews/{row.begin_utc:%Y-%m-%d}/"
@@ -192,8 +204,10 @@ def join_verdicts(
         candidates = selections[overlap]
         shared = candidates["end_utc"].clip(upper=row.end_utc) - candidates["begin_utc"].clip(lower=row.begin_utc)
         best = candidates.loc[shared.idxmax()]
-        same = (abs((best["begin_utc"] - row.begin_utc).total_seconds()) <= SAME_TIME_S
-                and abs((best["end_utc"] - row.end_utc).total_seconds()) <= SAME_TIME_S)
+        same = (
+            abs((best["begin_utc"] - row.begin_utc).total_seconds()) <= SAME_TIME_S
+            and abs((best["end_utc"] - row.end_utc).total_seconds()) <= SAME_TIME_S
+        )
         joined.append({**best.to_dict(), **reviewed, "match": (Match.CURRENT if same else Match.STALE).value})
     return pd.DataFrame(joined)
 
@@ -238,7 +252,9 @@ def join_day_reviews(
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise ReviewError(f"{name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+            raise ReviewError(
+                f"{name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
+            ) from None
         whole_day = is_whole_day_review(name)
         if whole_day and name in multi_day:
             raise ReviewError(f"{name}: a whole-day review covers one day: save it under reviews/{day}/")
@@ -264,7 +280,11 @@ def join_day_reviews(
                 f"verdict (beginning {listed}{', ...' if len(missing) > 5 else ''} UTC): judge every detection of "
                 "the day, or take `whole-day` out of the file's name"
             )
-    labels = selections["classifier"].dropna().mode() if selections is not None and "classifier" in selections else []
+    labels = (
+        selections["classifier"].dropna().mode()
+        if selections is not None and "classifier" in selections
+        else pd.Series(dtype=object)
+    )
     if len(table) and len(labels):
         # Song the analyst added was missed by the classifier that scored the day.
         table["classifier"] = table["classifier"].fillna(labels.iloc[0]) if "classifier" in table else labels.iloc[0]

@@ -72,15 +72,24 @@ class SampleClip:
 
 
 def sample_clip(
-    file_day: dt.date, selection: int, offset_s: float, duration_s: float,
-    context_s: float = CLIP_CONTEXT_S, sample_rate: int = ARCHIVE_SAMPLE_RATE,
+    file_day: dt.date,
+    selection: int,
+    offset_s: float,
+    duration_s: float,
+    context_s: float = CLIP_CONTEXT_S,
+    sample_rate: int = ARCHIVE_SAMPLE_RATE,
 ) -> SampleClip:
     """The clip of one sampled selection (`offset_s` seconds into its day file): the selection with
     `context_s` either side, moved inside the day file at its edges (the core's `clip_span`)."""
     day_start = pd.Timestamp(file_day)
     begin = day_start + pd.Timedelta(seconds=offset_s)
-    span = clip_span(day_start, DAY_SECONDS * sample_rate, sample_rate,
-                     begin + pd.Timedelta(seconds=duration_s / 2), duration_s + 2 * context_s)
+    span = clip_span(
+        day_start,
+        DAY_SECONDS * sample_rate,
+        sample_rate,
+        begin + pd.Timedelta(seconds=duration_s / 2),
+        duration_s + 2 * context_s,
+    )
     stem = day_file_name(file_day).removesuffix(".wav")
     name = f"{stem}.sel{selection:03d}.{begin:%H%M%S.%f}"[:-3] + "Z.wav"
     return SampleClip(name, span.start_utc, span.n_samples, round((begin - span.start_utc).total_seconds(), 6))

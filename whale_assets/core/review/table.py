@@ -102,8 +102,14 @@ def recall_at(group: ReviewedScores, threshold: float | None) -> dict[str, objec
     n_song = song.size + group.added_song
     kept = int(np.sum(song >= threshold)) if threshold is not None else 0
     low, high = wilson_interval(kept, n_song)
-    return {"whole_days": group.whole_days, "n_song": n_song, "n_missed": n_song - kept,
-            "recall": kept / n_song if n_song else np.nan, "recall_low": low, "recall_high": high}
+    return {
+        "whole_days": group.whole_days,
+        "n_song": n_song,
+        "n_missed": n_song - kept,
+        "recall": kept / n_song if n_song else np.nan,
+        "recall_low": low,
+        "recall_high": high,
+    }
 
 
 def performance_table(
@@ -118,31 +124,61 @@ def performance_table(
         for row, detections in zip(performance_by_bin(group.scores, group.verdicts, edges), all_bins, strict=True):
             low, high = row.interval
             rows.append(
-                {"classifier": group.classifier, "kind": "bin", "score_low": row.low, "score_high": row.high,
-                 "reviewed": row.reviewed, "n_true": row.true, "n_false": row.false, "n_unsure": row.unsure,
-                 "precision": row.precision, "precision_low": low, "precision_high": high,
-                 "detections": int(detections)}
+                {
+                    "classifier": group.classifier,
+                    "kind": "bin",
+                    "score_low": row.low,
+                    "score_high": row.high,
+                    "reviewed": row.reviewed,
+                    "n_true": row.true,
+                    "n_false": row.false,
+                    "n_unsure": row.unsure,
+                    "precision": row.precision,
+                    "precision_low": low,
+                    "precision_high": high,
+                    "detections": int(detections),
+                }
             )
         reviewed_at = performance_by_threshold(group.scores, group.verdicts, group.all_scores, thresholds)
         for at in reviewed_at:
             low, high = wilson_interval(at.true, at.true + at.false)
-            unsure = sum(1 for s, v in zip(group.scores, group.verdicts, strict=True)
-                         if v is Verdict.UNSURE and s >= at.threshold)
+            unsure = sum(
+                1
+                for s, v in zip(group.scores, group.verdicts, strict=True)
+                if v is Verdict.UNSURE and s >= at.threshold
+            )
             rows.append(
-                {"classifier": group.classifier, "kind": "threshold", "score_low": at.threshold,
-                 "reviewed": at.true + at.false + unsure, "n_true": at.true, "n_false": at.false,
-                 "n_unsure": unsure, "precision": at.precision, "precision_low": low, "precision_high": high,
-                 "detections": at.detections_kept, **recall_at(group, at.threshold)}
+                {
+                    "classifier": group.classifier,
+                    "kind": "threshold",
+                    "score_low": at.threshold,
+                    "reviewed": at.true + at.false + unsure,
+                    "n_true": at.true,
+                    "n_false": at.false,
+                    "n_unsure": unsure,
+                    "precision": at.precision,
+                    "precision_low": low,
+                    "precision_high": high,
+                    "detections": at.detections_kept,
+                    **recall_at(group, at.threshold),
+                }
             )
         fit = fit_logistic(group.scores, group.verdicts)
         for target in targets:
             threshold = fit.threshold_for(target) if fit else None
             kept = int(np.sum(group.all_scores >= threshold)) if threshold is not None else 0
             rows.append(
-                {"classifier": group.classifier, "kind": "fit", "score_low": np.nan if threshold is None else threshold,
-                 "reviewed": fit.n_verdicts if fit else 0, "detections": kept, "target_precision": target,
-                 "fit_intercept": fit.intercept if fit else np.nan, "fit_slope": fit.slope if fit else np.nan,
-                 **recall_at(group, threshold)}
+                {
+                    "classifier": group.classifier,
+                    "kind": "fit",
+                    "score_low": np.nan if threshold is None else threshold,
+                    "reviewed": fit.n_verdicts if fit else 0,
+                    "detections": kept,
+                    "target_precision": target,
+                    "fit_intercept": fit.intercept if fit else np.nan,
+                    "fit_slope": fit.slope if fit else np.nan,
+                    **recall_at(group, threshold),
+                }
             )
     table = pd.DataFrame(rows, columns=list(PERFORMANCE_DTYPES))
     counts = ["reviewed", "n_true", "n_false", "n_unsure", "detections", "whole_days", "n_song", "n_missed"]
@@ -197,7 +233,7 @@ def reviewed_scores(verdicts: pd.DataFrame | None, detections: pd.DataFrame | No
     if verdicts is None or not len(verdicts):
         return []
     match = verdicts["match"] if "match" in verdicts else pd.Series("current", index=verdicts.index)
-    whole = (verdicts["whole_day"] if "whole_day" in verdicts else pd.Series(False, index=verdicts.index))
+    whole = verdicts["whole_day"] if "whole_day" in verdicts else pd.Series(False, index=verdicts.index)
     whole = whole.astype("boolean").fillna(False).astype(bool)
     groups = []
     for classifier, rows in verdicts.groupby(verdicts["classifier"].fillna("unknown")):
@@ -207,7 +243,9 @@ def reviewed_scores(verdicts: pd.DataFrame | None, detections: pd.DataFrame | No
             mine = detections[labels == classifier]
         added = match[rows.index] == "added"
         detected = rows[~added]
-        whole_days = {pd.Timestamp(day).date() for day in rows.loc[whole[rows.index], "date"]} if "date" in rows else set()
+        whole_days = (
+            {pd.Timestamp(day).date() for day in rows.loc[whole[rows.index], "date"]} if "date" in rows else set()
+        )
         groups.append(
             ReviewedScores(
                 classifier=str(classifier),

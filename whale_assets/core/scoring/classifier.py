@@ -14,6 +14,7 @@ import numpy as np
 
 MAX_STEP_SAMPLES = 600_000  # one model window a minute (at 10 kHz): sparser scores miss whole songs
 
+
 @dataclass(frozen=True)
 class WindowGrid:
     sample_rate: int = 10_000

@@ -148,7 +148,9 @@ def plan_day_chunks(
             read_stop = min(n_archive_samples, -(-m1 * down // up) + guard)
             offset = read_start // down * up
             chunks.append(
-                DayChunk(c, first, stop, scored_first, scored_stop, read_start, read_stop, offset, m0 - offset, m1 - offset)
+                DayChunk(
+                    c, first, stop, scored_first, scored_stop, read_start, read_stop, offset, m0 - offset, m1 - offset
+                )
             )
         c += 1
     return DayChunkPlan(
@@ -181,7 +183,9 @@ def chunk_waveform(
     a = max(chunk.read_start, (m0 // up) * down - plan.guard_samples)
     b = min(chunk.read_stop, -(-m1 * down // up) + plan.guard_samples)
     offset = a // down * up
-    resampled = resample_exact(archive_audio[a - chunk.read_start : b - chunk.read_start], plan.archive_rate, grid.sample_rate)
+    resampled = resample_exact(
+        archive_audio[a - chunk.read_start : b - chunk.read_start], plan.archive_rate, grid.sample_rate
+    )
     if resampled.size < m1 - offset:
         raise AssertionError(f"chunk {chunk.index}: resampled {resampled.size} samples, need {m1 - offset}")
     return resampled[m0 - offset : m1 - offset]

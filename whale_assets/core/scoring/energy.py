@@ -48,7 +48,6 @@ product per frame, block by block. Through `score_day` with its margins (`bench/
 one hour, one core, load ~5 on 2 cores): 1 267x real time in wall time, 1 667x in CPU time.
 """
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -190,7 +189,9 @@ class EnergyClassifier:
         step, width = grid.step_frames, grid.context_frames
 
         def window_sums(per_frame: np.ndarray) -> np.ndarray:
-            cumulative = np.concatenate((np.zeros((1, *per_frame.shape[1:])), np.cumsum(per_frame, axis=0, dtype=np.float64)))
+            cumulative = np.concatenate(
+                (np.zeros((1, *per_frame.shape[1:])), np.cumsum(per_frame, axis=0, dtype=np.float64))
+            )
             first = np.arange(n) * step
             return cumulative[first + width] - cumulative[first]
 
@@ -212,7 +213,9 @@ class EnergyClassifier:
         out.modulation_db[windows] = np.sqrt(spread).mean(axis=1)
         band_total = band.sum(axis=1, dtype=np.float64)
         out.band_db[windows] = 10.0 * np.log10(window_sums(band_total) / width + POWER_FLOOR)
-        out.low_db[windows] = 10.0 * np.log10(np.maximum(window_sums(low.astype(np.float64)), 0.0) / width + POWER_FLOOR)
+        out.low_db[windows] = 10.0 * np.log10(
+            np.maximum(window_sums(low.astype(np.float64)), 0.0) / width + POWER_FLOOR
+        )
 
 
 @dataclass

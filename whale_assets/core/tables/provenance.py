@@ -86,8 +86,10 @@ def upstream_provenance(
 def with_provenance(frame: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
     """`frame` with the provenance columns appended (the same value on every row)."""
     values = asdict(provenance)
-    columns = {name: pd.Series([values[name]] * len(frame), index=frame.index, dtype=dtype)
-               for name, dtype in PROVENANCE_DTYPES.items()}
+    columns = {
+        name: pd.Series([values[name]] * len(frame), index=frame.index, dtype=dtype)
+        for name, dtype in PROVENANCE_DTYPES.items()
+    }
     return frame.assign(**columns)
 
 

@@ -38,7 +38,11 @@ def dropped_rows(row_counts: Mapping[str, int], limit: float) -> Verdict:
     return Verdict(
         fraction <= limit,
         f"{sum(dropped.values())} of {read} rows dropped for bad data ({fraction:.1%}; limit {limit:.0%})",
-        {"dropped_fraction": fraction, "rows_read": read, **{f"{DROPPED_PREFIX}{k}": v for k, v in dropped.items() if v}},
+        {
+            "dropped_fraction": fraction,
+            "rows_read": read,
+            **{f"{DROPPED_PREFIX}{k}": v for k, v in dropped.items() if v},
+        },
     )
 
 
@@ -76,8 +80,12 @@ def results_match_encounters(results: pd.DataFrame, encounters: pd.DataFrame) ->
     return Verdict(
         not found,
         "; ".join(found) or f"{len(results)} rows for {len(kept)} kept encounters, statuses and scores valid",
-        {"rows": len(results), "kept_encounters": len(kept), "scores_outside_0_1": out_of_range,
-         **{k: v for k, v in problems.items() if v}},
+        {
+            "rows": len(results),
+            "kept_encounters": len(kept),
+            "scores_outside_0_1": out_of_range,
+            **{k: v for k, v in problems.items() if v},
+        },
     )
 
 
@@ -100,8 +108,12 @@ def day_coverage(window_times: pd.Series, day: dt.date, min_coverage: float) -> 
     return Verdict(
         coverage >= min_coverage,
         f"{len(times)} of {expected} windows scored ({coverage:.1%}); hours without scores: {missing_hours or 'none'}",
-        {"windows_scored": len(times), "full_day_windows": expected, "coverage": coverage,
-         "missing_hours": missing_hours},
+        {
+            "windows_scored": len(times),
+            "full_day_windows": expected,
+            "coverage": coverage,
+            "missing_hours": missing_hours,
+        },
     )
 
 

@@ -21,7 +21,18 @@ from whale_assets.sources.model_server.spec import (
 )
 
 __all__ = [
-    "DEFAULT_MODEL_NAME", "NAME_ENV", "SERVER_ENV", "VERSION_ENV", "Backoff", "ModelServerAddress",
-    "ModelServerError", "ServedModel", "ServedModelSpec", "load_served_model", "parse_server", "parse_version",
-    "served_label", "served_model_spec_from_env",
+    "DEFAULT_MODEL_NAME",
+    "NAME_ENV",
+    "SERVER_ENV",
+    "VERSION_ENV",
+    "Backoff",
+    "ModelServerAddress",
+    "ModelServerError",
+    "ServedModel",
+    "ServedModelSpec",
+    "load_served_model",
+    "parse_server",
+    "parse_version",
+    "served_label",
+    "served_model_spec_from_env",
 ]

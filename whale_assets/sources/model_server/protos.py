@@ -39,8 +39,10 @@ PredictResponse = _message("tensorflow.serving.PredictResponse")
 TensorProto = _message("tensorflow.TensorProto")
 
 # tensorflow/core/framework/types.proto DataType numbers (the enum is in the pool too).
-_DTYPES = {name: _pool.FindEnumTypeByName("tensorflow.DataType").values_by_name[name].number
-           for name in ("DT_FLOAT", "DT_INT64", "DT_STRING", "DT_INT32", "DT_DOUBLE")}
+_DTYPES = {
+    name: _pool.FindEnumTypeByName("tensorflow.DataType").values_by_name[name].number
+    for name in ("DT_FLOAT", "DT_INT64", "DT_STRING", "DT_INT32", "DT_DOUBLE")
+}
 _NUMPY_DTYPES = {
     _DTYPES["DT_FLOAT"]: np.float32,
     _DTYPES["DT_DOUBLE"]: np.float64,

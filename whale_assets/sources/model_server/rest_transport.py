@@ -19,8 +19,16 @@ from whale_assets.sources.model_server.spec import ServedModelSpec
 from whale_assets.sources.model_server.transport import Prediction
 
 # TF Serving's REST layer maps its status codes onto HTTP (http_rest_api_handler / util/net_http).
-_HTTP_TO_CODE = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 408: "DEADLINE_EXCEEDED", 429: "RESOURCE_EXHAUSTED",
-                 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_HTTP_TO_CODE = {
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}  # as io_rules.errors.TRANSIENT_STATUS
 
 
@@ -39,8 +47,11 @@ class RestTransport:
         outputs = answer.get("outputs")
         if not isinstance(outputs, dict):
             if len(output_names) != 1 or outputs is None:
-                raise ModelServerError(f"{self.model_url} {signature!r} answered without outputs: {str(answer)[:200]}",
-                                       transient=False, what_to_do="check WHALE_MODEL_SERVER points at TF Serving")
+                raise ModelServerError(
+                    f"{self.model_url} {signature!r} answered without outputs: {str(answer)[:200]}",
+                    transient=False,
+                    what_to_do="check WHALE_MODEL_SERVER points at TF Serving",
+                )
             outputs = {output_names[0]: outputs}
         missing = [name for name in output_names if name not in outputs]
         if missing:
@@ -89,8 +100,11 @@ class RestTransport:
         try:
             return response.json()
         except ValueError as error:
-            raise ModelServerError(f"{url} ({what}) answered non-JSON: {response.text[:200]!r}", transient=False,
-                                   what_to_do="check WHALE_MODEL_SERVER points at TF Serving's REST port") from error
+            raise ModelServerError(
+                f"{url} ({what}) answered non-JSON: {response.text[:200]!r}",
+                transient=False,
+                what_to_do="check WHALE_MODEL_SERVER points at TF Serving's REST port",
+            ) from error
 
 
 def _error_text(response) -> str:

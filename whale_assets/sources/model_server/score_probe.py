@@ -90,11 +90,15 @@ def probe_grid(count_windows: Callable[[int], int], spec: ServedModelSpec, conte
     if high - low != 1:
         raise ModelServerError(
             f"{spec} signature 'score' gives windows that no context width explains with a {step}-sample step",
-            transient=False, what_to_do=SIGNATURES_HELP,
+            transient=False,
+            what_to_do=SIGNATURES_HELP,
         )
     try:
-        return grid_from_metadata({"input_sample_rate": framing.sample_rate, "context_width_samples": int(high)}, str(spec),
-                                  context_step_samples)
+        return grid_from_metadata(
+            {"input_sample_rate": framing.sample_rate, "context_width_samples": int(high)},
+            str(spec),
+            context_step_samples,
+        )
     except ModelLoadError as error:
         raise ModelServerError(str(error), transient=False, what_to_do=SIGNATURES_HELP) from error
 

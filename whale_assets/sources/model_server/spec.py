@@ -66,7 +66,9 @@ def parse_version(value: str | int | None) -> int | None:
     except ValueError:
         version = 0
     if version < 1:
-        raise ValueError(f"{VERSION_ENV}={value!r} is not valid; use a positive model version number, or leave it unset")
+        raise ValueError(
+            f"{VERSION_ENV}={value!r} is not valid; use a positive model version number, or leave it unset"
+        )
     return version
 
 

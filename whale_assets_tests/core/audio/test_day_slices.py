@@ -37,7 +37,9 @@ def test_window_crossing_midnight_splits_into_the_tail_of_one_day_and_the_head_o
 
 
 def test_window_ending_exactly_at_midnight_does_not_touch_the_next_day():
-    assert split_by_day(utc("2019-03-01 23:00"), utc("2019-03-02 00:00")) == [DaySlice(D1, DAY - 57_600_000, 57_600_000)]
+    assert split_by_day(utc("2019-03-01 23:00"), utc("2019-03-02 00:00")) == [
+        DaySlice(D1, DAY - 57_600_000, 57_600_000)
+    ]
 
 
 def test_window_starting_exactly_at_midnight_starts_at_sample_zero():

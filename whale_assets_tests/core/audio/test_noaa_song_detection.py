@@ -51,7 +51,10 @@ def test_sift_keeps_regions_spanning_the_song_and_nothing_else(day_excerpt: tupl
     start_s, end_s = (sample / ARCHIVE_RATE for sample in result.span)
     assert SONG_START_S - frame_s <= start_s <= SONG_START_S + 1.0
     assert song_end_s - 3.0 <= end_s <= song_end_s + frame_s
-    assert all(SONG_START_S - frame_s <= s / ARCHIVE_RATE and e / ARCHIVE_RATE <= song_end_s + frame_s for s, e in result.regions)
+    assert all(
+        SONG_START_S - frame_s <= s / ARCHIVE_RATE and e / ARCHIVE_RATE <= song_end_s + frame_s
+        for s, e in result.regions
+    )
 
 
 def test_energy_classifier_scores_high_during_the_song_and_low_away_from_it(

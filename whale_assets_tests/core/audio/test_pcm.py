@@ -70,8 +70,15 @@ def test_decode_pcm_matches_libsndfile(bits, subtype):
     x = np.random.default_rng(bits).uniform(-0.99, 0.99, 1_000)
     buf = io.BytesIO()
     sf.write(buf, x, 8_000, subtype=subtype, format="RAW", endian="LITTLE")
-    reference, _ = sf.read(io.BytesIO(buf.getvalue()), samplerate=8_000, channels=1, subtype=subtype,
-                           format="RAW", endian="LITTLE", dtype="float64")
+    reference, _ = sf.read(
+        io.BytesIO(buf.getvalue()),
+        samplerate=8_000,
+        channels=1,
+        subtype=subtype,
+        format="RAW",
+        endian="LITTLE",
+        dtype="float64",
+    )
     ours = decode_pcm(buf.getvalue(), bits)
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, reference, rtol=0, atol=2.0**-24)

@@ -14,7 +14,9 @@ FRAME = 512
 DC_OFFSET = -0.0034
 
 
-def _mars(seconds: float, seed: int, *song: SongSession, drift_db: float = 3.0) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _mars(
+    seconds: float, seed: int, *song: SongSession, drift_db: float = 3.0
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """MARS-like audio with `song`, and the song units' sample ranges."""
     scene = MarsScene(seconds, seed=seed, song=song, drift_db=drift_db)
     return render(scene), [(round(a * RATE), round(b * RATE)) for a, b in song_units(scene)]

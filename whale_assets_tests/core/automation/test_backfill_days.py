@@ -60,7 +60,9 @@ def test_an_unreachable_archive_is_not_taken_for_a_missing_day():
 
 def test_a_queued_or_running_day_is_not_requested_again_even_with_late_encounters():
     decision = decide(
-        facts(state=PartitionState.MATERIALIZED, runs_in_progress=("abc",), materialized_encounters=1, source_encounters=3)
+        facts(
+            state=PartitionState.MATERIALIZED, runs_in_progress=("abc",), materialized_encounters=1, source_encounters=3
+        )
     )
     assert not decision.requested and "abc" in decision.reason
 

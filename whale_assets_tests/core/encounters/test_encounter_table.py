@@ -24,9 +24,17 @@ def row(id: str, km: float = 5.0, **fields: str | None) -> dict[str, str | None]
     lat, lon = destination(MARS_LATITUDE, MARS_LONGITUDE, 90.0, km)
     base = dict.fromkeys(EXPORT_COLUMNS)
     base.update(
-        latitude=repr(lat), longitude=repr(lon), startDate="2023-06-01", startTime="10:00:00",
-        endDate="2023-06-01", endTime="11:30:00", timezone="-07:00", species="humpback_whale",
-        displayImgUrl=f"https://example.org/{id}.jpg", id=id, approved="True",
+        latitude=repr(lat),
+        longitude=repr(lon),
+        startDate="2023-06-01",
+        startTime="10:00:00",
+        endDate="2023-06-01",
+        endTime="11:30:00",
+        timezone="-07:00",
+        species="humpback_whale",
+        displayImgUrl=f"https://example.org/{id}.jpg",
+        id=id,
+        approved="True",
     )
     base.update(fields)
     return base
@@ -67,8 +75,14 @@ def test_local_evening_that_is_the_next_utc_day_belongs_to_the_next_day():
 def test_only_start_decides_the_day_and_the_day_is_half_open():
     rows = [
         row("at-midnight", startDate="2023-06-01", startTime="00:00:00", timezone="Z"),
-        row("ends-next-day", startDate="2023-06-01", startTime="23:59:59", timezone="Z",
-            endDate="2023-06-02", endTime="01:00:00"),
+        row(
+            "ends-next-day",
+            startDate="2023-06-01",
+            startTime="23:59:59",
+            timezone="Z",
+            endDate="2023-06-02",
+            endTime="01:00:00",
+        ),
         row("next-midnight", startDate="2023-06-02", startTime="00:00:00", timezone="Z"),
     ]
     result = select_encounters(export(*rows), DAY)
@@ -106,13 +120,23 @@ def test_each_drop_reason_is_counted_once_and_the_counts_add_up():
     ]
     counts = select_encounters(export(*rows), DAY).counts
     assert counts == {
-        "read": 16, "dropped_missing_species": 1, "other_species": 1, "dropped_missing_id": 1,
-        "dropped_missing_position": 2, "dropped_unparseable_position": 2,
-        "dropped_missing_time": 2, "dropped_unparseable_time": 3,
-        "outside_day": 1, "outside_radius": 1, "duplicate_id": 1,
-        "end_missing_used_start": 0, "end_unparseable_used_start": 0, "end_before_start_clamped": 0,
+        "read": 16,
+        "dropped_missing_species": 1,
+        "other_species": 1,
+        "dropped_missing_id": 1,
+        "dropped_missing_position": 2,
+        "dropped_unparseable_position": 2,
+        "dropped_missing_time": 2,
+        "dropped_unparseable_time": 3,
+        "outside_day": 1,
+        "outside_radius": 1,
+        "duplicate_id": 1,
+        "end_missing_used_start": 0,
+        "end_unparseable_used_start": 0,
+        "end_before_start_clamped": 0,
         "duration_clipped": 0,
-        "timezone_suspect": 0, "kept": 1,
+        "timezone_suspect": 0,
+        "kept": 1,
     }
     assert sum(counts[k] for k in DROP_REASONS) + counts["kept"] == counts["read"]
 
@@ -151,8 +175,11 @@ def test_end_falls_back_to_start_and_never_precedes_it():
     for id in ("no-end", "bad-end", "end-before"):
         assert table.loc[id, "end_utc"] == table.loc[id, "start_utc"]
     assert table.loc["normal", "end_utc"] == pd.Timestamp("2023-06-01 18:30:00")
-    assert (result.counts["end_missing_used_start"], result.counts["end_unparseable_used_start"],
-            result.counts["end_before_start_clamped"]) == (1, 1, 1)
+    assert (
+        result.counts["end_missing_used_start"],
+        result.counts["end_unparseable_used_start"],
+        result.counts["end_before_start_clamped"],
+    ) == (1, 1, 1)
 
 
 def test_a_row_with_an_end_but_no_start_is_dropped_and_counted():
@@ -191,8 +218,10 @@ def test_sorted_by_start_then_id():
 
 
 def test_iana_and_fixed_offset_zones_mix_in_one_table():
-    rows = [row("pdt", timezone="America/Los_Angeles"), row("ist", startTime="22:40:00", timezone="+05:30",
-                                                            endTime="23:00:00")]
+    rows = [
+        row("pdt", timezone="America/Los_Angeles"),
+        row("ist", startTime="22:40:00", timezone="+05:30", endTime="23:00:00"),
+    ]
     table = select_encounters(export(*rows), DAY).table.set_index("encounter_id")
     assert table.loc["pdt", "start_utc"] == pd.Timestamp("2023-06-01 17:00:00")
     assert table.loc["ist", "start_utc"] == pd.Timestamp("2023-06-01 17:10:00")
@@ -221,8 +250,10 @@ def test_missing_export_column_is_an_error_not_a_silent_drop():
 
 def test_tens_of_thousands_of_rows_are_selected_quickly():
     zones = ["-07:00", "America/Los_Angeles", "Z", "+0530"]
-    rows = [row(f"e{i}", km=(i % 40) + 0.5, startTime=f"{i % 24:02d}:{i % 60:02d}:{i % 57:02d}",
-                timezone=zones[i % 4]) for i in range(400)]
+    rows = [
+        row(f"e{i}", km=(i % 40) + 0.5, startTime=f"{i % 24:02d}:{i % 60:02d}:{i % 57:02d}", timezone=zones[i % 4])
+        for i in range(400)
+    ]
     big = pd.concat([export(*rows)] * 75, ignore_index=True)  # 30 000 rows
     big["id"] = [f"e{i}" for i in range(len(big))]
     started = time.perf_counter()

@@ -43,7 +43,10 @@ def test_grouping_compares_against_the_grown_window_not_its_first_encounter():
 
 def test_separate_encounters_get_separate_windows_in_time_order():
     windows = group(
-        [("late", "2023-09-14 20:00:00", "2023-09-14 20:00:00"), ("early", "2023-09-14 08:00:00", "2023-09-14 08:05:00")]
+        [
+            ("late", "2023-09-14 20:00:00", "2023-09-14 20:00:00"),
+            ("early", "2023-09-14 08:00:00", "2023-09-14 08:05:00"),
+        ]
     )
     assert [w.encounter_ids for w in windows] == [("early",), ("late",)]
     assert len({w.window_id for w in windows}) == 2

@@ -20,9 +20,17 @@ LAT, LON = destination(MARS_LATITUDE, MARS_LONGITUDE, 45.0, 6.0)
 def flat_feature(encounter_id: str, **properties: object) -> dict:
     """A feature carrying the CSV export's columns as properties, typed as JSON types."""
     props = {
-        "id": encounter_id, "species": "humpback_whale", "approved": True, "maxCount": 3,
-        "startDate": "2023-07-03", "startTime": "19:23:55.88", "endDate": "2023-07-03", "endTime": "19:50:00",
-        "timezone": "-08:00", "displayImgUrl": f"https://example.org/{encounter_id}.jpg", "orgIds": ["o1"],
+        "id": encounter_id,
+        "species": "humpback_whale",
+        "approved": True,
+        "maxCount": 3,
+        "startDate": "2023-07-03",
+        "startTime": "19:23:55.88",
+        "endDate": "2023-07-03",
+        "endTime": "19:50:00",
+        "timezone": "-08:00",
+        "displayImgUrl": f"https://example.org/{encounter_id}.jpg",
+        "orgIds": ["o1"],
     }
     props.update(properties)
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [LON, LAT]}, "properties": props}
@@ -34,11 +42,26 @@ def happywhale_feature(encounter_id: str) -> dict:
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [LON, LAT]},
         "properties": {
-            "id": encounter_id, "species": "humpback_whale", "approved": True, "public": True,
-            "dateRange": {"startDate": "2023-07-03", "startTime": "19:23:55.88", "endDate": "2023-07-03",
-                          "endTime": "19:50:00", "timezone": "-08:00"},
-            "displayImage": {"id": 7, "thumbUrl": "t.jpg", "type": "IMAGE", "url": f"https://example.org/{encounter_id}.jpg"},
-            "license": "PUBLIC", "accuracy": "EXACT", "system:time_start": 1688342400000,
+            "id": encounter_id,
+            "species": "humpback_whale",
+            "approved": True,
+            "public": True,
+            "dateRange": {
+                "startDate": "2023-07-03",
+                "startTime": "19:23:55.88",
+                "endDate": "2023-07-03",
+                "endTime": "19:50:00",
+                "timezone": "-08:00",
+            },
+            "displayImage": {
+                "id": 7,
+                "thumbUrl": "t.jpg",
+                "type": "IMAGE",
+                "url": f"https://example.org/{encounter_id}.jpg",
+            },
+            "license": "PUBLIC",
+            "accuracy": "EXACT",
+            "system:time_start": 1688342400000,
         },
     }
 
@@ -63,7 +86,11 @@ def test_happywhales_own_nested_geojson_is_flattened_like_its_csv(tmp_path):
     write_collection(tmp_path / "hw.geojson", [happywhale_feature("h1")])
     row = read_export_geojson(tmp_path / "hw.geojson").iloc[0]
     assert (row["startTime"], row["timezone"], row["endTime"]) == ("19:23:55.88", "-08:00", "19:50:00")
-    assert (row["displayImgUrl"], row["displayThumbUrl"], row["displayImgId"]) == ("https://example.org/h1.jpg", "t.jpg", "7")
+    assert (row["displayImgUrl"], row["displayThumbUrl"], row["displayImgId"]) == (
+        "https://example.org/h1.jpg",
+        "t.jpg",
+        "7",
+    )
     assert row["displayImgLicense"] == "PUBLIC" and row["id"] == "h1"
 
 
@@ -97,8 +124,11 @@ def test_an_empty_collection_gives_zero_rows_with_export_columns(tmp_path):
         ('{"type": "Feature", "properties": {}}', "not a GeoJSON FeatureCollection"),
         ('{"type": "FeatureCollection", "features": [42]}', "feature 0 is not a GeoJSON Feature"),
         # The search-area file the live search writes is GeoJSON too, but not an export.
-        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"radius_km": 20},'
-         ' "geometry": {"type": "Polygon", "coordinates": []}}]}', "encounter properties"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"radius_km": 20},'
+            ' "geometry": {"type": "Polygon", "coordinates": []}}]}',
+            "encounter properties",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_geojson_export_raises_naming_it(tmp_path, content, message):

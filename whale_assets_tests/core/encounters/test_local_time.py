@@ -134,7 +134,10 @@ def test_vectorised_conversion_matches_the_scalar_rule_around_dst_changes():
     days = ["2023-03-12", "2023-04-02", "2023-10-01", "2023-03-26", "2023-10-29", "2023-11-05"]
     rows = [
         (day, f"{h:02d}:{m:02d}:07", zone)
-        for zone in zones for day in days for h in range(0, 4) for m in range(0, 60, 15)
+        for zone in zones
+        for day in days
+        for h in range(0, 4)
+        for m in range(0, 60, 15)
     ]
     dates, times, tz = (pd.Series(column) for column in zip(*rows, strict=True))
     vectorised = localize_to_utc(parse_local_times(dates, times), tz)
@@ -151,7 +154,11 @@ def test_local_dates_to_search_cover_every_zone_whatever_the_end_convention():
     day = dt.date(2023, 6, 1)
     start, end = local_dates_to_search(day)
     day_start = pd.Timestamp(day, tz="UTC")
-    instants = [day_start, day_start + pd.Timedelta(hours=12), day_start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)]
+    instants = [
+        day_start,
+        day_start + pd.Timedelta(hours=12),
+        day_start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+    ]
     for minutes in range(-12 * 60, 14 * 60 + 1, 15):
         for instant in instants:
             local_date = (instant + pd.Timedelta(minutes=minutes)).date()
@@ -195,5 +202,7 @@ def test_the_positions_own_zone_name_is_never_suspect_even_in_a_skipped_hour():
 
 def test_missing_times_and_unknown_zones_are_not_flagged():
     local = pd.Series([pd.NaT, pd.Timestamp("2023-07-15 10:00")], index=[5, 7])
-    flags = offsets_disagree_with_zone(local, pd.Series(["-08:00", "Mars/Olympus"], index=[5, 7]), "America/Los_Angeles")
+    flags = offsets_disagree_with_zone(
+        local, pd.Series(["-08:00", "Mars/Olympus"], index=[5, 7]), "America/Los_Angeles"
+    )
     assert flags.dtype == bool and list(flags.index) == [5, 7] and not flags.any()

@@ -143,10 +143,16 @@ def test_selections_that_only_touch_stay_two_rows():
 def test_the_checker_rejects_what_the_old_tables_did(tmp_path):
     path = tmp_path / raven_file_name(DAY)
     good = selection_table(DAY, [_at("2023-09-14T10:00:00", 10.0), _at("2023-09-14T11:00:00", 10.0)])
-    past_the_end = good.assign(**{"Begin Time (s)": [86_390.0, 86_500.0], "End Time (s)": [86_395.0, 86_510.0],
-                                  "File Offset (s)": [86_390.0, 86_500.0]})
-    overlapping = good.assign(**{"Begin Time (s)": [100.0, 105.0], "End Time (s)": [110.0, 115.0],
-                                 "File Offset (s)": [100.0, 105.0]})
+    past_the_end = good.assign(
+        **{
+            "Begin Time (s)": [86_390.0, 86_500.0],
+            "End Time (s)": [86_395.0, 86_510.0],
+            "File Offset (s)": [86_390.0, 86_500.0],
+        }
+    )
+    overlapping = good.assign(
+        **{"Begin Time (s)": [100.0, 105.0], "End Time (s)": [110.0, 115.0], "File Offset (s)": [100.0, 105.0]}
+    )
     out_of_order = good.assign(Selection=[2, 1])
     for bad, problem in ((past_the_end, "after its file"), (overlapping, "overlap"), (out_of_order, "1..N")):
         path.write_bytes(raven_text(bad))

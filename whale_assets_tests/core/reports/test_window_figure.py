@@ -224,7 +224,9 @@ def test_every_label_lies_inside_the_canvas(window_with_dropout):
 
 def test_a_window_without_scores_says_so_in_the_score_panel():
     spectrogram = window_spectrogram(mars_audio(60.0), RATE, START)
-    figure = encounter_figure(spectrogram, None, (START, START + pd.Timedelta(seconds=10)), SUMMARY, DetectionRule(0.5, 1))
+    figure = encounter_figure(
+        spectrogram, None, (START, START + pd.Timedelta(seconds=10)), SUMMARY, DetectionRule(0.5, 1)
+    )
     texts = [text.get_text() for text in score_axes(figure).texts]
     assert texts == ["no model scores for this window"]
     assert texts_outside_canvas(figure) == []

@@ -25,7 +25,14 @@ def test_wilson_interval_matches_the_textbook_values():
 def test_scores_fall_into_half_open_bins_with_the_top_edge_in_the_last_bin():
     edges = (0.0, 0.5, 0.8, 1.0)
     assert score_bin(np.array([0.0, 0.49, 0.5, 0.79, 0.8, 1.0, 1.2, np.nan]), edges).tolist() == [
-        0, 0, 1, 1, 2, 2, -1, -1,
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+        -1,
+        -1,
     ]
 
 
@@ -41,7 +48,9 @@ def test_bins_count_true_false_and_unsure_and_precision_ignores_unsure():
 
 def test_threshold_rows_count_kept_detections_among_all_not_only_the_reviewed():
     rows = performance_by_threshold(
-        np.array([0.6, 0.7, 0.9]), [F, T, T], all_scores=np.array([0.1, 0.6, 0.65, 0.7, 0.9, 0.95]),
+        np.array([0.6, 0.7, 0.9]),
+        [F, T, T],
+        all_scores=np.array([0.1, 0.6, 0.65, 0.7, 0.9, 0.95]),
         thresholds=(0.5, 0.8),
     )
     assert [(r.detections_kept, r.true, r.false) for r in rows] == [(5, 2, 1), (2, 1, 0)]

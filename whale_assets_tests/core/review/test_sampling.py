@@ -46,7 +46,10 @@ def test_a_sampled_selections_clip_holds_it_with_context_and_stays_inside_its_da
     middle = sample_clip(day, 3, 36000.25, 6.0)
     assert middle.name == "MARS-20230914T000000Z-16kHz.sel003.100000.250Z.wav"
     assert (middle.start_utc, middle.n_samples, middle.selection_offset_s) == (
-        pd.Timestamp("2023-09-14 09:59:58.25"), 10 * 16_000, 2.0)
+        pd.Timestamp("2023-09-14 09:59:58.25"),
+        10 * 16_000,
+        2.0,
+    )
     first = sample_clip(day, 1, 0.5, 3.0)  # 2 s before it would be the previous day's file
     assert (first.start_utc, first.selection_offset_s) == (pd.Timestamp("2023-09-14"), 0.5)
     last = sample_clip(day, 9, 86_397.0, 3.0)

@@ -19,7 +19,9 @@ def test_bin_rows_count_verdicts_and_all_detections_per_bin():
     table = performance_table([reviewed()], edges=(0.5, 0.6, 0.8, 1.0), thresholds=(0.5, 0.9))
     bins = table[table.kind == "bin"].reset_index(drop=True)
     assert bins[["reviewed", "n_true", "n_false", "n_unsure", "detections"]].values.tolist() == [
-        [3, 1, 2, 0, 33], [2, 1, 1, 0, 2], [5, 4, 0, 1, 10],
+        [3, 1, 2, 0, 33],
+        [2, 1, 1, 0, 2],
+        [5, 4, 0, 1, 10],
     ]
     assert bins.loc[0, "precision"] == pytest.approx(1 / 3)
     assert bins.loc[2, "precision_low"] < 1.0 == bins.loc[2, "precision"]
@@ -94,14 +96,16 @@ def test_stored_verdicts_group_by_classifier_with_added_song_counted_as_missed()
     from whale_assets.core.review.table import reviewed_scores
 
     day = pd.Timestamp("2023-09-14")
-    verdicts = pd.DataFrame({
-        "date": [day, day, day, day + pd.Timedelta(days=1)],
-        "confidence": [0.7, 0.6, np.nan, 0.9],
-        "classifier": ["energy"] * 4,
-        "verdict": ["true", "false", "true", "true"],
-        "match": ["current", "stale", "added", "current"],
-        "whole_day": [True, True, True, False],
-    })
+    verdicts = pd.DataFrame(
+        {
+            "date": [day, day, day, day + pd.Timedelta(days=1)],
+            "confidence": [0.7, 0.6, np.nan, 0.9],
+            "classifier": ["energy"] * 4,
+            "verdict": ["true", "false", "true", "true"],
+            "match": ["current", "stale", "added", "current"],
+            "whole_day": [True, True, True, False],
+        }
+    )
     detections = pd.DataFrame({"classifier": ["energy"] * 5, "confidence": [0.7, 0.6, 0.9, 0.55, 0.52]})
     [group] = reviewed_scores(verdicts, detections)
     assert group.scores.tolist() == [0.7, 0.6, 0.9] and group.whole_day.tolist() == [True, True, False]

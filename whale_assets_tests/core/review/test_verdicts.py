@@ -7,9 +7,19 @@ from whale_assets.core.review.verdicts import ReviewError, Verdict, parse_verdic
 
 @pytest.mark.parametrize(
     ("cell", "verdict"),
-    [("yes", Verdict.TRUE), ("Y", Verdict.TRUE), (" True ", Verdict.TRUE), ("1", Verdict.TRUE),
-     ("no", Verdict.FALSE), ("FALSE", Verdict.FALSE), ("0", Verdict.FALSE), ("fp", Verdict.FALSE),
-     ("unsure", Verdict.UNSURE), ("?", Verdict.UNSURE), ("Maybe", Verdict.UNSURE)],
+    [
+        ("yes", Verdict.TRUE),
+        ("Y", Verdict.TRUE),
+        (" True ", Verdict.TRUE),
+        ("1", Verdict.TRUE),
+        ("no", Verdict.FALSE),
+        ("FALSE", Verdict.FALSE),
+        ("0", Verdict.FALSE),
+        ("fp", Verdict.FALSE),
+        ("unsure", Verdict.UNSURE),
+        ("?", Verdict.UNSURE),
+        ("Maybe", Verdict.UNSURE),
+    ],
 )
 def test_common_spellings_of_a_verdict_are_accepted_in_any_case(cell, verdict):
     assert parse_verdict(cell, where="f.txt row 1") is verdict

@@ -120,7 +120,9 @@ class _Mean:
         n = self.grid.n_windows(waveform.size)
         self.calls.append(n)
         starts = self.grid.window_start_samples(n)
-        return np.array([np.tanh(np.abs(waveform[s : s + self.grid.context_samples]).mean()) for s in starts], np.float32)
+        return np.array(
+            [np.tanh(np.abs(waveform[s : s + self.grid.context_samples]).mean()) for s in starts], np.float32
+        )
 
 
 def test_digital_silence_is_a_gap_windows_touching_it_get_no_score():

@@ -22,9 +22,17 @@ from whale_assets.demo.sparse_day import at as _at
 RATE = 16_000
 
 # Everything but song, placed so that every event falls in a recorded stretch (minutes 20-23).
-SHIPS = tuple(ShipPassage(_at(h, 1320.0), duration, peak) for h, duration, peak in [
-    (1, 1800.0, 12.0), (5, 1200.0, 20.0), (8, 2400.0, 25.0), (13, 900.0, 15.0), (17, 1800.0, 30.0), (22, 3600.0, 18.0),
-])
+SHIPS = tuple(
+    ShipPassage(_at(h, 1320.0), duration, peak)
+    for h, duration, peak in [
+        (1, 1800.0, 12.0),
+        (5, 1200.0, 20.0),
+        (8, 2400.0, 25.0),
+        (13, 900.0, 15.0),
+        (17, 1800.0, 30.0),
+        (22, 3600.0, 18.0),
+    ]
+)
 LONG_SHIP = ShipPassage(_at(15, 1800.0), 5400.0, 15.0)  # an hour and a half
 BALEEN = tuple(BaleenCalls("blue", _at(h, 0.0), 3600.0, 15.0) for h in (2, 6, 11, 19)) + tuple(
     BaleenCalls("fin", _at(h, 0.0), 3600.0, 15.0) for h in (4, 10, 16, 23)
@@ -39,7 +47,9 @@ SONG = (
 
 def sparse_day(song: tuple[SongSession, ...]) -> SparseDay:
     return SparseDay(
-        MarsScene(86_400.0, seed=7, ships=(*SHIPS, LONG_SHIP), baleen=BALEEN, earthquakes=QUAKES, song=song, sample_rate=RATE)
+        MarsScene(
+            86_400.0, seed=7, ships=(*SHIPS, LONG_SHIP), baleen=BALEEN, earthquakes=QUAKES, song=song, sample_rate=RATE
+        )
     )
 
 
@@ -76,7 +86,9 @@ def test_chunked_energy_scores_equal_one_call_on_archive_like_audio_with_its_dc_
     whole = classifier.score(resample_exact(audio, RATE, classifier.grid.sample_rate))
     # Ten-minute chunks (the default) and odd 170 s ones, neither on a window boundary.
     for chunk_s in (600.0, 170.0):
-        plan = plan_day_chunks(audio.size, classifier.grid, RATE, chunk_s, margin_windows=neighbourhood_windows(classifier))
+        plan = plan_day_chunks(
+            audio.size, classifier.grid, RATE, chunk_s, margin_windows=neighbourhood_windows(classifier)
+        )
         assert plan.n_windows == whole.size and len(plan.chunks) >= 3
         day = score_day(plan, classifier, lambda c: audio[c.read_start : c.read_stop], prefetch=False)
         np.testing.assert_allclose(day.scores, whole, rtol=0, atol=1e-5)

@@ -152,7 +152,12 @@ def test_running_floor_follows_a_slow_change_and_ignores_a_short_loud_stretch() 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"lowcut_hz": 2_000.0, "highcut_hz": 100.0}, {"highcut_hz": 6_000.0}, {"width_db": 0.0}, {"floor_percentile": 120.0}],
+    [
+        {"lowcut_hz": 2_000.0, "highcut_hz": 100.0},
+        {"highcut_hz": 6_000.0},
+        {"width_db": 0.0},
+        {"floor_percentile": 120.0},
+    ],
 )
 def test_bad_parameters_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):

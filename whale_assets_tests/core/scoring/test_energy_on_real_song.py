@@ -19,7 +19,8 @@ from whale_assets.demo.mars_scene import render
 from whale_assets.demo.real_song import HELD_OUT_RECORDINGS, real_song_scene, song_intervals, units_dir
 
 pytestmark = pytest.mark.skipif(
-    units_dir() is None, reason="real song units absent: ../shared/data/mbari-song-units/ (or WHALE_REAL_SONG_UNITS) not found"
+    units_dir() is None,
+    reason="real song units absent: ../shared/data/mbari-song-units/ (or WHALE_REAL_SONG_UNITS) not found",
 )
 NOISE_S = 180.0  # noise only, then real song
 DAY = Day(2016, 12, 21)

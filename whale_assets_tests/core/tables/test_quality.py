@@ -32,8 +32,14 @@ def test_dropped_rows_count_only_bad_data_against_every_row_read():
 
 def test_results_must_match_the_kept_encounters_one_to_one():
     kept = pd.DataFrame({"encounter_id": ["a", "b"]})
-    good = pd.DataFrame({"encounter_id": ["a", "b"], "status": ["ok", "no_audio"],
-                         "pooled_score": [0.7, None], "max_score": [1.0, None]})
+    good = pd.DataFrame(
+        {
+            "encounter_id": ["a", "b"],
+            "status": ["ok", "no_audio"],
+            "pooled_score": [0.7, None],
+            "max_score": [1.0, None],
+        }
+    )
     assert results_match_encounters(good, kept).passed
     repeated = pd.concat([good, good.head(1)])
     assert results_match_encounters(repeated, kept).metadata["repeated_encounters"] == ["a"]

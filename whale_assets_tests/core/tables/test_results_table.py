@@ -33,9 +33,14 @@ def encounters(*ids):
 def outcome(ids, scores, status=WindowStatus.OK):
     track = score_track(pd.Timestamp("2023-09-14 11:55:00", tz="UTC"), np.asarray(scores, np.float32), 0.99)
     return WindowOutcome(
-        "w1", tuple(ids), status, track["start_utc"], track["score"],
+        "w1",
+        tuple(ids),
+        status,
+        track["start_utc"],
+        track["score"],
         sifted_start_utc=pd.Timestamp("2023-09-14 11:55:00", tz="UTC"),
-        sifted_end_utc=pd.Timestamp("2023-09-14 12:10:00", tz="UTC"), model="energy",
+        sifted_end_utc=pd.Timestamp("2023-09-14 12:10:00", tz="UTC"),
+        model="energy",
     )
 
 
@@ -82,10 +87,24 @@ def test_columns_and_types_are_the_same_with_or_without_rows():
 
 
 def test_every_row_records_the_run_and_the_settings_it_was_labelled_with():
-    made_by = Provenance(run_id="run-1", margin_s=300.0, sift_mode="noise_floor", sift_lowcut_hz=100.0,
-                         sift_highcut_hz=3000.0, classifier="google/humpback_whale/1@bfloat16", score_source="model",
-                         threshold=0.9, median_filter_windows=9)
-    results = build_results(DAY, encounters("a", "b"), [outcome(["a", "b"], [0.6] * 9)], Labelling(rule=DetectionRule(0.5, 3)), provenance=made_by)
+    made_by = Provenance(
+        run_id="run-1",
+        margin_s=300.0,
+        sift_mode="noise_floor",
+        sift_lowcut_hz=100.0,
+        sift_highcut_hz=3000.0,
+        classifier="google/humpback_whale/1@bfloat16",
+        score_source="model",
+        threshold=0.9,
+        median_filter_windows=9,
+    )
+    results = build_results(
+        DAY,
+        encounters("a", "b"),
+        [outcome(["a", "b"], [0.6] * 9)],
+        Labelling(rule=DetectionRule(0.5, 3)),
+        provenance=made_by,
+    )
     assert results["run_id"].tolist() == ["run-1", "run-1"] and results["margin_s"].tolist() == [300.0, 300.0]
     assert results["classifier"][0] == "google/humpback_whale/1@bfloat16" and results["sift_mode"][0] == "noise_floor"
     # The labelling's threshold and filter are recorded, not whatever the provenance carried.

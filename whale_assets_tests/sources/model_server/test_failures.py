@@ -23,7 +23,9 @@ QUICK = Backoff(attempts=3, first_delay_s=0.01)
 
 def test_an_unavailable_server_answer_is_retried_then_scoring_succeeds(server_url: str, faults) -> None:
     model = load_served_model(ServedModelSpec(parse_server(server_url)), backoff=QUICK)
-    audio = np.full(40 * 10_000, -0.0034, np.float32) + np.random.default_rng(3).normal(0, 8e-5, 400_000).astype(np.float32)
+    audio = np.full(40 * 10_000, -0.0034, np.float32) + np.random.default_rng(3).normal(0, 8e-5, 400_000).astype(
+        np.float32
+    )
     expected = model.score(audio)
     before = faults.requests["score"]
     faults.fail_next("UNAVAILABLE", signature="score")
@@ -31,7 +33,9 @@ def test_an_unavailable_server_answer_is_retried_then_scoring_succeeds(server_ur
     scores = model.score(audio)
 
     np.testing.assert_array_equal(scores, expected)
-    assert faults.requests["score"] == before + 3  # 37 windows: 2 chunks + a ragged tail of 5 = 2 requests, one failed once
+    assert (
+        faults.requests["score"] == before + 3
+    )  # 37 windows: 2 chunks + a ragged tail of 5 = 2 requests, one failed once
     assert not faults.pending
 
 
@@ -51,7 +55,9 @@ def test_a_refused_connection_is_transient() -> None:
 
     transport = RestTransport(spec, connect_s=1, read_s=1)
     with pytest.raises(ModelServerError) as caught:
-        with_retries(lambda: transport.predict("metadata", {}, ("x",)), Backoff(attempts=3, first_delay_s=0.5), sleeps.append)
+        with_retries(
+            lambda: transport.predict("metadata", {}, ("x",)), Backoff(attempts=3, first_delay_s=0.5), sleeps.append
+        )
     assert caught.value.transient and len(sleeps) == 2 and 0.25 <= sleeps[0] <= 0.5 and 0.5 <= sleeps[1] <= 1.0
 
 
@@ -82,7 +88,9 @@ def default_signature_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     module = _build_module()
     directory = tmp_path_factory.mktemp("default_signature") / "humpback_whale" / "1"
-    tf.saved_model.save(module, str(directory), signatures={"serving_default": module.score, "metadata": module.metadata})
+    tf.saved_model.save(
+        module, str(directory), signatures={"serving_default": module.score, "metadata": module.metadata}
+    )
     return directory.parent
 
 
@@ -93,7 +101,9 @@ def default_signature_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (running_rest_model_server, "it serves ['metadata', 'serving_default']"),  # from the signature defs
     ],
 )
-def test_a_model_without_the_score_signature_fails_at_load_naming_it(default_signature_model: Path, running, server_says) -> None:
+def test_a_model_without_the_score_signature_fails_at_load_naming_it(
+    default_signature_model: Path, running, server_says
+) -> None:
     with running(default_signature_model) as url:
         with pytest.raises(ModelServerError) as caught:
             load_served_model(ServedModelSpec(parse_server(url)), backoff=QUICK)

@@ -35,7 +35,10 @@ def _fields(descriptor, seen=None) -> dict[str, tuple]:
 def test_the_kept_messages_are_wire_compatible_with_the_installed_tensorflow_serving_api():
     from tensorflow_serving.apis import predict_pb2
 
-    for ours, theirs in ((protos.PredictRequest, predict_pb2.PredictRequest), (protos.PredictResponse, predict_pb2.PredictResponse)):
+    for ours, theirs in (
+        (protos.PredictRequest, predict_pb2.PredictRequest),
+        (protos.PredictResponse, predict_pb2.PredictResponse),
+    ):
         kept, installed = _fields(ours.DESCRIPTOR), _fields(theirs.DESCRIPTOR)
         for path, (number, kind, label, enum) in kept.items():
             assert path in installed, path
@@ -71,7 +74,9 @@ def test_a_request_built_by_the_client_parses_as_tensorflow_servings_own_message
     parsed = predict_pb2.PredictRequest.FromString(request.SerializeToString())
 
     assert (parsed.model_spec.name, parsed.model_spec.signature_name, parsed.model_spec.version.value) == (
-        "humpback_whale", "score", 3
+        "humpback_whale",
+        "score",
+        3,
     )
     np.testing.assert_array_equal(tf.make_ndarray(parsed.inputs["waveform"]), waveform)
     assert tf.make_ndarray(parsed.inputs["context_step_samples"]) == 10_000
@@ -100,7 +105,12 @@ print(json.dumps({"tensorflow": sorted(m for m in sys.modules if m.split(".")[0]
 def test_loading_and_scoring_through_the_client_never_imports_tensorflow(grpc_url: str, rest_url: str):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", _CLIENT, grpc_url, rest_url], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
+        [sys.executable, "-c", _CLIENT, grpc_url, rest_url],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.splitlines()[-1])

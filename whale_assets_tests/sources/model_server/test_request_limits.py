@@ -24,8 +24,9 @@ def observed(faults) -> Iterator:
 @pytest.mark.parametrize("concurrency", [1, 2])
 def test_requests_in_flight_never_exceed_the_concurrency_setting(server_url: str, observed, concurrency: int) -> None:
     chunk = GRID.samples_for_windows(7)
-    model = load_served_model(ServedModelSpec(parse_server(server_url)), chunk_windows=7, max_request_samples=chunk,
-                              concurrency=concurrency)
+    model = load_served_model(
+        ServedModelSpec(parse_server(server_url)), chunk_windows=7, max_request_samples=chunk, concurrency=concurrency
+    )
     observed.reset_observations()
     observed.delay_s = 0.15  # each Predict lasts long enough for the client's next ones to arrive meanwhile
     before = observed.requests["score"]
@@ -37,12 +38,15 @@ def test_requests_in_flight_never_exceed_the_concurrency_setting(server_url: str
     assert observed.max_in_flight == concurrency  # bounded by the setting, and the setting is used
 
 
-@pytest.mark.parametrize(("chunk_windows", "max_request_samples"), [(16, 800_000), (7, 3 * GRID.samples_for_windows(7) + 1)])
+@pytest.mark.parametrize(
+    ("chunk_windows", "max_request_samples"), [(16, 800_000), (7, 3 * GRID.samples_for_windows(7) + 1)]
+)
 def test_each_request_stays_within_the_request_size_limit(
     server_url: str, observed, chunk_windows: int, max_request_samples: int
 ) -> None:
-    model = load_served_model(ServedModelSpec(parse_server(server_url)), chunk_windows=chunk_windows,
-                              max_request_samples=max_request_samples)
+    model = load_served_model(
+        ServedModelSpec(parse_server(server_url)), chunk_windows=chunk_windows, max_request_samples=max_request_samples
+    )
     observed.reset_observations()
 
     model.score(mars_noise(150, seed=chunk_windows))

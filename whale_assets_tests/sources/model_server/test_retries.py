@@ -20,7 +20,12 @@ QUICK = Backoff(attempts=3, first_delay_s=0.01)
 
 @pytest.mark.parametrize(
     ("api", "code"),
-    [("grpc", "DEADLINE_EXCEEDED"), ("grpc", "RESOURCE_EXHAUSTED"), ("rest", "RESOURCE_EXHAUSTED"), ("rest", "UNAVAILABLE")],
+    [
+        ("grpc", "DEADLINE_EXCEEDED"),
+        ("grpc", "RESOURCE_EXHAUSTED"),
+        ("rest", "RESOURCE_EXHAUSTED"),
+        ("rest", "UNAVAILABLE"),
+    ],
     ids=["grpc-DEADLINE_EXCEEDED", "grpc-RESOURCE_EXHAUSTED", "rest-HTTP-429", "rest-HTTP-503"],
 )
 def test_a_transient_failure_is_retried_then_scoring_succeeds(request, api: str, code: str, faults) -> None:

@@ -12,24 +12,42 @@ from whale_assets.sources.model_server import ModelServerAddress, parse_server
 
 
 def served_env(tmp_path, **extra: str) -> dict[str, str]:
-    return {"WHALE_DATA_DIR": str(tmp_path), "WHALE_ENCOUNTERS": str(tmp_path), "WHALE_AUDIO_SOURCE": str(tmp_path),
-            "WHALE_CLASSIFIER": "served", **extra}
+    return {
+        "WHALE_DATA_DIR": str(tmp_path),
+        "WHALE_ENCOUNTERS": str(tmp_path),
+        "WHALE_AUDIO_SOURCE": str(tmp_path),
+        "WHALE_CLASSIFIER": "served",
+        **extra,
+    }
 
 
 def test_served_settings_reach_the_classifier_resource(tmp_path):
-    settings = Settings.from_env(served_env(
-        tmp_path, WHALE_MODEL_SERVER="grpc://models.internal:9000", WHALE_MODEL_NAME="mn", WHALE_MODEL_VERSION="4"
-    ))
-    assert (settings.model_server, settings.model_name, settings.model_version) == ("grpc://models.internal:9000", "mn", 4)
+    settings = Settings.from_env(
+        served_env(
+            tmp_path, WHALE_MODEL_SERVER="grpc://models.internal:9000", WHALE_MODEL_NAME="mn", WHALE_MODEL_VERSION="4"
+        )
+    )
+    assert (settings.model_server, settings.model_name, settings.model_version) == (
+        "grpc://models.internal:9000",
+        "mn",
+        4,
+    )
     classifier = build_resources(settings)["classifier"]
     assert (classifier.name, classifier.model_server, classifier.model_name, classifier.model_version) == (
-        "served", "grpc://models.internal:9000", "mn", 4
+        "served",
+        "grpc://models.internal:9000",
+        "mn",
+        4,
     )
 
 
 def test_the_model_name_defaults_to_humpback_whale_and_ports_to_tf_servings(tmp_path):
     settings = Settings.from_env(served_env(tmp_path, WHALE_MODEL_SERVER="http://serving"))
-    assert (settings.model_server, settings.model_name, settings.model_version) == ("http://serving:8501", "humpback_whale", None)
+    assert (settings.model_server, settings.model_name, settings.model_version) == (
+        "http://serving:8501",
+        "humpback_whale",
+        None,
+    )
     assert parse_server("grpc://serving") == ModelServerAddress("grpc", "serving", 8500)
 
 

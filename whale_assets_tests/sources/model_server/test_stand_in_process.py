@@ -17,9 +17,22 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_the_stand_in_process_prints_its_urls_serves_both_apis_and_stops_on_sigterm(humpback_savedmodel_dir: Path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "whale_assets_tests.support.model_server", "--model", str(humpback_savedmodel_dir),
-         "--grpc-port", "0", "--rest-port", "0"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "whale_assets_tests.support.model_server",
+            "--model",
+            str(humpback_savedmodel_dir),
+            "--grpc-port",
+            "0",
+            "--rest-port",
+            "0",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         grpc_url, rest_url = process.stdout.readline().split()
