@@ -64,20 +64,10 @@ CALIBRATION_SEED = 7
 
 
 def _static_shape_fix(model: bytes) -> tuple[bytes, int]:
-    """Give tensors written with a static -1 dimension a placeholder 1 (kept -1 in the signature)."""
-    from tensorflow.lite.tools import flatbuffer_utils
+    """The product's own fix (whale_assets.sources.int8_model), so this experiment converts the same way."""
+    from whale_assets.sources.int8_model import _static_shape_fix as fix
 
-    parsed = flatbuffer_utils.read_model_from_bytearray(bytearray(model))
-    fixed = 0
-    for graph in parsed.subgraphs:
-        for tensor in graph.tensors:
-            shape = np.asarray(tensor.shape if tensor.shape is not None else [], dtype=np.int32)
-            if shape.size and (shape < 0).any():
-                if tensor.shapeSignature is None or not len(tensor.shapeSignature):
-                    tensor.shapeSignature = shape.copy()
-                tensor.shape = np.where(shape < 0, 1, shape).astype(np.int32)
-                fixed += 1
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(parsed)), fixed
+    return fix(model)
 
 
 def calibration_batches(n_batches: int, samples: int) -> list[np.ndarray]:

@@ -152,9 +152,8 @@ def real_song_scene(
     if units is None:
         return None
     first, stop = song_s if song_s is not None else (0.0, duration_s)
-    return MarsScene(
-        duration_s, seed=seed, song=(SongSession(first, stop - first, snr_db),), song_recording=units, **scene
-    )  # type: ignore[arg-type]
+    song = (SongSession(first, stop - first, snr_db),)
+    return MarsScene(duration_s, seed=seed, song=song, song_recording=units, **scene)  # type: ignore[arg-type]
 
 
 def real_song_audio(

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import soundfile as sf
-from dagster import materialize
 
-from whale_assets.assets import ALL_ASSETS
-from whale_assets.definitions import build_resources
-from whale_assets_tests.support.pipeline import DAY, query, run_day
+from whale_assets_tests.support.pipeline import DAY, deliver_clips, query, run_day
 from whale_assets_tests.support.world import export_row
 
 TARGET_DBFS = -1.0
-
-
-def deliver_clips(settings, instance, **config):
-    return materialize(
-        ALL_ASSETS,
-        selection=["encounter_clips"],
-        partition_key=DAY,
-        resources=build_resources(settings),
-        instance=instance,
-        run_config={"ops": {"encounter_clips": {"config": config}}},
-    )
 
 
 def build_shared_window_day(world) -> None:

@@ -10,36 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import materialize
 
-from whale_assets.assets import ALL_ASSETS
-from whale_assets.definitions import build_resources
-from whale_assets_tests.support.pipeline import DAY, build_song_day, query, reused_flags, run_day
+from whale_assets_tests.support.pipeline import build_song_day, deliver_clips, query, reused_flags, run_day
 
 pytestmark = pytest.mark.faults
-
-
-def _clips(settings, instance):
-    return materialize(
-        ALL_ASSETS,
-        selection=["encounter_clips"],
-        partition_key=DAY,
-        resources=build_resources(settings),
-        instance=instance,
-    )
 
 
 def test_rows_naming_clips_a_killed_run_removed_are_recomputed_not_reused(world, instance):
     build_song_day(world)
     settings = world.settings()
     run_day(settings, instance)
-    assert _clips(settings, instance).success
+    assert deliver_clips(settings, instance).success
     named = list(query(settings, "select clip_path from encounter_clips")["clip_path"])
     assert named
     for path in named:
         Path(path).unlink()
 
-    again = _clips(settings, instance)
+    again = deliver_clips(settings, instance)
     assert again.success
     assert reused_flags(again) == {"encounter_clips": False}
     now = list(query(settings, "select clip_path from encounter_clips")["clip_path"])
@@ -50,5 +37,5 @@ def test_a_plain_rerun_with_every_clip_present_is_still_reused(world, instance):
     build_song_day(world)
     settings = world.settings()
     run_day(settings, instance)
-    assert _clips(settings, instance).success
-    assert reused_flags(_clips(settings, instance)) == {"encounter_clips": True}
+    assert deliver_clips(settings, instance).success
+    assert reused_flags(deliver_clips(settings, instance)) == {"encounter_clips": True}

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from whale_assets.settings import Settings
 from whale_assets_tests.support.pipeline import DAY, build_song_day, query, reused_flags, run_day, run_day_result
+from whale_assets_tests.support.processes import sigkill_when_ready
 
 whale_results = importlib.import_module("whale_assets.assets.whale_results")  # the module, not the asset
 
@@ -109,16 +108,7 @@ def test_the_run_after_a_killed_one_removes_its_figures_and_names_only_files_tha
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "DAGSTER_HOME": str(tmp_path / "home"), **settings_env(settings)}
     (tmp_path / "home").mkdir()
     killed = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(ready), DAY], env=env)
-    try:
-        deadline = time.monotonic() + 180
-        while not ready.exists():
-            assert killed.poll() is None and time.monotonic() < deadline, "the run never reached its figures"
-            time.sleep(0.1)
-        os.kill(killed.pid, signal.SIGKILL)
-        killed.wait(timeout=10)
-    finally:
-        if killed.poll() is None:
-            killed.kill()
+    sigkill_when_ready(killed, ready, 180, "the run never reached its figures")
     named = {Path(p).name for p in query(settings, "select img_path from whale_results")["img_path"].dropna()}
     assert figures(settings) - named, "the killed run should have left a figure no row names"
 

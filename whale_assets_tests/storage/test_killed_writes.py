@@ -1,7 +1,6 @@
 """A process killed while writing a partition leaves the previous version readable, never a mix."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from whale_assets.core.windows import WindowRecord
 from whale_assets.storage import window_arrays
 from whale_assets.storage.partition_files import no_lock
 from whale_assets.storage.window_arrays import WindowArray, WindowArrays, read_partition, write_partition
+from whale_assets_tests.support.processes import sigkill_when_ready
 
 pytestmark = pytest.mark.faults  # the fault-injection suite (README: Reliability)
 
@@ -39,17 +39,7 @@ write_partition(directory, WindowArrays(second_version()))
 
 def test_a_writer_killed_mid_partition_leaves_the_previous_version_whole(tmp_path):
     directory, ready = tmp_path / "part", tmp_path / "ready"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(directory), str(ready)])
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert writer.poll() is None and time.monotonic() < deadline, "writer never reached the new version"
-            time.sleep(0.05)
-        os.kill(writer.pid, signal.SIGKILL)
-        writer.wait(timeout=10)
-    finally:
-        if writer.poll() is None:
-            writer.kill()
+    kill_writer_mid_partition(directory, ready)
 
     stored = read_partition(UPath(directory))
     assert [record.n_samples for record in stored] == [1, 1, 1]
@@ -59,16 +49,7 @@ def test_a_writer_killed_mid_partition_leaves_the_previous_version_whole(tmp_pat
 
 def kill_writer_mid_partition(directory, ready) -> None:
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(directory), str(ready)])
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert writer.poll() is None and time.monotonic() < deadline, "writer never reached the new version"
-            time.sleep(0.05)
-        os.kill(writer.pid, signal.SIGKILL)
-        writer.wait(timeout=10)
-    finally:
-        if writer.poll() is None:
-            writer.kill()
+    sigkill_when_ready(writer, ready, 60, "writer never reached the new version")
 
 
 def test_the_next_write_removes_the_files_a_killed_writer_left(tmp_path):

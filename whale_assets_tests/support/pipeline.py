@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
-from whale_assets.assets import PIPELINE_ASSETS
+from whale_assets.assets import ALL_ASSETS, PIPELINE_ASSETS
 from whale_assets.definitions import build_resources
 from whale_assets.settings import Settings
 from whale_assets_tests.support.world import World, export_row
@@ -70,3 +70,15 @@ def reused_flags(result: ExecuteInProcessResult) -> dict[str, bool]:
         materialization = event.event_specific_data.materialization
         flags[materialization.asset_key.path[-1]] = materialization.metadata["reused"].value
     return flags
+
+
+def deliver_clips(settings: Settings, instance: DagsterInstance, **config: object) -> ExecuteInProcessResult:
+    """Materialize `encounter_clips` for DAY with `config` (its upstream is already stored)."""
+    return materialize(
+        ALL_ASSETS,
+        selection=["encounter_clips"],
+        partition_key=DAY,
+        resources=build_resources(settings),
+        instance=instance,
+        run_config={"ops": {"encounter_clips": {"config": config}}},
+    )
