@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.demo.mars_scene import SongSession
+from whale_assets.core.synthesis.mars_scene import SongSession
 from whale_assets.demo.sparse_day import at, busy_day, present_hours, score_sparse_day
 
 

@@ -154,8 +154,8 @@ def write_archive(root: Path, minutes: float) -> None:
     """MARS-like audio (DC offset, real levels, a 2-minute song bout every ten minutes at 10 dB),
     rendered ten minutes at a time, so this process never holds the day (its RSS is inherited by
     the children whose peak RSS is measured)."""
+    from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render_pieces
     from whale_assets.demo.archive_writer import archive_path, stream_segment, write_day_file
-    from whale_assets.demo.mars_scene import MarsScene, SongSession, render_pieces
 
     duration_s = minutes * 60
     bouts = tuple(SongSession(start + 60.0, 120.0, 10.0) for start in range(0, int(duration_s) - 180, 600))

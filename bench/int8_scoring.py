@@ -8,7 +8,7 @@ TensorFlow, no new dependency) and runs it with `tf.lite.Interpreter(num_threads
 - `tflite-dynamic-int8`: dynamic-range quantization (int8 weights, activations quantized per call);
 - `tflite-int8`: full-integer quantization of every op that has an int8 kernel (the ResNet, the
   head, the sigmoid), float fallback for the rest (STFT, PCEN's powers), calibrated on MARS-like
-  audio the platform already renders (`whale_assets.demo.mars_scene.MarsScene`, a different seed
+  audio the platform already renders (`whale_assets.core.synthesis.mars_scene.MarsScene`, a different seed
   and song from the scored audio);
 - `tflite-int8-float-head`: the same calibration, with the pooling, head, sigmoid and the
   front end's matmuls left in float32 (only the ResNet's convolutions and adds in int8).
@@ -72,7 +72,7 @@ def _static_shape_fix(model: bytes) -> tuple[bytes, int]:
 
 def calibration_batches(n_batches: int, samples: int) -> list[np.ndarray]:
     """[ROWS, samples, 1] batches of 10 kHz MarsScene audio with song at 6 and 15 dB (not the scored audio)."""
-    from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+    from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 
     duration = n_batches * ROWS * samples / 10_000 + 10
     scene = MarsScene(

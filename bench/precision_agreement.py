@@ -56,8 +56,8 @@ def cpu_model() -> str:
 
 def write_scene_archive(root: Path, seed: int, minutes: float, units) -> np.ndarray:
     """Write the seed's scene as the archive day; returns its song units [(start_s, end_s)]."""
+    from whale_assets.core.synthesis.mars_scene import render_pieces
     from whale_assets.demo.archive_writer import archive_path, stream_segment, write_day_file
-    from whale_assets.demo.mars_scene import render_pieces
 
     scene = world.scene(seed, minutes, units)
     write_day_file(archive_path(root, DAY), stream_segment(0.0, render_pieces(scene)), duration_s=minutes * 60)

@@ -34,7 +34,7 @@ import numpy as np
 
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 from whale_assets.demo.real_song import (
     HELD_OUT_RECORDINGS,
     TUNING_RECORDINGS,

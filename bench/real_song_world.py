@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from whale_assets.core.audio.resample import resample_exact
-from whale_assets.demo.mars_scene import (
+from whale_assets.core.synthesis.mars_scene import (
     BaleenCalls,
     Earthquake,
     MarsScene,
@@ -24,7 +24,7 @@ from whale_assets.demo.mars_scene import (
     render,
     song_units,
 )
-from whale_assets.demo.mars_song import SongRecording
+from whale_assets.core.synthesis.mars_song import SongRecording
 from whale_assets.demo.real_song import DEFAULT_UNITS_DIR, TUNING_RECORDINGS, units_dir
 from whale_assets.demo.real_song import HELD_OUT_RECORDINGS as HELD_OUT_RECORDINGS
 

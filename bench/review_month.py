@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     from whale_assets.core.review.verdicts import Verdict
     from whale_assets.core.scoring.energy import EnergyClassifier
     from whale_assets.core.scoring.pooling import DetectionRule
-    from whale_assets.demo.mars_scene import MarsScene, ambient_band_power, render
-    from whale_assets.demo.mars_song import SongSession
-    from whale_assets.demo.mars_sources import BaleenCalls, ShipPassage
+    from whale_assets.core.synthesis.mars_scene import MarsScene, ambient_band_power, render
+    from whale_assets.core.synthesis.mars_song import SongSession
+    from whale_assets.core.synthesis.mars_sources import BaleenCalls, ShipPassage
     from whale_assets.demo.real_song import HELD_OUT_RECORDINGS, load_real_units, song_intervals
 
     units = load_real_units(HELD_OUT_RECORDINGS)

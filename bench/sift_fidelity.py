@@ -1,6 +1,6 @@
 """How well each sift rule keeps humpback song and drops the rest, on MARS-like audio; and its speed.
 
-Each seed builds a 30-minute MARS-like window (`whale_assets.demo.mars_scene`): drifting reddish
+Each seed builds a 30-minute MARS-like window (`whale_assets.core.synthesis.mars_scene`): drifting reddish
 ambient noise on the archive's DC offset, a ship passage (before or after the bout), a blue-whale
 bout, sometimes fin-whale pulses and an earthquake, and a 4-minute song bout whose units are the
 ground truth. For each in-band song SNR it prints, per rule, the share of song-unit time kept and
@@ -45,7 +45,7 @@ from whale_assets.core.audio.sift import (  # noqa: E402
     sift,
     sift_frames,
 )
-from whale_assets.demo.mars_scene import (  # noqa: E402
+from whale_assets.core.synthesis.mars_scene import (  # noqa: E402
     BaleenCalls,
     Earthquake,
     MarsScene,

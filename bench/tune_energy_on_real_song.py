@@ -20,7 +20,7 @@ import numpy as np
 
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.demo.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
+from whale_assets.core.synthesis.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
 from whale_assets.demo.real_song import TUNING_RECORDINGS, load_real_units, song_intervals, units_dir
 
 SNRS = (3.0, 6.0, 10.0)

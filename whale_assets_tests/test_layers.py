@@ -44,8 +44,9 @@ ALLOWED_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
     "results_sql": (frozenset({"settings", "storage"}), "read-only SQL over the stored tables, no pipeline"),
     "results_export": (frozenset({"results_sql", "storage"}), "a file of query results: through results_sql"),
     "review_sample": (
-        frozenset({"core", "results_export", "results_sql", "storage"}),
-        "a review table from stored selections: core sampling over results_sql, written like an export",
+        frozenset({"core", "results_export", "results_sql", "sources", "storage"}),
+        "a review table from stored selections: core sampling over results_sql, written like an export,"
+        " with clips read from the audio archive",
     ),
     "resources": (
         frozenset({"core", "io_rules", "settings", "sources", "storage"}),
@@ -67,12 +68,17 @@ ALLOWED_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
     ),
     "defs": (frozenset(), "where `dg scaffold defs` puts definitions: nothing yet"),
     "demo": (
-        frozenset({"core", "results_sql", "settings"}),
-        "a synthetic archive and a real `dagster` run of it, reported through results_sql",
+        frozenset({"core", "results_sql", "settings", "storage"}),
+        "a synthetic archive and a real `dagster` run of it, reported through results_sql (stored files"
+        " named by the storage layout)",
     ),
+    "run_wait": (frozenset(), "`wait-runs`: waits on the instance's runs, plain Dagster instance queries"),
     "cli": (
-        frozenset({"demo", "deploy_init", "results_export", "results_sql", "review_sample"}),
-        "`whale-assets`: each subcommand is one of the modules below it",
+        frozenset(
+            {"demo", "deploy_init", "results_export", "results_sql", "review_sample", "run_wait", "settings", "sources"}
+        ),
+        "`whale-assets`: each subcommand is one of the modules below it (review-sample opens the archive"
+        " the settings name)",
     ),
 }
 ROOT = "whale_assets"

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from whale_assets.demo.mars_scene import MarsScene, SongSession, planned_units, render
-from whale_assets.demo.mars_song import RecordedBout, SongRecording
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, planned_units, render
+from whale_assets.core.synthesis.mars_song import RecordedBout, SongRecording
 
 TUNING_RECORDINGS = ("HBSe_20151022T015622", "HBSe_20151121T040102", "HBSe_20151228T103639", "HBSe_20161101T153358")
 """Recordings a detector or model may be tuned or trained on."""

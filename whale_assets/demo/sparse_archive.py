@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from whale_assets.core.hydrophone import DAY_SECONDS
+from whale_assets.core.synthesis.mars_scene import MarsScene, render_pieces, song_units
 from whale_assets.core.utc import naive_utc
 from whale_assets.demo.archive_writer import archive_path, stream_segment, write_day_file
-from whale_assets.demo.mars_scene import MarsScene, render_pieces, song_units
 
 UtcInterval = tuple[pd.Timestamp, pd.Timestamp]
 

@@ -15,9 +15,7 @@ import numpy as np
 from whale_assets.core.scoring.classifier import Classifier
 from whale_assets.core.scoring.day_chunks import DayChunk, plan_day_chunks
 from whale_assets.core.scoring.day_scoring import neighbourhood_windows, score_day
-from whale_assets.core.tables.hourly_presence import hourly_presence
-from whale_assets.core.utc import Day
-from whale_assets.demo.mars_scene import (
+from whale_assets.core.synthesis.mars_scene import (
     BaleenCalls,
     Earthquake,
     MarsScene,
@@ -27,7 +25,9 @@ from whale_assets.demo.mars_scene import (
     render,
     song_units,
 )
-from whale_assets.demo.mars_sources import BaleenKind
+from whale_assets.core.synthesis.mars_sources import BaleenKind
+from whale_assets.core.tables.hourly_presence import hourly_presence
+from whale_assets.core.utc import Day
 
 DAY_S = 86_400.0
 RECORDED_S = (1200.0, 1380.0)

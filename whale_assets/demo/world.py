@@ -16,8 +16,8 @@ import pandas as pd
 
 from whale_assets.core.encounters.table import EXPORT_COLUMNS
 from whale_assets.core.hydrophone import MARS_LATITUDE, MARS_LONGITUDE
-from whale_assets.demo.mars_scene import BaleenCalls, MarsScene, ShipPassage, SongSession
-from whale_assets.demo.mars_sources import BaleenKind
+from whale_assets.core.synthesis.mars_scene import BaleenCalls, MarsScene, ShipPassage, SongSession
+from whale_assets.core.synthesis.mars_sources import BaleenKind
 from whale_assets.demo.sparse_archive import SparseArchive
 
 DEMO_DAYS = (dt.date(2023, 9, 14), dt.date(2023, 9, 15))
@@ -90,7 +90,7 @@ class DemoWorld:
 def build_world(root: Path, seed: int = 7) -> DemoWorld:
     """Write the encounter CSV and the archive days (the day after the demo is missing on purpose).
 
-    The audio is synthetic but MARS-like (see demo/mars_scene.py): DC offset, real levels, reddish
+    The audio is synthetic but MARS-like (see core/synthesis/mars_scene.py): DC offset, real levels, reddish
     noise, a ship passage, blue and fin whale calls, and song units at a realistic in-band SNR.
     """
     world = DemoWorld(root / "encounters", root / "archive")

@@ -221,7 +221,14 @@ def calibration_batches(rows: int, samples: int, n_batches: int = CALIBRATION_BA
     blue and fin calls, an earthquake, ambient noise alone), so the activation ranges cover both
     quiet and loud windows; it is never audio the tests or benchmarks score.
     """
-    from whale_assets.demo.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
+    from whale_assets.core.synthesis.mars_scene import (
+        BaleenCalls,
+        Earthquake,
+        MarsScene,
+        ShipPassage,
+        SongSession,
+        render,
+    )
 
     duration = n_batches * rows * samples / 10_000 + 1
     fifth = duration / 5

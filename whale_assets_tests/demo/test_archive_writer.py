@@ -10,12 +10,12 @@ import pandas as pd
 
 from whale_assets.core.audio.pcm import pcm24_to_float32
 from whale_assets.core.audio.wav_header import parse_wav_header
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render, render_pieces
 from whale_assets.demo.archive_writer import (
     archive_path,
     stream_segment,
     write_day_file,
 )
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render, render_pieces
 from whale_assets.sources.audio_archive import AudioArchive
 
 DAY = dt.date(2016, 12, 21)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 from whale_assets.demo.real_song import (
     ALL_RECORDINGS,
     HELD_OUT_RECORDINGS,

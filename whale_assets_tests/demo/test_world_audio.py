@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets_tests.support.world import World
 

@@ -9,7 +9,7 @@ from upath import UPath
 
 from whale_assets.core.audio.resample import resampled_length
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.demo.mars_scene import MarsScene, SongSession, load_song_recording
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, load_song_recording
 from whale_assets.storage.window_arrays import read_partition
 from whale_assets_tests.support.noaa import SONG_WAV, requires_noaa
 from whale_assets_tests.support.pipeline import DAY, SNRS_DB, SONG_UTC, build_song_day, query, run_day

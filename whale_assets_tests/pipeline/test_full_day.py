@@ -15,9 +15,9 @@ from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
 from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.day_chunks import plan_day_chunks
 from whale_assets.core.scoring.day_scoring import score_day
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongRecording, SongSession, load_song_recording, render
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path, write_day_file
-from whale_assets.demo.mars_scene import MarsScene, SongRecording, SongSession, load_song_recording, render
 from whale_assets.resources import ClassifierResource, FileStore
 from whale_assets.sources.audio_archive import AudioArchive
 from whale_assets.sources.humpback_model import load_humpback_model

@@ -10,9 +10,9 @@ from dagster import DagsterEventType, materialize
 
 from whale_assets.assets import DAY_SCORE_ASSETS
 from whale_assets.core.hydrophone import ARCHIVE_SAMPLE_RATE
+from whale_assets.core.synthesis.mars_scene import MarsScene, render
 from whale_assets.definitions import build_resources
 from whale_assets.demo.archive_writer import archive_path
-from whale_assets.demo.mars_scene import MarsScene, render
 from whale_assets_tests.support.pipeline import DAY, run_day_result
 from whale_assets_tests.support.world import export_row
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.demo.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
+from whale_assets.core.synthesis.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
 from whale_assets.sources.humpback_model import (
     HumpbackModel,
     ModelLoadError,

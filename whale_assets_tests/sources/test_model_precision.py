@@ -10,7 +10,7 @@ import pytest
 
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.pooling import detect, median_filtered
-from whale_assets.demo.mars_scene import MarsScene, ShipPassage, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, ShipPassage, SongSession, render
 from whale_assets.sources import model_precision
 from whale_assets.sources.humpback_model import ModelLoadError, load_humpback_model
 from whale_assets.sources.model_precision import check_precision, native_bfloat16_flags, resolve_precision

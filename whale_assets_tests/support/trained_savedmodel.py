@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from whale_assets.core.audio.resample import resample_exact
-from whale_assets.demo.mars_scene import (
+from whale_assets.core.synthesis.mars_scene import (
     BaleenCalls,
     Earthquake,
     MarsScene,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from whale_assets.demo.mars_scene import (
+from whale_assets.core.synthesis.mars_scene import (
     MarsScene,
     SongSession,
     render,

@@ -15,7 +15,7 @@ from whale_assets.core.audio.clips import (
     listening_flac_bytes,
     listening_name,
 )
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 
 SR = 16_000
 TAGS = ClipTags("encounter a", "test", "2023-09-14T16:00:00Z")

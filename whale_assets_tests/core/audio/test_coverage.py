@@ -12,7 +12,7 @@ from whale_assets.core.audio.coverage import (
     silent_samples,
 )
 from whale_assets.core.audio.sift import SiftParameters
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 
 SR = 16_000
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from whale_assets.core.audio.sift import SiftMode, kept_seconds, sift
-from whale_assets.demo.mars_scene import BaleenCalls, MarsScene, ShipPassage, SongSession, render, song_units
+from whale_assets.core.synthesis.mars_scene import BaleenCalls, MarsScene, ShipPassage, SongSession, render, song_units
 
 RATE = 16_000
 FRAME = 512

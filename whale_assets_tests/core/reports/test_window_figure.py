@@ -23,7 +23,7 @@ from whale_assets.core.reports.window_figure import (
 from whale_assets.core.scoring.day_scoring import gap_intervals, runs
 from whale_assets.core.scoring.pooling import DetectionRule, median_filtered
 from whale_assets.core.scoring.track import score_track
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render, song_units
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render, song_units
 from whale_assets_tests.support.figures import axes_labelled, texts_outside_canvas
 
 RATE = 16_000

@@ -15,7 +15,7 @@ from whale_assets.core.scoring.classifier import WindowGrid
 from whale_assets.core.scoring.day_chunks import plan_day_chunks
 from whale_assets.core.scoring.day_scoring import neighbourhood_windows, score_day
 from whale_assets.core.scoring.energy import EnergyClassifier
-from whale_assets.demo.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
+from whale_assets.core.synthesis.mars_scene import BaleenCalls, Earthquake, MarsScene, ShipPassage, SongSession, render
 from whale_assets.demo.sparse_day import SparseDay, present_hours, score_sparse_day
 from whale_assets.demo.sparse_day import at as _at
 

@@ -8,7 +8,7 @@ from scipy import signal
 
 from whale_assets.core.scoring.classifier import Classifier, WindowGrid
 from whale_assets.core.scoring.energy import EnergyClassifier, running_floor_db
-from whale_assets.demo.mars_scene import (
+from whale_assets.core.synthesis.mars_scene import (
     BaleenCalls,
     Earthquake,
     MarsScene,

@@ -13,9 +13,9 @@ import pytest
 
 from whale_assets.core.audio.resample import resample_exact
 from whale_assets.core.scoring.energy import EnergyClassifier
+from whale_assets.core.synthesis.mars_scene import render
 from whale_assets.core.tables.hourly_presence import hourly_presence
 from whale_assets.core.utc import Day
-from whale_assets.demo.mars_scene import render
 from whale_assets.demo.real_song import HELD_OUT_RECORDINGS, real_song_scene, song_intervals, units_dir
 
 pytestmark = pytest.mark.skipif(

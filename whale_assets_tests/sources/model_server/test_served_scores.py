@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from whale_assets.core.scoring.classifier import WindowGrid
-from whale_assets.demo.mars_scene import MarsScene, SongSession, render
+from whale_assets.core.synthesis.mars_scene import MarsScene, SongSession, render
 from whale_assets.sources.humpback_model import load_humpback_model
 from whale_assets.sources.model_server import ServedModelSpec, load_served_model, parse_server
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from whale_assets.demo.mars_song import (
+from whale_assets.core.synthesis.mars_song import (
     PlannedUnit,
     SongRecording,
     SongSession,
@@ -25,7 +25,7 @@ from whale_assets.demo.mars_song import (
     plan_session,
     unit_waveform,
 )
-from whale_assets.demo.mars_sources import (
+from whale_assets.core.synthesis.mars_sources import (
     AMBIENT_STREAM,
     BALEEN_BAND_HZ,
     SONG_BAND_HZ,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from whale_assets.demo.mars_scene import (
+from whale_assets.core.synthesis.mars_scene import (
     BaleenCalls,
     Earthquake,
     MarsScene,

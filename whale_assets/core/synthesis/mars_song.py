@@ -10,7 +10,7 @@ import numpy as np
 from scipy import signal
 from scipy.io import wavfile
 
-from whale_assets.demo.mars_sources import SONG_BAND_HZ, band_power, harmonic_sum
+from whale_assets.core.synthesis.mars_sources import SONG_BAND_HZ, band_power, harmonic_sum
 
 UnitKind = Literal["moan", "sweep", "grunt", "shriek", "recorded"]
 
